@@ -1,0 +1,6 @@
+//! The tokio driver for [`acme_proto`]: not written yet (see the project's issue on the
+//! drivers). Until then, drive [`acme_proto`] from your own runtime.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub use acme_proto;

@@ -1,0 +1,258 @@
+//! The one error type of the core, split by whose fault it is.
+//!
+//! * [`Error::Problem`]: the server refused, with an RFC 7807 problem document.
+//! * [`Error::Malformed`]: the server's response broke the protocol (too large, wrong
+//!   content type, invalid JSON, a missing or invalid header, an impossible value).
+//! * [`Error::Misuse`]: the caller asked for something that cannot be done.
+//! * [`Error::Crypto`]: a key or signature operation failed.
+//!
+//! Transport failures are not here: they belong to the driver that moves the bytes.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use core::fmt;
+
+use crate::problem::Problem;
+
+/// Everything that can go wrong in the core.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with a problem document (RFC 8555 §6.7).
+    Problem(Box<Problem>),
+    /// The server's response could not be accepted.
+    Malformed(Malformed),
+    /// The caller asked for something that cannot be done.
+    Misuse(Misuse),
+    /// A key or signature operation failed.
+    Crypto(CryptoError),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Problem(p) => write!(f, "the ACME server refused: {p}"),
+            Self::Malformed(m) => write!(f, "malformed response from the ACME server: {m}"),
+            Self::Misuse(m) => write!(f, "invalid request: {m}"),
+            Self::Crypto(c) => write!(f, "cryptographic failure: {c}"),
+        }
+    }
+}
+
+impl core::error::Error for Error {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Crypto(c) => c.source.as_deref().map(|s| s as _),
+            _ => None,
+        }
+    }
+}
+
+impl From<Problem> for Error {
+    fn from(p: Problem) -> Self {
+        Self::Problem(Box::new(p))
+    }
+}
+impl From<Malformed> for Error {
+    fn from(m: Malformed) -> Self {
+        Self::Malformed(m)
+    }
+}
+impl From<Misuse> for Error {
+    fn from(m: Misuse) -> Self {
+        Self::Misuse(m)
+    }
+}
+impl From<CryptoError> for Error {
+    fn from(c: CryptoError) -> Self {
+        Self::Crypto(c)
+    }
+}
+
+/// A response that could not be accepted, and what was being read when it failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// What was being read: `"directory"`, `"order"`, `"Replay-Nonce header"`, …
+    pub context: &'static str,
+    /// What was wrong with it.
+    pub kind: MalformedKind,
+}
+
+impl Malformed {
+    /// A malformed-response error reading `context`.
+    pub fn new(context: &'static str, kind: MalformedKind) -> Self {
+        Self { context, kind }
+    }
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.context, self.kind)
+    }
+}
+
+/// What was wrong with a server's response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MalformedKind {
+    /// The body was larger than the configured limit; it was not parsed.
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+        /// The body's size in bytes.
+        actual: usize,
+    },
+    /// The `Content-Type` was not the one this response must have.
+    ContentType {
+        /// The media type expected.
+        expected: &'static str,
+        /// The media type received, if any (truncated to 64 bytes).
+        found: Option<String>,
+    },
+    /// The body was not the JSON this response must have.
+    Json {
+        /// The parser's message (bounded in length).
+        message: String,
+        /// Line of the error, 1-based (0 when unknown).
+        line: usize,
+        /// Column of the error, 1-based (0 when unknown).
+        column: usize,
+    },
+    /// A required header was missing.
+    MissingHeader(&'static str),
+    /// A header was present but its value is not valid.
+    InvalidHeader(&'static str),
+    /// A value was well-formed JSON but not acceptable, with the reason.
+    Invalid(&'static str),
+    /// The HTTP status was not one this request can answer with.
+    UnexpectedStatus(u16),
+}
+
+impl fmt::Display for MalformedKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge { limit, actual } => {
+                write!(f, "body of {actual} bytes exceeds the limit of {limit} bytes")
+            }
+            Self::ContentType { expected, found: Some(found) } => {
+                write!(f, "content type {found:?}, expected {expected:?}")
+            }
+            Self::ContentType { expected, found: None } => {
+                write!(f, "no content type, expected {expected:?}")
+            }
+            Self::Json { message, line, column } => {
+                write!(f, "invalid JSON at line {line} column {column}: {message}")
+            }
+            Self::MissingHeader(h) => write!(f, "missing {h} header"),
+            Self::InvalidHeader(h) => write!(f, "invalid {h} header"),
+            Self::Invalid(why) => f.write_str(why),
+            Self::UnexpectedStatus(s) => write!(f, "unexpected HTTP status {s}"),
+        }
+    }
+}
+
+impl MalformedKind {
+    /// Longest parser message kept, so a hostile body cannot grow an error without bound.
+    const MAX_MESSAGE: usize = 200;
+
+    /// Describes a `serde_json` failure, keeping at most a bounded part of its message.
+    pub(crate) fn json(err: &serde_json::Error) -> Self {
+        use core::fmt::Write as _;
+        let mut message = String::new();
+        let _ = write!(message, "{err}");
+        // serde_json appends " at line L column C"; the numbers are kept separately.
+        if let Some(cut) = message.rfind(" at line ") {
+            message.truncate(cut);
+        }
+        truncate_on_char_boundary(&mut message, Self::MAX_MESSAGE);
+        Self::Json { message, line: err.line(), column: err.column() }
+    }
+}
+
+/// Truncates `s` to at most `max` bytes without splitting a character.
+pub(crate) fn truncate_on_char_boundary(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut cut = max;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+}
+
+/// Something the caller asked for that cannot be done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Misuse {
+    /// An identifier the caller gave is not valid for its type.
+    InvalidIdentifier {
+        /// The value given (truncated to 256 bytes).
+        value: String,
+        /// Why it is not valid.
+        reason: &'static str,
+    },
+    /// A key could not be imported or used, with the reason.
+    InvalidKey(&'static str),
+    /// The External Account Binding key or key identifier is not valid, with the reason.
+    InvalidEab(&'static str),
+    /// A URL the caller gave is not acceptable, with the reason.
+    InvalidUrl(&'static str),
+    /// A feature the caller asked for is not available (for example RS256 without the `rsa` feature).
+    Unsupported(&'static str),
+    /// Any other invalid argument, with the reason.
+    InvalidArgument(&'static str),
+}
+
+impl fmt::Display for Misuse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidIdentifier { value, reason } => {
+                write!(f, "invalid identifier {value:?}: {reason}")
+            }
+            Self::InvalidKey(why) => write!(f, "invalid key: {why}"),
+            Self::InvalidEab(why) => write!(f, "invalid external account binding: {why}"),
+            Self::InvalidUrl(why) => write!(f, "invalid URL: {why}"),
+            Self::Unsupported(what) => write!(f, "unsupported: {what}"),
+            Self::InvalidArgument(why) => f.write_str(why),
+        }
+    }
+}
+
+/// A key or signature operation failed.
+#[derive(Debug)]
+pub struct CryptoError {
+    /// What failed.
+    pub reason: &'static str,
+    /// The underlying error, for example from an HSM or KMS behind a [`Signer`](crate::Signer).
+    pub source: Option<Box<dyn core::error::Error + Send + Sync>>,
+}
+
+impl CryptoError {
+    /// A failure with a reason and no underlying error.
+    pub fn new(reason: &'static str) -> Self {
+        Self { reason, source: None }
+    }
+
+    /// A failure with a reason and the underlying error.
+    pub fn with_source(
+        reason: &'static str,
+        source: impl Into<Box<dyn core::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self { reason, source: Some(source.into()) }
+    }
+}
+
+impl fmt::Display for CryptoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.source {
+            Some(s) => write!(f, "{}: {s}", self.reason),
+            None => f.write_str(self.reason),
+        }
+    }
+}
+
+impl core::error::Error for CryptoError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        self.source.as_deref().map(|s| s as _)
+    }
+}

@@ -1,0 +1,42 @@
+//! CRATE_DOCS_PLACEHOLDER
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod b64;
+pub mod crypto;
+mod error;
+pub mod headers;
+mod identifier;
+mod limits;
+mod problem;
+pub mod resource;
+mod status;
+mod time;
+mod time_format;
+mod token;
+mod wire;
+
+pub use crypto::{Jwk, Signer, SignatureAlgorithm, Thumbprint};
+pub use error::{CryptoError, Error, Malformed, MalformedKind, Misuse};
+pub use identifier::Identifier;
+pub use limits::{Limits, ResponseKind};
+pub use problem::{Problem, ProblemType, Subproblem};
+pub use status::{AccountStatus, AuthorizationStatus, ChallengeStatus, OrderStatus};
+pub use time::UnixTime;
+pub use token::ChallengeToken;
+pub use wire::{Headers, Method, Request, Response};
