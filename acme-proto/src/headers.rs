@@ -177,8 +177,14 @@ impl<'a> LinkParser<'a, '_> {
     }
 
     fn token(&mut self) -> Result<&'a str, Malformed> {
-        let end = self.rest.find(|c: char| !is_tchar(c)).unwrap_or(self.rest.len());
-        let (token, rest) = self.rest.split_at_checked(end).ok_or_else(|| invalid("Link"))?;
+        let end = self
+            .rest
+            .find(|c: char| !is_tchar(c))
+            .unwrap_or(self.rest.len());
+        let (token, rest) = self
+            .rest
+            .split_at_checked(end)
+            .ok_or_else(|| invalid("Link"))?;
         if token.is_empty() {
             return Err(invalid("Link"));
         }
@@ -221,7 +227,10 @@ impl<'a> LinkParser<'a, '_> {
                 return Err(invalid("Link"));
             }
             let end = self.rest.find('>').ok_or_else(|| invalid("Link"))?;
-            let (target, rest) = self.rest.split_at_checked(end).ok_or_else(|| invalid("Link"))?;
+            let (target, rest) = self
+                .rest
+                .split_at_checked(end)
+                .ok_or_else(|| invalid("Link"))?;
             self.rest = rest.get(1..).ok_or_else(|| invalid("Link"))?;
             let target = self.base.join(target.trim()).map_err(|_| invalid("Link"))?;
             let mut relations = None;
@@ -235,7 +244,11 @@ impl<'a> LinkParser<'a, '_> {
                 self.skip_ows();
                 let value = if self.eat('=') {
                     self.skip_ows();
-                    if self.eat('"') { Some(self.quoted()?) } else { Some(String::from(self.token()?)) }
+                    if self.eat('"') {
+                        Some(self.quoted()?)
+                    } else {
+                        Some(String::from(self.token()?))
+                    }
                 } else {
                     None
                 };
@@ -250,7 +263,10 @@ impl<'a> LinkParser<'a, '_> {
                     );
                 }
             }
-            links.push(Link { target, relations: relations.unwrap_or_default() });
+            links.push(Link {
+                target,
+                relations: relations.unwrap_or_default(),
+            });
             self.skip_ows();
             if !self.rest.is_empty() && !self.eat(',') {
                 return Err(invalid("Link"));
@@ -311,8 +327,14 @@ impl ContentType {
 /// ignored, matching is case-insensitive.
 pub fn parse_content_type(value: &[u8]) -> Result<ContentType, Malformed> {
     let text = field_text(value, "Content-Type")?;
-    let essence = text.split(';').next().unwrap_or_default().trim_matches([' ', '\t']);
-    let (kind, subtype) = essence.split_once('/').ok_or_else(|| invalid("Content-Type"))?;
+    let essence = text
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim_matches([' ', '\t']);
+    let (kind, subtype) = essence
+        .split_once('/')
+        .ok_or_else(|| invalid("Content-Type"))?;
     let valid = |s: &str| !s.is_empty() && s.chars().all(is_tchar);
     if !valid(kind) || !valid(subtype) {
         return Err(invalid("Content-Type"));
@@ -339,7 +361,12 @@ mod tests {
 
     #[test]
     fn nonce_valid_odd_and_hostile() {
-        for good in ["oFvnlFP1wIhRlYS2jTaXbA", "a-_b", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "ab"] {
+        for good in [
+            "oFvnlFP1wIhRlYS2jTaXbA",
+            "a-_b",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "ab",
+        ] {
             assert_eq!(parse_replay_nonce(good.as_bytes()).unwrap().as_str(), good);
         }
         assert_eq!(parse_replay_nonce(b" \tabcd \t").unwrap().as_str(), "abcd");
@@ -381,11 +408,18 @@ mod tests {
         let links = parse_links(values, &base()).unwrap();
         assert_eq!(links.len(), 4);
         assert_eq!(links[0].relations, vec![LinkRelation::Index]);
-        let alternates: Vec<_> =
-            links_with(&links, &LinkRelation::Alternate).map(Url::as_str).collect();
-        assert_eq!(alternates, ["https://ca.example/cert/1/1", "https://ca.example/cert/1/2"]);
+        let alternates: Vec<_> = links_with(&links, &LinkRelation::Alternate)
+            .map(Url::as_str)
+            .collect();
         assert_eq!(
-            links_with(&links, &LinkRelation::Next).next().unwrap().as_str(),
+            alternates,
+            ["https://ca.example/cert/1/1", "https://ca.example/cert/1/2"]
+        );
+        assert_eq!(
+            links_with(&links, &LinkRelation::Next)
+                .next()
+                .unwrap()
+                .as_str(),
             "https://ca.example/acct/1/orders?cursor=2"
         );
     }
@@ -399,14 +433,23 @@ mod tests {
         .unwrap();
         assert_eq!(links.len(), 2);
         // Only the first rel counts; case-insensitive; several types in one rel.
-        assert_eq!(links[0].relations, vec![LinkRelation::Up, LinkRelation::Next]);
+        assert_eq!(
+            links[0].relations,
+            vec![LinkRelation::Up, LinkRelation::Next]
+        );
         assert!(links[1].relations.is_empty());
         assert_eq!(links[0].target.as_str(), "https://ca.example/acme/order/a");
-        let tos = parse_links([&b"<https://ca.example/tos>;rel=\"terms-of-service\""[..]], &base())
-            .unwrap();
+        let tos = parse_links(
+            [&b"<https://ca.example/tos>;rel=\"terms-of-service\""[..]],
+            &base(),
+        )
+        .unwrap();
         assert!(tos[0].has(&LinkRelation::TermsOfService));
         let other = parse_links([&b"<x>;rel=Custom-Rel"[..]], &base()).unwrap();
-        assert_eq!(other[0].relations, vec![LinkRelation::Other("custom-rel".into())]);
+        assert_eq!(
+            other[0].relations,
+            vec![LinkRelation::Other("custom-rel".into())]
+        );
     }
 
     #[test]
@@ -426,13 +469,19 @@ mod tests {
         }
         // A huge header is parsed in linear time without error.
         let many = "<a>;rel=next,".repeat(10_000);
-        assert_eq!(parse_links([many.as_bytes()], &base()).unwrap().len(), 10_000);
+        assert_eq!(
+            parse_links([many.as_bytes()], &base()).unwrap().len(),
+            10_000
+        );
     }
 
     #[test]
     fn retry_after_seconds_and_dates() {
         let now = UnixTime::from_secs(1_000_000);
-        assert_eq!(parse_retry_after(b"120", now).unwrap(), UnixTime::from_secs(1_000_120));
+        assert_eq!(
+            parse_retry_after(b"120", now).unwrap(),
+            UnixTime::from_secs(1_000_120)
+        );
         assert_eq!(parse_retry_after(b" 0 ", now).unwrap(), now);
         assert_eq!(
             parse_retry_after(b"99999999999999999999999999", now).unwrap(),
@@ -449,7 +498,10 @@ mod tests {
 
     #[test]
     fn content_types() {
-        assert_eq!(parse_content_type(b"application/json").unwrap(), ContentType::Json);
+        assert_eq!(
+            parse_content_type(b"application/json").unwrap(),
+            ContentType::Json
+        );
         assert_eq!(
             parse_content_type(b"Application/Problem+JSON; charset=utf-8").unwrap(),
             ContentType::ProblemJson
@@ -462,7 +514,14 @@ mod tests {
             parse_content_type(b"text/html;charset=x").unwrap(),
             ContentType::Other("text/html".into())
         );
-        for bad in [&b""[..], b"json", b"/json", b"application/", b"a b/c", b"\xff/x"] {
+        for bad in [
+            &b""[..],
+            b"json",
+            b"/json",
+            b"application/",
+            b"a b/c",
+            b"\xff/x",
+        ] {
             assert!(parse_content_type(bad).is_err(), "{bad:?}");
         }
     }

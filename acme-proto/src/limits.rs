@@ -142,7 +142,11 @@ impl Limits {
     /// request may be answered with a problem.
     pub const fn read_cap(&self, kind: ResponseKind) -> usize {
         let own = self.max_body(kind);
-        if own > self.problem { own } else { self.problem }
+        if own > self.problem {
+            own
+        } else {
+            self.problem
+        }
     }
 
     /// These limits with the cap for `kind` set to `bytes`.
@@ -176,7 +180,11 @@ mod tests {
         for kind in ResponseKind::ALL {
             let changed = base.clone().with(kind, 7);
             for other in ResponseKind::ALL {
-                let expected = if other == kind { 7 } else { base.max_body(other) };
+                let expected = if other == kind {
+                    7
+                } else {
+                    base.max_body(other)
+                };
                 assert_eq!(changed.max_body(other), expected, "{kind} changed {other}");
             }
         }
@@ -184,7 +192,9 @@ mod tests {
 
     #[test]
     fn read_cap_covers_problem_documents() {
-        let l = Limits::default().with(ResponseKind::Problem, 100).with(ResponseKind::Nonce, 10);
+        let l = Limits::default()
+            .with(ResponseKind::Problem, 100)
+            .with(ResponseKind::Nonce, 10);
         assert_eq!(l.read_cap(ResponseKind::Nonce), 100);
         let l = l.with(ResponseKind::Order, 1000);
         assert_eq!(l.read_cap(ResponseKind::Order), 1000);

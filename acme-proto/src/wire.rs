@@ -58,7 +58,9 @@ pub struct Headers {
 impl Headers {
     /// No header fields.
     pub const fn new() -> Self {
-        Self { entries: Vec::new() }
+        Self {
+            entries: Vec::new(),
+        }
     }
 
     /// Appends a field; the name is stored lowercased, earlier fields of that name are kept.
@@ -118,7 +120,11 @@ impl<N: AsRef<str>, V: Into<Vec<u8>>> FromIterator<(N, V)> for Headers {
 impl fmt::Debug for Headers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.entries.iter().map(|(n, v)| (n, String::from_utf8_lossy(v))))
+            .entries(
+                self.entries
+                    .iter()
+                    .map(|(n, v)| (n, String::from_utf8_lossy(v))),
+            )
             .finish()
     }
 }
@@ -147,7 +153,13 @@ pub struct Request {
 impl Request {
     /// A request with no headers and no body.
     pub fn new(method: Method, url: Url, max_response_body: usize) -> Self {
-        Self { method, url, headers: Headers::new(), body: Vec::new(), max_response_body }
+        Self {
+            method,
+            url,
+            headers: Headers::new(),
+            body: Vec::new(),
+            max_response_body,
+        }
     }
 
     /// The same request with a header field appended.
@@ -193,7 +205,11 @@ pub struct Response {
 impl Response {
     /// A response from its parts.
     pub fn new(status: u16, headers: Headers, body: Vec<u8>) -> Self {
-        Self { status, headers, body }
+        Self {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// Whether the status is 2xx.
@@ -228,7 +244,9 @@ mod http_conversions {
                 Method::Head => http::Method::HEAD,
                 Method::Post => http::Method::POST,
             };
-            let mut builder = http::Request::builder().method(method).uri(self.url.as_str());
+            let mut builder = http::Request::builder()
+                .method(method)
+                .uri(self.url.as_str());
             for (name, value) in self.headers.iter() {
                 builder = builder.header(name, value);
             }
@@ -257,7 +275,9 @@ mod http_conversions {
 
     impl From<&http::HeaderMap> for Headers {
         fn from(map: &http::HeaderMap) -> Self {
-            map.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect()
+            map.iter()
+                .map(|(n, v)| (n.as_str(), v.as_bytes()))
+                .collect()
         }
     }
 }
@@ -268,12 +288,18 @@ mod tests {
 
     #[test]
     fn headers_are_case_insensitive_and_keep_order() {
-        let h: Headers =
-            [("Link", "<a>;rel=up"), ("replay-nonce", "abc"), ("LINK", "<b>;rel=up")]
-                .into_iter()
-                .collect();
+        let h: Headers = [
+            ("Link", "<a>;rel=up"),
+            ("replay-nonce", "abc"),
+            ("LINK", "<b>;rel=up"),
+        ]
+        .into_iter()
+        .collect();
         assert_eq!(h.get("Replay-Nonce"), Some(&b"abc"[..]));
-        assert_eq!(h.get_all("link").collect::<Vec<_>>(), [&b"<a>;rel=up"[..], b"<b>;rel=up"]);
+        assert_eq!(
+            h.get_all("link").collect::<Vec<_>>(),
+            [&b"<a>;rel=up"[..], b"<b>;rel=up"]
+        );
         assert_eq!(h.get("location"), None);
         assert_eq!(h.len(), 3);
     }

@@ -1,1 +1,118 @@
-fn main() {}
+//! Project automation: `cargo xtask <command>`.
+//!
+//! * `test`  — install what a fresh machine lacks, then every check CI runs.
+//! * `setup` — only the installs.
+//! * `demo`, `fuzz`, `bench` — arrive with the drivers, the fuzzing campaign and the benchmarks.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod setup;
+
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+const USAGE: &str = "usage: cargo xtask <test|setup|demo|fuzz|bench>
+
+  test    install what is missing (Debian's pebble, the thumbv7em-none-eabihf target,
+          Python's cryptography), then run fmt, clippy, the workspace's tests, docs and
+          the no_std build: exactly what CI runs
+  setup   only the installs";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => setup::all().and_then(|()| test()),
+        Some("setup") => setup::all(),
+        Some(cmd @ ("demo" | "fuzz" | "bench")) => Err(format!(
+            "`cargo xtask {cmd}` is not available yet: it comes with the drivers, the fuzzing \
+             campaign and the benchmarks"
+        )),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Every check CI runs, in order of how fast they fail.
+fn test() -> Result<(), String> {
+    let started = Instant::now();
+    let core = ["-p", "acme-proto"];
+    cargo("format", &["fmt", "--all", "--", "--check"], &[])?;
+    cargo(
+        "clippy (workspace, all features)",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    cargo(
+        "clippy (core, no default features)",
+        &[
+            &["clippy"][..],
+            &core,
+            &["--no-default-features", "--", "-D", "warnings"],
+        ]
+        .concat(),
+        &[],
+    )?;
+    cargo(
+        "tests (workspace, all features)",
+        &["test", "--workspace", "--all-features"],
+        &[],
+    )?;
+    cargo(
+        "tests (core, default features)",
+        &[&["test"][..], &core].concat(),
+        &[],
+    )?;
+    cargo(
+        "docs",
+        &["doc", "--workspace", "--no-deps", "--all-features"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )?;
+    for features in [&[][..], &["--features", "rsa"]] {
+        cargo(
+            "no_std build (thumbv7em-none-eabihf)",
+            &[
+                &["build"][..],
+                &core,
+                &["--no-default-features", "--target", setup::NO_STD_TARGET],
+                features,
+            ]
+            .concat(),
+            &[],
+        )?;
+    }
+    println!("xtask: all checks passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// Runs `cargo <args>`, saying what and how long.
+fn cargo(what: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    println!("xtask: == {what}: cargo {}", args.join(" "));
+    let started = Instant::now();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(args)
+        .envs(env.iter().copied())
+        .status()
+        .map_err(|e| format!("{what}: could not run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("{what} failed ({status})"));
+    }
+    println!("xtask: == {what}: ok in {:.1?}", started.elapsed());
+    Ok(())
+}

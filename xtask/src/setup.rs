@@ -1,0 +1,160 @@
+//! Installs what the checks need on a fresh machine, idempotently: nothing happens when a
+//! tool is already there, and every install says what it is doing.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// The target the core's no_std build is checked on.
+pub(crate) const NO_STD_TARGET: &str = "thumbv7em-none-eabihf";
+
+/// Every install the checks need.
+pub(crate) fn all() -> Result<(), String> {
+    rust_target()?;
+    pebble()?;
+    python_cryptography()
+}
+
+fn rust_target() -> Result<(), String> {
+    let installed = output("rustup", &["target", "list", "--installed"])
+        .map_err(|e| format!("cannot ask rustup for installed targets: {e}"))?;
+    if installed.lines().any(|l| l.trim() == NO_STD_TARGET) {
+        return Ok(());
+    }
+    println!("xtask: installing the Rust target {NO_STD_TARGET} (for the core's no_std build)");
+    run("rustup", &["target", "add", NO_STD_TARGET])
+        .map_err(|e| format!("could not install the Rust target {NO_STD_TARGET}: {e}"))
+}
+
+/// Debian's `pebble` package brings `pebble` and `pebble-challtestsrv`.
+fn pebble() -> Result<(), String> {
+    if on_path("pebble") && on_path("pebble-challtestsrv") {
+        return Ok(());
+    }
+    println!(
+        "xtask: installing Debian's package `pebble` (Let's Encrypt's test CA and \
+         pebble-challtestsrv, for the integration tests)"
+    );
+    apt_install(&["pebble"])?;
+    if !(on_path("pebble") && on_path("pebble-challtestsrv")) {
+        return Err(
+            "the pebble package installed, but `pebble` or `pebble-challtestsrv` \
+                    is not on PATH"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// The crypto tests check our signatures with an independent implementation: OpenSSL,
+/// through Python's `cryptography` package.
+fn python_cryptography() -> Result<(), String> {
+    let probe = || {
+        Command::new("python3")
+            .args(["-c", "import cryptography"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !on_path("python3") {
+        return Err("python3 is not on PATH; the signature tests need it".into());
+    }
+    if probe() {
+        return Ok(());
+    }
+    println!(
+        "xtask: installing the Python package `cryptography` from PyPI (an independent \
+         verifier for the JWS signature tests)"
+    );
+    let plain = run(
+        "python3",
+        &["-m", "pip", "install", "--quiet", "cryptography"],
+    );
+    if plain.is_err() {
+        // Debian's own Python refuses installs outside a venv (PEP 668).
+        run(
+            "python3",
+            &[
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--break-system-packages",
+                "cryptography",
+            ],
+        )
+        .map_err(|e| format!("could not install Python's cryptography package: {e}"))?;
+    }
+    if probe() {
+        Ok(())
+    } else {
+        Err("Python's cryptography package installed but cannot be imported".into())
+    }
+}
+
+fn apt_install(packages: &[&str]) -> Result<(), String> {
+    let root = output("id", &["-u"]).is_ok_and(|uid| uid.trim() == "0");
+    let (program, prefix): (&str, &[&str]) = if root {
+        ("apt-get", &[])
+    } else if on_path("sudo") {
+        ("sudo", &["-n", "apt-get"])
+    } else {
+        return Err(format!(
+            "cannot install {packages:?}: not root and no sudo; install them with apt-get"
+        ));
+    };
+    fn with<'a>(prefix: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
+        [prefix, args].concat()
+    }
+    println!("xtask: apt-get update");
+    run(program, &with(prefix, &["update", "-qq"]))
+        .map_err(|e| format!("apt-get update failed: {e}"))?;
+    println!("xtask: apt-get install {}", packages.join(" "));
+    run(
+        program,
+        &with(
+            prefix,
+            &[
+                &["install", "-y", "-qq", "--no-install-recommends"][..],
+                packages,
+            ]
+            .concat(),
+        ),
+    )
+    .map_err(|e| format!("apt-get install {} failed: {e}", packages.join(" ")))
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| is_executable(&dir.join(program)))
+    })
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+fn run(program: &str, args: &[&str]) -> Result<(), String> {
+    let status = Command::new(program)
+        .args(args)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{program} exited with {status}"))
+    }
+}
+
+fn output(program: &str, args: &[&str]) -> Result<String, String> {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{program} exited with {}", out.status));
+    }
+    String::from_utf8(out.stdout).map_err(|_| format!("{program} printed non-UTF-8"))
+}
