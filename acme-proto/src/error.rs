@@ -132,15 +132,28 @@ impl fmt::Display for MalformedKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::TooLarge { limit, actual } => {
-                write!(f, "body of {actual} bytes exceeds the limit of {limit} bytes")
+                write!(
+                    f,
+                    "body of {actual} bytes exceeds the limit of {limit} bytes"
+                )
             }
-            Self::ContentType { expected, found: Some(found) } => {
+            Self::ContentType {
+                expected,
+                found: Some(found),
+            } => {
                 write!(f, "content type {found:?}, expected {expected:?}")
             }
-            Self::ContentType { expected, found: None } => {
+            Self::ContentType {
+                expected,
+                found: None,
+            } => {
                 write!(f, "no content type, expected {expected:?}")
             }
-            Self::Json { message, line, column } => {
+            Self::Json {
+                message,
+                line,
+                column,
+            } => {
                 write!(f, "invalid JSON at line {line} column {column}: {message}")
             }
             Self::MissingHeader(h) => write!(f, "missing {h} header"),
@@ -165,7 +178,11 @@ impl MalformedKind {
             message.truncate(cut);
         }
         truncate_on_char_boundary(&mut message, Self::MAX_MESSAGE);
-        Self::Json { message, line: err.line(), column: err.column() }
+        Self::Json {
+            message,
+            line: err.line(),
+            column: err.column(),
+        }
     }
 }
 
@@ -230,7 +247,10 @@ pub struct CryptoError {
 impl CryptoError {
     /// A failure with a reason and no underlying error.
     pub fn new(reason: &'static str) -> Self {
-        Self { reason, source: None }
+        Self {
+            reason,
+            source: None,
+        }
     }
 
     /// A failure with a reason and the underlying error.
@@ -238,7 +258,10 @@ impl CryptoError {
         reason: &'static str,
         source: impl Into<Box<dyn core::error::Error + Send + Sync>>,
     ) -> Self {
-        Self { reason, source: Some(source.into()) }
+        Self {
+            reason,
+            source: Some(source.into()),
+        }
     }
 }
 

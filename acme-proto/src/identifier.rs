@@ -26,7 +26,9 @@ pub enum Identifier {
     Ip(IpAddr),
     /// An identifier of a type this crate does not know, kept as sent.
     ///
-    /// Never has type `dns` or `ip` when read from a server.
+    /// Never has type `dns` or `ip` when read from a server, except in a problem
+    /// document, where a server may echo the very identifier it refuses as invalid
+    /// (RFC 8555 §6.7.1's example: `_example.org`).
     Other {
         /// The identifier's `type`.
         kind: String,
@@ -129,7 +131,7 @@ struct WireOut<'a> {
     value: Cow<'a, str>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 pub(crate) struct WireIn<'a> {
     #[serde(rename = "type", borrow)]
     kind: Cow<'a, str>,
@@ -146,7 +148,22 @@ impl WireIn<'_> {
             "ip" => IpAddr::from_str(&self.value)
                 .map(Identifier::Ip)
                 .map_err(|_| "ip identifier is not an IP address"),
-            _ => Ok(Identifier::Other { kind: self.kind.into_owned(), value: self.value.into_owned() }),
+            _ => Ok(Identifier::Other {
+                kind: self.kind.into_owned(),
+                value: self.value.into_owned(),
+            }),
+        }
+    }
+
+    /// Like [`into_identifier`](Self::into_identifier), but a value that does not
+    /// validate is kept as [`Identifier::Other`] with its type as sent.
+    pub(crate) fn into_identifier_or_other(self) -> Identifier {
+        match self.clone().into_identifier() {
+            Ok(id) => id,
+            Err(_) => Identifier::Other {
+                kind: self.kind.into_owned(),
+                value: self.value.into_owned(),
+            },
         }
     }
 }
@@ -158,13 +175,19 @@ impl Serialize for Identifier {
             Self::Ip(addr) => Cow::Owned(addr.to_string()),
             Self::Other { value, .. } => Cow::Borrowed(value.as_str()),
         };
-        WireOut { kind: self.kind(), value }.serialize(s)
+        WireOut {
+            kind: self.kind(),
+            value,
+        }
+        .serialize(s)
     }
 }
 
 impl<'de> Deserialize<'de> for Identifier {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        WireIn::deserialize(d)?.into_identifier().map_err(D::Error::custom)
+        WireIn::deserialize(d)?
+            .into_identifier()
+            .map_err(D::Error::custom)
     }
 }
 
@@ -231,14 +254,21 @@ fn check_label(label: &str) -> Result<(), &'static str> {
     if label.contains('*') {
         return Err("a wildcard is only allowed as the whole first label");
     }
-    if !bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-') {
+    if !bytes
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+    {
         return Err("label not made of letters, digits and hyphens");
     }
     if label.starts_with('-') || label.ends_with('-') {
         return Err("label starts or ends with a hyphen");
     }
     // RFC 5891 §4.2.3.1: "??--" is reserved, and only "xn--" (an A-label) is in use.
-    if bytes.get(2..4) == Some(b"--") && !bytes.get(..2).is_some_and(|p| p.eq_ignore_ascii_case(b"xn")) {
+    if bytes.get(2..4) == Some(b"--")
+        && !bytes
+            .get(..2)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"xn"))
+    {
         return Err("label has hyphens in the third and fourth positions");
     }
     Ok(())
@@ -313,16 +343,34 @@ mod tests {
             (label64.as_str(), "label longer than 63 characters"),
             (name254.as_str(), "longer than 253 characters"),
             ("bücher.example", "not ASCII: use the A-label (xn--) form"),
-            ("exa_mple.org", "label not made of letters, digits and hyphens"),
-            ("exa mple.org", "label not made of letters, digits and hyphens"),
+            (
+                "exa_mple.org",
+                "label not made of letters, digits and hyphens",
+            ),
+            (
+                "exa mple.org",
+                "label not made of letters, digits and hyphens",
+            ),
             ("../etc/passwd", "empty label"),
             ("-a.example", "label starts or ends with a hyphen"),
             ("a-.example", "label starts or ends with a hyphen"),
-            ("ab--c.example", "label has hyphens in the third and fourth positions"),
+            (
+                "ab--c.example",
+                "label has hyphens in the third and fourth positions",
+            ),
             ("*", "a wildcard is only allowed as the whole first label"),
-            ("*.*.example", "a wildcard is only allowed as the whole first label"),
-            ("a.*.example", "a wildcard is only allowed as the whole first label"),
-            ("*a.example", "a wildcard is only allowed as the whole first label"),
+            (
+                "*.*.example",
+                "a wildcard is only allowed as the whole first label",
+            ),
+            (
+                "a.*.example",
+                "a wildcard is only allowed as the whole first label",
+            ),
+            (
+                "*a.example",
+                "a wildcard is only allowed as the whole first label",
+            ),
             ("127.0.0.1", "an IP address: use an ip identifier"),
         ] {
             match Identifier::dns(bad) {
@@ -346,21 +394,41 @@ mod tests {
             v6.reverse_dns_name().unwrap(),
             "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"
         );
-        assert_eq!(Identifier::dns("example.org").unwrap().reverse_dns_name(), None);
+        assert_eq!(
+            Identifier::dns("example.org").unwrap().reverse_dns_name(),
+            None
+        );
     }
 
     #[test]
     fn serde_validates_and_round_trips() {
-        let id: Identifier = serde_json::from_str(r#"{"type":"dns","value":"Example.ORG"}"#).unwrap();
+        let id: Identifier =
+            serde_json::from_str(r#"{"type":"dns","value":"Example.ORG"}"#).unwrap();
         assert_eq!(id, Identifier::dns("example.org").unwrap());
-        assert_eq!(serde_json::to_string(&id).unwrap(), r#"{"type":"dns","value":"example.org"}"#);
-        let id: Identifier = serde_json::from_str(r#"{"type":"ip","value":"2001:db8::1"}"#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&id).unwrap(),
+            r#"{"type":"dns","value":"example.org"}"#
+        );
+        let id: Identifier =
+            serde_json::from_str(r#"{"type":"ip","value":"2001:db8::1"}"#).unwrap();
         assert_eq!(id.to_string(), "2001:db8::1");
-        assert_eq!(serde_json::to_string(&id).unwrap(), r#"{"type":"ip","value":"2001:db8::1"}"#);
+        assert_eq!(
+            serde_json::to_string(&id).unwrap(),
+            r#"{"type":"ip","value":"2001:db8::1"}"#
+        );
         let id: Identifier = serde_json::from_str(r#"{"type":"email","value":"a@b"}"#).unwrap();
-        assert_eq!(id, Identifier::Other { kind: "email".into(), value: "a@b".into() });
+        assert_eq!(
+            id,
+            Identifier::Other {
+                kind: "email".into(),
+                value: "a@b".into()
+            }
+        );
         assert_eq!(id.to_string(), "email:a@b");
-        assert_eq!(serde_json::to_string(&id).unwrap(), r#"{"type":"email","value":"a@b"}"#);
+        assert_eq!(
+            serde_json::to_string(&id).unwrap(),
+            r#"{"type":"email","value":"a@b"}"#
+        );
         for bad in [
             r#"{"type":"dns","value":"a..b"}"#,
             r#"{"type":"dns","value":""}"#,
@@ -374,7 +442,10 @@ mod tests {
             r#"{"type":null,"value":"example.org"}"#,
             r#""example.org""#,
         ] {
-            assert!(serde_json::from_str::<Identifier>(bad).is_err(), "{bad} accepted");
+            assert!(
+                serde_json::from_str::<Identifier>(bad).is_err(),
+                "{bad} accepted"
+            );
         }
     }
 }

@@ -31,7 +31,7 @@ mod time_format;
 mod token;
 mod wire;
 
-pub use crypto::{Jwk, Signer, SignatureAlgorithm, Thumbprint};
+pub use crypto::{Jwk, SignatureAlgorithm, Signer, Thumbprint};
 pub use error::{CryptoError, Error, Malformed, MalformedKind, Misuse};
 pub use identifier::{DnsName, Identifier};
 pub use limits::{Limits, ResponseKind};

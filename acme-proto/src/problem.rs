@@ -149,7 +149,12 @@ impl<'de> Deserialize<'de> for ProblemType {
 #[non_exhaustive]
 pub struct Problem {
     /// What kind of problem this is (`type`).
-    #[serde(rename = "type", default, skip_serializing_if = "is_blank")]
+    #[serde(
+        rename = "type",
+        default,
+        deserialize_with = "null_as_blank",
+        skip_serializing_if = "is_blank"
+    )]
     pub kind: ProblemType,
     /// A short summary of the problem type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -171,10 +176,18 @@ pub struct Problem {
     )]
     pub identifier: Option<Identifier>,
     /// The problems with individual identifiers, for a `compound` problem (RFC 8555 §6.7.1).
-    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub subproblems: Vec<Subproblem>,
     /// The JWS algorithms the server accepts, with `badSignatureAlgorithm` (RFC 8555 §6.2).
-    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub algorithms: Vec<String>,
     /// When to try again, from the response's `Retry-After` header (RFC 8555 §6.6);
     /// not part of the JSON, filled in by the response layer.
@@ -187,7 +200,12 @@ pub struct Problem {
 #[non_exhaustive]
 pub struct Subproblem {
     /// What kind of problem this is (`type`).
-    #[serde(rename = "type", default, skip_serializing_if = "is_blank")]
+    #[serde(
+        rename = "type",
+        default,
+        deserialize_with = "null_as_blank",
+        skip_serializing_if = "is_blank"
+    )]
     pub kind: ProblemType,
     /// A human-readable explanation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -204,15 +222,21 @@ pub struct Subproblem {
     pub status: Option<u16>,
 }
 
+/// A `null` type is as absent: `about:blank`.
+fn null_as_blank<'de, D: Deserializer<'de>>(d: D) -> Result<ProblemType, D::Error> {
+    Ok(Option::<ProblemType>::deserialize(d)?.unwrap_or_default())
+}
+
 fn is_blank(kind: &ProblemType) -> bool {
     *kind == ProblemType::AboutBlank
 }
 
-/// An identifier in a problem that does not validate is dropped rather than failing:
-/// the problem is the error to report, and losing it to a bad echo would hide it.
+/// An identifier in a problem that does not validate is kept as [`Identifier::Other`]
+/// rather than failing: the server may be naming the invalid identifier it refuses, and
+/// the problem is the error to report.
 fn lenient_identifier<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Identifier>, D::Error> {
     let wire = Option::<WireIn<'de>>::deserialize(d)?;
-    Ok(wire.and_then(|w| w.into_identifier().ok()))
+    Ok(wire.map(WireIn::into_identifier_or_other))
 }
 
 fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
@@ -226,7 +250,10 @@ where
 impl Problem {
     /// A problem of `kind` with nothing else set.
     pub fn new(kind: ProblemType) -> Self {
-        Self { kind, ..Self::default() }
+        Self {
+            kind,
+            ..Self::default()
+        }
     }
 
     /// The same problem with a `detail`.
@@ -247,7 +274,11 @@ impl Problem {
 impl Subproblem {
     /// A subproblem of `kind` about `identifier`.
     pub fn new(kind: ProblemType, identifier: Option<Identifier>) -> Self {
-        Self { kind, identifier, ..Self::default() }
+        Self {
+            kind,
+            identifier,
+            ..Self::default()
+        }
     }
 }
 
@@ -283,7 +314,12 @@ impl fmt::Display for Problem {
         }
         if !self.subproblems.is_empty() {
             f.write_str(" (")?;
-            for (i, sub) in self.subproblems.iter().take(MAX_SUBPROBLEMS_SHOWN).enumerate() {
+            for (i, sub) in self
+                .subproblems
+                .iter()
+                .take(MAX_SUBPROBLEMS_SHOWN)
+                .enumerate()
+            {
                 if i > 0 {
                     f.write_str(", ")?;
                 }
@@ -319,12 +355,18 @@ mod tests {
         ] {
             assert_eq!(ProblemType::from_urn(&kind.urn()), kind);
         }
-        assert_eq!(ProblemType::BadCsr.urn(), "urn:ietf:params:acme:error:badCSR");
+        assert_eq!(
+            ProblemType::BadCsr.urn(),
+            "urn:ietf:params:acme:error:badCSR"
+        );
         assert_eq!(
             ProblemType::from_urn("urn:ietf:params:acme:error:somethingNew"),
             ProblemType::Other("urn:ietf:params:acme:error:somethingNew".into())
         );
-        assert_eq!(ProblemType::from_urn("about:blank"), ProblemType::AboutBlank);
+        assert_eq!(
+            ProblemType::from_urn("about:blank"),
+            ProblemType::AboutBlank
+        );
         assert_eq!(
             ProblemType::from_urn("urn:ietf:params:acme:error:badcsr"),
             ProblemType::Other("urn:ietf:params:acme:error:badcsr".into())
@@ -360,14 +402,20 @@ mod tests {
     }
 
     #[test]
-    fn invalid_identifier_in_problem_is_dropped() {
+    fn invalid_identifier_in_problem_is_kept_as_sent() {
         let p: Problem = serde_json::from_str(
             r#"{"type":"urn:ietf:params:acme:error:rejectedIdentifier",
                 "identifier":{"type":"dns","value":"bad..name"}}"#,
         )
         .unwrap();
         assert_eq!(p.kind, ProblemType::RejectedIdentifier);
-        assert_eq!(p.identifier, None);
+        assert_eq!(
+            p.identifier,
+            Some(Identifier::Other {
+                kind: "dns".into(),
+                value: "bad..name".into()
+            })
+        );
         assert!(serde_json::from_str::<Problem>(r#"{"identifier":"x"}"#).is_err());
     }
 }

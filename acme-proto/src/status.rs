@@ -136,8 +136,13 @@ mod tests {
 
     #[test]
     fn wire_names() {
-        for s in [OrderStatus::Pending, OrderStatus::Ready, OrderStatus::Processing,
-                  OrderStatus::Valid, OrderStatus::Invalid] {
+        for s in [
+            OrderStatus::Pending,
+            OrderStatus::Ready,
+            OrderStatus::Processing,
+            OrderStatus::Valid,
+            OrderStatus::Invalid,
+        ] {
             let json = serde_json::to_string(&s).unwrap();
             assert_eq!(json, alloc::format!("\"{}\"", s.as_str()));
             assert_eq!(serde_json::from_str::<OrderStatus>(&json).unwrap(), s);

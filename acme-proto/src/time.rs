@@ -78,7 +78,10 @@ impl fmt::Display for UnixTime {
 impl From<std::time::SystemTime> for UnixTime {
     /// A time before the epoch becomes the epoch.
     fn from(t: std::time::SystemTime) -> Self {
-        Self(t.duration_since(std::time::UNIX_EPOCH).unwrap_or(Duration::ZERO))
+        Self(
+            t.duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or(Duration::ZERO),
+        )
     }
 }
 

@@ -61,7 +61,11 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     // `day` is 1..=31 and `month` 1..=12 by construction.
-    (year, u32::try_from(day).unwrap_or(1), u32::try_from(month).unwrap_or(1))
+    (
+        year,
+        u32::try_from(month).unwrap_or(1),
+        u32::try_from(day).unwrap_or(1),
+    )
 }
 
 fn is_leap(year: i64) -> bool {
@@ -119,7 +123,9 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn new(text: &'a str) -> Self {
-        Self { rest: text.as_bytes() }
+        Self {
+            rest: text.as_bytes(),
+        }
     }
 
     /// Exactly `n` ASCII digits as a number.
@@ -143,7 +149,11 @@ impl<'a> Cursor<'a> {
     }
 
     fn expect(&mut self, b: u8, why: &'static str) -> Result<(), &'static str> {
-        if self.byte() == Some(b) { Ok(()) } else { Err(why) }
+        if self.byte() == Some(b) {
+            Ok(())
+        } else {
+            Err(why)
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -152,7 +162,11 @@ impl<'a> Cursor<'a> {
 
     /// Text up to (not including) `stop`, or all of the rest.
     fn take_until(&mut self, stop: u8) -> &'a [u8] {
-        let end = self.rest.iter().position(|&b| b == stop).unwrap_or(self.rest.len());
+        let end = self
+            .rest
+            .iter()
+            .position(|&b| b == stop)
+            .unwrap_or(self.rest.len());
         let (head, tail) = self.rest.split_at(end);
         self.rest = tail;
         head
@@ -189,7 +203,11 @@ impl<'a> Cursor<'a> {
     }
 
     fn end(&self) -> Result<(), &'static str> {
-        if self.rest.is_empty() { Ok(()) } else { Err("unexpected text after the time") }
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err("unexpected text after the time")
+        }
     }
 }
 
@@ -248,7 +266,15 @@ fn parse_rfc3339(text: &str) -> Result<UnixTime, &'static str> {
         _ => return Err("expected 'Z' or a UTC offset"),
     };
     c.end()?;
-    let civil = Civil { year: i64::from(year), month, day, hour, minute, second, nanos };
+    let civil = Civil {
+        year: i64::from(year),
+        month,
+        day,
+        hour,
+        minute,
+        second,
+        nanos,
+    };
     // Local time minus its offset is UTC.
     to_unix_time(civil.to_unix_secs()? - offset_secs, civil.nanos)
 }
@@ -270,7 +296,15 @@ fn parse_http_date(text: &str) -> Result<UnixTime, &'static str> {
             c.expect(b' ', "expected a space")?;
             let (hour, minute, second) = c.time_of_day()?;
             c.expect_word(" GMT", "expected GMT")?;
-            Civil { year: i64::from(year), month, day, hour, minute, second, nanos: 0 }
+            Civil {
+                year: i64::from(year),
+                month,
+                day,
+                hour,
+                minute,
+                second,
+                nanos: 0,
+            }
         } else {
             // obsolete RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
             check_weekday(short, &WEEKDAYS_LONG)?;
@@ -283,7 +317,15 @@ fn parse_http_date(text: &str) -> Result<UnixTime, &'static str> {
             c.expect(b' ', "expected a space")?;
             let (hour, minute, second) = c.time_of_day()?;
             c.expect_word(" GMT", "expected GMT")?;
-            Civil { year: two_digit_year(yy), month, day, hour, minute, second, nanos: 0 }
+            Civil {
+                year: two_digit_year(yy),
+                month,
+                day,
+                hour,
+                minute,
+                second,
+                nanos: 0,
+            }
         }
     } else {
         // obsolete asctime: Sun Nov  6 08:49:37 1994
@@ -301,7 +343,15 @@ fn parse_http_date(text: &str) -> Result<UnixTime, &'static str> {
         let (hour, minute, second) = c.time_of_day()?;
         c.expect(b' ', "expected a space")?;
         let year = c.digits(4)?;
-        Civil { year: i64::from(year), month, day, hour, minute, second, nanos: 0 }
+        Civil {
+            year: i64::from(year),
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            nanos: 0,
+        }
     };
     c.end()?;
     // RFC 9110 §5.6.7 allows second 60 for a leap second; it counts as the next second.
@@ -322,7 +372,10 @@ fn two_digit_year(yy: u32) -> i64 {
 /// The day name must be one of the names (its agreement with the date is not checked,
 /// as RFC 9110 does not require recipients to).
 fn check_weekday(name: &[u8], names: &[&str]) -> Result<(), &'static str> {
-    if names.iter().any(|n| n.as_bytes().eq_ignore_ascii_case(name)) {
+    if names
+        .iter()
+        .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
+    {
         Ok(())
     } else {
         Err("unknown day name")
@@ -338,7 +391,10 @@ pub(crate) fn write_rfc3339(t: UnixTime, f: &mut fmt::Formatter<'_>) -> fmt::Res
     let d = t.since_epoch();
     let secs = d.as_secs();
     let (year, month, day, hour, minute, second) = split_secs(secs);
-    write!(f, "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}")?;
+    write!(
+        f,
+        "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}"
+    )?;
     let mut nanos = d.subsec_nanos();
     if nanos != 0 {
         let mut width = 9;
@@ -446,7 +502,10 @@ mod tests {
     fn parses_valid_rfc3339() {
         assert_eq!(rfc3339("1970-01-01T00:00:00Z"), 0);
         assert_eq!(rfc3339("2016-01-01T00:04:00Z"), 1_451_606_640);
-        assert_eq!(rfc3339("2016-01-01T00:04:00+04:00"), 1_451_606_640 - 4 * 3600);
+        assert_eq!(
+            rfc3339("2016-01-01T00:04:00+04:00"),
+            1_451_606_640 - 4 * 3600
+        );
         assert_eq!(rfc3339("2015-12-31T19:04:00-05:00"), 1_451_606_640);
         assert_eq!(rfc3339("2016-01-01t00:04:00z"), 1_451_606_640);
         assert_eq!(rfc3339("2000-02-29T12:00:00Z"), 951_825_600);
@@ -459,11 +518,17 @@ mod tests {
     #[test]
     fn parses_odd_but_legal_rfc3339() {
         // Leap second: 23:59:60 is the first second of the next day.
-        assert_eq!(rfc3339("2016-12-31T23:59:60Z"), rfc3339("2017-01-01T00:00:00Z"));
+        assert_eq!(
+            rfc3339("2016-12-31T23:59:60Z"),
+            rfc3339("2017-01-01T00:00:00Z")
+        );
         // An offset can bring a 1969 local date into 1970 UTC.
         assert_eq!(rfc3339("1969-12-31T23:00:00-01:00"), 0);
         assert_eq!(rfc3339("9999-12-31T23:59:59Z"), 253_402_300_799);
-        assert_eq!(rfc3339("2024-06-01T00:00:00.000000000Z"), rfc3339("2024-06-01T00:00:00Z"));
+        assert_eq!(
+            rfc3339("2024-06-01T00:00:00.000000000Z"),
+            rfc3339("2024-06-01T00:00:00Z")
+        );
     }
 
     #[test]
@@ -509,8 +574,14 @@ mod tests {
     #[test]
     fn formats_rfc3339() {
         assert_eq!(UnixTime::EPOCH.to_string(), "1970-01-01T00:00:00Z");
-        assert_eq!(UnixTime::from_secs(1_451_606_640).to_string(), "2016-01-01T00:04:00Z");
-        assert_eq!(UnixTime::from_millis(1_500).to_string(), "1970-01-01T00:00:01.5Z");
+        assert_eq!(
+            UnixTime::from_secs(1_451_606_640).to_string(),
+            "2016-01-01T00:04:00Z"
+        );
+        assert_eq!(
+            UnixTime::from_millis(1_500).to_string(),
+            "1970-01-01T00:00:01.5Z"
+        );
         let t = UnixTime::new(Duration::new(1, 120));
         assert_eq!(t.to_string(), "1970-01-01T00:00:01.00000012Z");
         // Never panics, even at the end of time.
@@ -538,7 +609,11 @@ mod tests {
             "Sun Nov  6 08:49:37 1994",
             "Sun Nov 06 08:49:37 1994",
         ] {
-            assert_eq!(UnixTime::parse_http_date(text).unwrap().as_secs(), expected, "{text}");
+            assert_eq!(
+                UnixTime::parse_http_date(text).unwrap().as_secs(),
+                expected,
+                "{text}"
+            );
         }
         assert_eq!(
             UnixTime::parse_http_date("Thursday, 01-Jan-26 00:00:00 GMT").unwrap(),
@@ -575,7 +650,10 @@ mod tests {
     fn formats_http_date() {
         let t = UnixTime::from_secs(784_111_777);
         assert_eq!(t.http_date().to_string(), "Sun, 06 Nov 1994 08:49:37 GMT");
-        assert_eq!(UnixTime::EPOCH.http_date().to_string(), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            UnixTime::EPOCH.http_date().to_string(),
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
         let back = UnixTime::parse_http_date(&t.http_date().to_string()).unwrap();
         assert_eq!(back, t);
     }
@@ -583,7 +661,10 @@ mod tests {
     #[test]
     fn serde_uses_rfc3339() {
         let t = UnixTime::from_secs(1_451_606_640);
-        assert_eq!(serde_json::to_string(&t).unwrap(), "\"2016-01-01T00:04:00Z\"");
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            "\"2016-01-01T00:04:00Z\""
+        );
         let back: UnixTime = serde_json::from_str("\"2016-01-01T00:04:00Z\"").unwrap();
         assert_eq!(back, t);
         assert!(serde_json::from_str::<UnixTime>("1451606640").is_err());
