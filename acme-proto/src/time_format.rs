@@ -398,7 +398,7 @@ pub(crate) fn write_rfc3339(t: UnixTime, f: &mut fmt::Formatter<'_>) -> fmt::Res
     let mut nanos = d.subsec_nanos();
     if nanos != 0 {
         let mut width = 9;
-        while nanos % 10 == 0 {
+        while nanos.is_multiple_of(10) {
             nanos /= 10;
             width -= 1;
         }

@@ -418,7 +418,7 @@ fn dns_persist01_is_strict() {
         &with(base, "ca.example\"]", "ca..example\"]"),
         "empty label",
     );
-    let eleven = format!("[{}]", vec!["\"ca.example\""; 11].join(","));
+    let eleven = format!("[{}]", ["\"ca.example\""; 11].join(","));
     refused_with::<Challenge>(&with(base, r#"["ca.example"]"#, &eleven), "more than ten");
     refused_with::<Challenge>(
         &with(base, "\"status\"", "\"accounturi\":\"acct/1\",\"status\""),

@@ -42,6 +42,10 @@ use crate::token::ChallengeToken;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "known challenges are the common case, and a Box would make them awkward to match"
+)]
 pub enum Challenge {
     /// A challenge of a type this crate knows.
     Known(KnownChallenge),
