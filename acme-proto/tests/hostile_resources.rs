@@ -395,6 +395,19 @@ fn unknown_challenge_types_are_kept_whole() {
         written["challenges"][0],
         serde_json::from_str::<serde_json::Value>(unknown).unwrap()
     );
+    assert_eq!(a.challenges[0].status(), None);
+    assert_eq!(
+        a.challenges[1].status(),
+        Some(acme_proto::ChallengeStatus::Pending)
+    );
+    let c = Challenge::from_json(br#"{"type":"x-02","status":"valid"}"#).unwrap();
+    assert_eq!(c.status(), Some(acme_proto::ChallengeStatus::Valid));
+    // Read directly, a KnownChallenge refuses unknown types.
+    let err = serde_json::from_str::<acme_proto::resource::KnownChallenge>(
+        r#"{"type":"x-02","url":"https://ca.example/c","status":"valid"}"#,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("unknown challenge type"), "{err}");
     // Even an unknown type with a path in its "token" is only kept, never interpreted.
     let c = Challenge::from_json(br#"{"type":"x-01","token":"../../etc/passwd"}"#).unwrap();
     assert_eq!(c.type_name(), "x-01");

@@ -167,6 +167,17 @@ impl Challenge {
         }
     }
 
+    /// The challenge's status; `None` for an unknown type without a recognizable one.
+    pub fn status(&self) -> Option<ChallengeStatus> {
+        match self {
+            Self::Known(c) => Some(c.status),
+            Self::Unknown(c) => c
+                .raw
+                .get("status")
+                .and_then(|s| ChallengeStatus::deserialize(s).ok()),
+        }
+    }
+
     /// The challenge, if its type is one this crate knows.
     pub fn known(&self) -> Option<&KnownChallenge> {
         match self {
@@ -222,16 +233,24 @@ struct WireOut<'a> {
 
 impl KnownChallenge {
     fn from_wire(wire: WireIn) -> Result<Self, &'static str> {
-        let token = || wire.token.clone().ok_or("challenge without a token");
-        let kind = match wire.type_name.as_str() {
+        let WireIn {
+            type_name,
+            url,
+            status,
+            validated,
+            error,
+            token,
+            issuer_domain_names,
+            accounturi,
+        } = wire;
+        let token = || token.ok_or("challenge without a token");
+        let kind = match type_name.as_str() {
             HTTP_01 => ChallengeKind::Http01 { token: token()? },
             DNS_01 => ChallengeKind::Dns01 { token: token()? },
             TLS_ALPN_01 => ChallengeKind::TlsAlpn01 { token: token()? },
             DNS_ACCOUNT_01 => ChallengeKind::DnsAccount01 { token: token()? },
             DNS_PERSIST_01 => {
-                let names = wire
-                    .issuer_domain_names
-                    .clone()
+                let names = issuer_domain_names
                     .ok_or("dns-persist-01 challenge without issuer-domain-names")?;
                 if names.is_empty() {
                     return Err("dns-persist-01 challenge with no issuer domain name");
@@ -244,16 +263,16 @@ impl KnownChallenge {
                 }
                 ChallengeKind::DnsPersist01 {
                     issuer_domain_names: names,
-                    account_uri: wire.accounturi.clone(),
+                    account_uri: accounturi,
                 }
             }
             _ => return Err("unknown challenge type"),
         };
         Ok(Self {
-            url: wire.url,
-            status: wire.status,
-            validated: wire.validated,
-            error: wire.error,
+            url,
+            status,
+            validated,
+            error,
             kind,
         })
     }
