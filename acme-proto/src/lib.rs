@@ -33,7 +33,7 @@ mod wire;
 
 pub use crypto::{Jwk, SignatureAlgorithm, Signer, Thumbprint};
 pub use error::{CryptoError, Error, Malformed, MalformedKind, Misuse};
-pub use identifier::Identifier;
+pub use identifier::{DnsName, Identifier};
 pub use limits::{Limits, ResponseKind};
 pub use problem::{Problem, ProblemType, Subproblem};
 pub use status::{AccountStatus, AuthorizationStatus, ChallengeStatus, OrderStatus};
