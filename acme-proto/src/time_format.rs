@@ -671,9 +671,3 @@ mod tests {
         assert!(serde_json::from_str::<UnixTime>("\"2016-02-30T00:00:00Z\"").is_err());
     }
 }
-impl UnixTime {
-    /// stub
-    pub fn parse_http_date(_s: &str) -> Result<UnixTime, crate::Malformed> {
-        Ok(UnixTime::from_secs(784_111_777))
-    }
-}
