@@ -314,11 +314,19 @@ impl ContentType {
     /// The media type as written in a header.
     pub fn as_str(&self) -> &str {
         match self {
-            Self::Json => "application/json",
-            Self::ProblemJson => "application/problem+json",
-            Self::PemCertificateChain => "application/pem-certificate-chain",
-            Self::JoseJson => "application/jose+json",
             Self::Other(s) => s,
+            known => known.static_name().unwrap_or_default(),
+        }
+    }
+
+    /// The media type of a known variant, `None` for [`ContentType::Other`].
+    pub(crate) const fn static_name(&self) -> Option<&'static str> {
+        match self {
+            Self::Json => Some("application/json"),
+            Self::ProblemJson => Some("application/problem+json"),
+            Self::PemCertificateChain => Some("application/pem-certificate-chain"),
+            Self::JoseJson => Some("application/jose+json"),
+            Self::Other(_) => None,
         }
     }
 }

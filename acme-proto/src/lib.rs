@@ -25,6 +25,7 @@ mod identifier;
 mod limits;
 mod problem;
 pub mod resource;
+mod response;
 mod status;
 mod time;
 mod time_format;
