@@ -31,7 +31,10 @@ mod time_format;
 mod token;
 mod wire;
 
-pub use crypto::{Jwk, Signer, SignatureAlgorithm, Thumbprint};
+pub use crypto::{
+    AccountKey, EabAlgorithm, ExternalAccountBinding, Jwk, KeyAuthorization, KeyId,
+    SignatureAlgorithm, Signer, Thumbprint,
+};
 pub use error::{CryptoError, Error, Malformed, MalformedKind, Misuse};
 pub use identifier::Identifier;
 pub use limits::{Limits, ResponseKind};
