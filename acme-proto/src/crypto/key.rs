@@ -323,7 +323,7 @@ impl Signer for AccountKey {
 impl fmt::Debug for AccountKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AccountKey")
-            .field("algorithm", &self.algorithm())
+            .field("algorithm", &format_args!("{}", self.algorithm()))
             .field("thumbprint", &self.thumbprint.as_str())
             .finish_non_exhaustive()
     }
