@@ -12,10 +12,10 @@ use acme_proto::{
     AccountKey, ChallengeToken, EabAlgorithm, Error, ExternalAccountBinding, Jwk, KeyAuthorization,
     KeyId, Misuse, SignatureAlgorithm, Signer,
 };
-use base64_helpers::*;
+use base64_helpers::b64d;
 
 mod base64_helpers {
-    pub fn b64d(s: &str) -> Vec<u8> {
+    pub(crate) fn b64d(s: &str) -> Vec<u8> {
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         let mut out = Vec::new();
         let (mut acc, mut bits) = (0u32, 0);
@@ -33,9 +33,9 @@ mod base64_helpers {
 }
 
 /// A deterministic RNG for tests: SHA-256 in counter mode over a seed.
-pub struct TestRng(u64, [u8; 32], usize);
+struct TestRng(u64, [u8; 32], usize);
 impl TestRng {
-    pub fn new(seed: u64) -> Self {
+    fn new(seed: u64) -> Self {
         Self(seed, [0; 32], 32)
     }
 }

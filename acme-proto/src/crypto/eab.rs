@@ -67,7 +67,7 @@ impl ExternalAccountBinding {
         }
         let unpadded = text.trim_end_matches('=');
         let padding = text.len() - unpadded.len();
-        if padding > 2 || (padding > 0 && text.len() % 4 != 0) {
+        if padding > 2 || (padding > 0 && !text.len().is_multiple_of(4)) {
             return Err(Misuse::InvalidEab("the MAC key has invalid '=' padding"));
         }
         let mac_key = b64::decode(unpadded)

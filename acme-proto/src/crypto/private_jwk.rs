@@ -146,7 +146,7 @@ impl AccountKey {
                     _ => return Err(crypto("EC key without EC JWK")),
                 };
                 member("crv", crv.name());
-                member("d", &Zeroizing::new(b64::encode(&*d)));
+                member("d", &Zeroizing::new(b64::encode(d.as_slice())));
                 member("kty", "EC");
                 member("x", &b64::encode(x));
                 member("y", &b64::encode(y));
@@ -154,7 +154,7 @@ impl AccountKey {
             Inner::Ed25519(k) => {
                 let d = Zeroizing::new(k.to_bytes());
                 member("crv", "Ed25519");
-                member("d", &Zeroizing::new(b64::encode(&*d)));
+                member("d", &Zeroizing::new(b64::encode(d.as_slice())));
                 member("kty", "OKP");
                 member("x", &b64::encode(k.verifying_key().as_bytes()));
             }
