@@ -32,7 +32,10 @@ mod time_format;
 mod token;
 mod wire;
 
-pub use crypto::{Jwk, SignatureAlgorithm, Signer, Thumbprint};
+pub use crypto::{
+    AccountKey, EabAlgorithm, ExternalAccountBinding, Jwk, KeyAuthorization, KeyId,
+    SignatureAlgorithm, Signer, Thumbprint,
+};
 pub use error::{CryptoError, Error, Malformed, MalformedKind, Misuse};
 pub use identifier::{DnsName, Identifier};
 pub use limits::{Limits, ResponseKind};
