@@ -279,3 +279,6 @@ impl core::error::Error for CryptoError {
         self.source.as_deref().map(|s| s as _)
     }
 }
+
+impl core::error::Error for Malformed {}
+impl core::error::Error for Misuse {}

@@ -1,4 +1,4 @@
-//! CRATE_DOCS_PLACEHOLDER
+#![doc = include_str!("../README.md")]
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -37,6 +37,7 @@ pub use crypto::{
     SignatureAlgorithm, Signer, Thumbprint,
 };
 pub use error::{CryptoError, Error, Malformed, MalformedKind, Misuse};
+pub use headers::Nonce;
 pub use identifier::{DnsName, Identifier};
 pub use limits::{Limits, ResponseKind};
 pub use problem::{Problem, ProblemType, Subproblem};
@@ -44,3 +45,8 @@ pub use status::{AccountStatus, AuthorizationStatus, ChallengeStatus, OrderStatu
 pub use time::UnixTime;
 pub use token::ChallengeToken;
 pub use wire::{Headers, Method, Request, Response};
+
+/// The root README's example, compiled and run as a doctest so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct RootReadme;

@@ -254,6 +254,48 @@ mod http_conversions {
         }
     }
 
+    impl Request {
+        /// Builds a request from an `http::Request`, for servers and test doubles that
+        /// receive what a driver sent. `max_response_body` is the cap to attach.
+        ///
+        /// Fails when the method is not one ACME uses or the URI is not an absolute URL.
+        pub fn from_http<B: Into<Vec<u8>>>(
+            request: http::Request<B>,
+            max_response_body: usize,
+        ) -> Result<Self, crate::Misuse> {
+            let (parts, body) = request.into_parts();
+            let method = match parts.method {
+                http::Method::GET => Method::Get,
+                http::Method::HEAD => Method::Head,
+                http::Method::POST => Method::Post,
+                _ => {
+                    return Err(crate::Misuse::InvalidArgument(
+                        "ACME uses GET, HEAD and POST only",
+                    ));
+                }
+            };
+            let url = url::Url::parse(&alloc::string::ToString::to_string(&parts.uri))
+                .map_err(|_| crate::Misuse::InvalidUrl("the request URI is not an absolute URL"))?;
+            let mut request = Self::new(method, url, max_response_body);
+            request.headers = Headers::from(&parts.headers);
+            request.body = body.into();
+            Ok(request)
+        }
+    }
+
+    impl Response {
+        /// Converts to an `http::Response`, for servers and test doubles.
+        ///
+        /// Fails only if a header is not acceptable to the `http` crate.
+        pub fn to_http(&self) -> Result<http::Response<Vec<u8>>, http::Error> {
+            let mut builder = http::Response::builder().status(self.status);
+            for (name, value) in self.headers.iter() {
+                builder = builder.header(name, value);
+            }
+            builder.body(self.body.clone())
+        }
+    }
+
     impl<B: Into<Vec<u8>>> From<http::Response<B>> for Response {
         fn from(response: http::Response<B>) -> Self {
             let (parts, body) = response.into_parts();
@@ -338,5 +380,20 @@ mod tests {
         assert_eq!(resp.headers.get("replay-nonce"), Some(&b"abc"[..]));
         assert_eq!(resp.headers.get_all("link").count(), 2);
         assert_eq!(resp.body, b"body");
+
+        // And back: what a test server would do with them.
+        let again = Request::from_http(http_req, 10).unwrap();
+        assert_eq!(again, req);
+        let back = resp.to_http().unwrap();
+        assert_eq!(back.status(), 201);
+        assert_eq!(back.headers().get_all("link").iter().count(), 2);
+        let put = http::Request::builder()
+            .method("PUT")
+            .uri("https://a/")
+            .body(Vec::new())
+            .unwrap();
+        assert!(Request::from_http(put, 1).is_err());
+        let relative = http::Request::builder().uri("/x").body(Vec::new()).unwrap();
+        assert!(Request::from_http(relative, 1).is_err());
     }
 }
