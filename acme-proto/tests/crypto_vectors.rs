@@ -7,66 +7,15 @@
 //! Published test vectors (RFC 7638, RFC 8037, RFC 7515), determinism, JWS structure,
 //! EAB, key authorizations and hostile key imports.
 
+mod common;
+
+use common::{TestRng, b64d};
+
 use acme_proto::crypto::{self, EcCurve, FlattenedJws, jws};
 use acme_proto::{
     AccountKey, ChallengeToken, EabAlgorithm, Error, ExternalAccountBinding, Jwk, KeyAuthorization,
     KeyId, Misuse, SignatureAlgorithm, Signer,
 };
-use base64_helpers::b64d;
-
-mod base64_helpers {
-    pub(crate) fn b64d(s: &str) -> Vec<u8> {
-        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut out = Vec::new();
-        let (mut acc, mut bits) = (0u32, 0);
-        for c in s.bytes() {
-            let v = A.iter().position(|&a| a == c).expect("base64url") as u32;
-            acc = (acc << 6) | v;
-            bits += 6;
-            if bits >= 8 {
-                bits -= 8;
-                out.push((acc >> bits) as u8);
-            }
-        }
-        out
-    }
-}
-
-/// A deterministic RNG for tests: SHA-256 in counter mode over a seed.
-struct TestRng(u64, [u8; 32], usize);
-impl TestRng {
-    fn new(seed: u64) -> Self {
-        Self(seed, [0; 32], 32)
-    }
-}
-impl rand_core::TryRng for TestRng {
-    type Error = core::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        let mut b = [0; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        let mut b = [0; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        use sha2::Digest;
-        for byte in dst {
-            if self.2 == 32 {
-                self.1 = sha2::Sha256::digest(self.0.to_le_bytes()).into();
-                self.0 = self.0.wrapping_add(1);
-                self.2 = 0;
-            }
-            *byte = self.1[self.2];
-            self.2 += 1;
-        }
-        Ok(())
-    }
-}
-impl rand_core::TryCryptoRng for TestRng {}
-
 const RFC7638_N: &str = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
 const TOKEN: &str = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA";
 

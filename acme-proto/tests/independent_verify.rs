@@ -7,52 +7,13 @@
 //! Every built-in signer's JWS verifies with ring, an independent implementation, and
 //! a tampered JWS does not.
 
+mod common;
+
+use common::{TestRng, b64d};
+
 use acme_proto::crypto::{FlattenedJws, jws};
 use acme_proto::{AccountKey, KeyId, SignatureAlgorithm};
 use ring::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
-
-struct TestRng(u64, [u8; 32], usize);
-impl rand_core::TryRng for TestRng {
-    type Error = core::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        let mut b = [0; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        let mut b = [0; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        use sha2::Digest;
-        for byte in dst {
-            if self.2 == 32 {
-                self.1 = sha2::Sha256::digest(self.0.to_le_bytes()).into();
-                self.0 = self.0.wrapping_add(1);
-                self.2 = 0;
-            }
-            *byte = self.1[self.2];
-            self.2 += 1;
-        }
-        Ok(())
-    }
-}
-impl rand_core::TryCryptoRng for TestRng {}
-
-fn b64d(s: &str) -> Vec<u8> {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let (mut out, mut acc, mut bits) = (Vec::new(), 0u32, 0);
-    for c in s.bytes() {
-        acc = (acc << 6) | A.iter().position(|&a| a == c).unwrap() as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    out
-}
 
 /// The public key in the form ring takes, from the JWK alone.
 fn ring_public_key(jwk: &serde_json::Value) -> Vec<u8> {
@@ -90,7 +51,7 @@ fn ring_public_key(jwk: &serde_json::Value) -> Vec<u8> {
 }
 
 fn check(alg: SignatureAlgorithm, ring_alg: &'static dyn VerificationAlgorithm) {
-    let key = AccountKey::generate(alg, &mut TestRng(42, [0; 32], 32)).unwrap();
+    let key = AccountKey::generate(alg, &mut TestRng::new(42)).unwrap();
     let body = jws::sign(
         &key,
         KeyId::Jwk,
