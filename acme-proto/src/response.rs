@@ -137,6 +137,27 @@ impl Response {
         Ok(T::from_json(body)?)
     }
 
+    /// Reads a certificate download (RFC 8555 §7.4.2): a success response of type
+    /// `application/pem-certificate-chain`, within the certificate cap, in ASCII.
+    ///
+    /// Returns the PEM text; splitting it into certificates is the chain reader's job.
+    pub fn pem_chain(&self, limits: &Limits, now: UnixTime) -> Result<&str, Error> {
+        const CONTEXT: &str = "certificate chain";
+        if !self.is_success() {
+            return Err(self.error(limits, now));
+        }
+        let body = self.body_within(ResponseKind::Certificate, limits)?;
+        self.expect_content_type(CONTEXT, &[ContentType::PemCertificateChain])?;
+        if !body.is_ascii() {
+            return Err(
+                Malformed::new(CONTEXT, MalformedKind::Invalid("not ASCII PEM text")).into(),
+            );
+        }
+        core::str::from_utf8(body).map_err(|_| {
+            Malformed::new(CONTEXT, MalformedKind::Invalid("not ASCII PEM text")).into()
+        })
+    }
+
     /// The `Replay-Nonce`, if present and valid. An invalid one is ignored, as RFC 8555
     /// §6.5.1 asks of clients.
     pub fn replay_nonce(&self) -> Option<Nonce> {
@@ -291,6 +312,47 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn pem_chain_checks_type_size_and_text() {
+        let limits = Limits::default();
+        let pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        let ok = response(200, "application/pem-certificate-chain", pem.as_bytes());
+        assert_eq!(ok.pem_chain(&limits, UnixTime::EPOCH).unwrap(), pem);
+        let wrong = response(200, "application/json", pem.as_bytes());
+        assert!(matches!(
+            wrong.pem_chain(&limits, UnixTime::EPOCH),
+            Err(Error::Malformed(Malformed {
+                kind: MalformedKind::ContentType { .. },
+                ..
+            }))
+        ));
+        let binary = response(200, "application/pem-certificate-chain", b"\x30\x82\xff");
+        assert!(matches!(
+            binary.pem_chain(&limits, UnixTime::EPOCH),
+            Err(Error::Malformed(Malformed {
+                kind: MalformedKind::Invalid(_),
+                ..
+            }))
+        ));
+        let small = Limits::default().with(ResponseKind::Certificate, 4);
+        assert!(matches!(
+            ok.pem_chain(&small, UnixTime::EPOCH),
+            Err(Error::Malformed(Malformed {
+                kind: MalformedKind::TooLarge { .. },
+                ..
+            }))
+        ));
+        let refused = response(
+            403,
+            "application/problem+json",
+            br#"{"type":"urn:ietf:params:acme:error:unauthorized"}"#,
+        );
+        assert!(matches!(
+            refused.pem_chain(&limits, UnixTime::EPOCH),
+            Err(Error::Problem(_))
+        ));
     }
 
     #[test]
