@@ -5,8 +5,9 @@
 //!   content type, invalid JSON, a missing or invalid header, an impossible value).
 //! * [`Error::Misuse`]: the caller asked for something that cannot be done.
 //! * [`Error::Crypto`]: a key or signature operation failed.
-//!
-//! Transport failures are not here: they belong to the driver that moves the bytes.
+//! * [`Error::Timeout`], [`Error::Transport`]: the operation ran out of time, or the
+//!   driver's transport kept failing. The core only counts transport failures; their
+//!   causes belong to the driver that moves the bytes, which reports them itself.
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -26,6 +27,17 @@ pub enum Error {
     Misuse(Misuse),
     /// A key or signature operation failed.
     Crypto(CryptoError),
+    /// The operation did not finish before its deadline ([`Policy::operation_timeout`](crate::Policy)).
+    Timeout {
+        /// The operation that ran out of time.
+        operation: &'static str,
+    },
+    /// The driver reported transport failures and the request could not (or could no
+    /// longer) be resent: the driver knows the underlying cause.
+    Transport {
+        /// How many times the request was sent.
+        attempts: u32,
+    },
 }
 
 impl fmt::Display for Error {
@@ -35,6 +47,11 @@ impl fmt::Display for Error {
             Self::Malformed(m) => write!(f, "malformed response from the ACME server: {m}"),
             Self::Misuse(m) => write!(f, "invalid request: {m}"),
             Self::Crypto(c) => write!(f, "cryptographic failure: {c}"),
+            Self::Timeout { operation } => write!(f, "{operation} did not finish in time"),
+            Self::Transport { attempts: 1 } => f.write_str("the request failed in transport"),
+            Self::Transport { attempts } => {
+                write!(f, "the request failed in transport {attempts} times")
+            }
         }
     }
 }

@@ -18,6 +18,7 @@ extern crate alloc;
 extern crate std;
 
 mod b64;
+pub mod client;
 pub mod crypto;
 mod error;
 pub mod headers;
@@ -32,6 +33,7 @@ mod time_format;
 mod token;
 mod wire;
 
+pub use client::{Client, NoEvent, Policy, Polled, Step, Wait, WaitReason};
 pub use crypto::{
     AccountKey, EabAlgorithm, ExternalAccountBinding, Jwk, KeyAuthorization, KeyId,
     SignatureAlgorithm, Signer, Thumbprint,
@@ -44,7 +46,7 @@ pub use problem::{Problem, ProblemType, Subproblem};
 pub use status::{AccountStatus, AuthorizationStatus, ChallengeStatus, OrderStatus};
 pub use time::UnixTime;
 pub use token::ChallengeToken;
-pub use wire::{Headers, Method, Request, Response};
+pub use wire::{Headers, Method, Request, RequestId, Response};
 
 /// The root README's example, compiled and run as a doctest so it stays true.
 #[cfg(doctest)]

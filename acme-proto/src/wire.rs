@@ -129,6 +129,24 @@ impl fmt::Debug for Headers {
     }
 }
 
+/// Identifies a [`Request`] so that its response can be handed back to the operation
+/// that sent it. Unique within one [`Client`](crate::Client).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestId(pub(crate) u64);
+
+impl RequestId {
+    /// The identifier as a number (increasing in the order requests were made).
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
 /// An HTTP request the core wants sent.
 ///
 /// The driver sends `method` to `url` with `headers` and `body` exactly as given, and must
@@ -138,6 +156,8 @@ impl fmt::Debug for Headers {
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Request {
+    /// Which request this is: hand it back with the response.
+    pub id: RequestId,
     /// The method.
     pub method: Method,
     /// The absolute URL.
@@ -152,8 +172,9 @@ pub struct Request {
 
 impl Request {
     /// A request with no headers and no body.
-    pub fn new(method: Method, url: Url, max_response_body: usize) -> Self {
+    pub fn new(id: RequestId, method: Method, url: Url, max_response_body: usize) -> Self {
         Self {
+            id,
             method,
             url,
             headers: Headers::new(),
@@ -181,6 +202,7 @@ impl fmt::Debug for Request {
     /// Shows method, URL, headers and body size; never the body (a signed JWS).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Request")
+            .field("id", &self.id)
             .field("method", &self.method)
             .field("url", &self.url.as_str())
             .field("headers", &self.headers)
@@ -231,6 +253,8 @@ impl fmt::Debug for Response {
 
 #[cfg(feature = "http")]
 mod http_conversions {
+    #[cfg(test)]
+    use super::RequestId;
     use super::{Headers, Method, Request, Response};
     use alloc::vec::Vec;
 
@@ -260,6 +284,7 @@ mod http_conversions {
         ///
         /// Fails when the method is not one ACME uses or the URI is not an absolute URL.
         pub fn from_http<B: Into<Vec<u8>>>(
+            id: super::RequestId,
             request: http::Request<B>,
             max_response_body: usize,
         ) -> Result<Self, crate::Misuse> {
@@ -276,7 +301,7 @@ mod http_conversions {
             };
             let url = url::Url::parse(&alloc::string::ToString::to_string(&parts.uri))
                 .map_err(|_| crate::Misuse::InvalidUrl("the request URI is not an absolute URL"))?;
-            let mut request = Self::new(method, url, max_response_body);
+            let mut request = Self::new(id, method, url, max_response_body);
             request.headers = Headers::from(&parts.headers);
             request.body = body.into();
             Ok(request)
@@ -349,7 +374,7 @@ mod tests {
     #[test]
     fn debug_never_prints_the_body() {
         let url = Url::parse("https://ca.example/acme/new-order").unwrap();
-        let r = Request::new(Method::Post, url, 10).with_body(b"SECRET-JWS".to_vec());
+        let r = Request::new(RequestId(1), Method::Post, url, 10).with_body(b"SECRET-JWS".to_vec());
         let text = alloc::format!("{r:?}");
         assert!(!text.contains("SECRET"), "{text}");
         assert!(text.contains("body_len: 10"), "{text}");
@@ -359,7 +384,7 @@ mod tests {
     #[test]
     fn http_round_trip() {
         let url = Url::parse("https://ca.example/dir").unwrap();
-        let req = Request::new(Method::Post, url, 10)
+        let req = Request::new(RequestId(1), Method::Post, url, 10)
             .with_header("Content-Type", "application/jose+json")
             .with_body(b"{}".to_vec());
         let http_req = req.to_http().unwrap();
@@ -382,7 +407,7 @@ mod tests {
         assert_eq!(resp.body, b"body");
 
         // And back: what a test server would do with them.
-        let again = Request::from_http(http_req, 10).unwrap();
+        let again = Request::from_http(RequestId(1), http_req, 10).unwrap();
         assert_eq!(again, req);
         let back = resp.to_http().unwrap();
         assert_eq!(back.status(), 201);
@@ -392,8 +417,8 @@ mod tests {
             .uri("https://a/")
             .body(Vec::new())
             .unwrap();
-        assert!(Request::from_http(put, 1).is_err());
+        assert!(Request::from_http(RequestId(2), put, 1).is_err());
         let relative = http::Request::builder().uri("/x").body(Vec::new()).unwrap();
-        assert!(Request::from_http(relative, 1).is_err());
+        assert!(Request::from_http(RequestId(3), relative, 1).is_err());
     }
 }

@@ -1,0 +1,431 @@
+//! Account operations (RFC 8555 §7.3): create, find, fetch, update contacts, key
+//! rollover, deactivate, and the list of the account's orders.
+//!
+//! Each is an [`Operation`] driven like any other. Creating or finding an account sets
+//! the client's account URL (the `kid` of every later request); a key rollover installs
+//! the new key in the client only once the server has accepted it.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use url::Url;
+
+use super::exchange::{Body, Endpoint, Exchanged, KeyChoice, NewAccountPayload, Payload, Spec};
+use super::operation::{Operation, Single};
+use super::{Client, NoEvent, Step};
+use crate::crypto::{ExternalAccountBinding, Signer};
+use crate::error::{Error, Malformed, MalformedKind, Misuse};
+use crate::headers::LinkRelation;
+use crate::limits::ResponseKind;
+use crate::resource::{Account, OrderList};
+use crate::time::UnixTime;
+use crate::wire::{Method, RequestId, Response};
+
+/// What to ask for when creating an account.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct NewAccount {
+    /// Contact URLs, such as `mailto:admin@example.org`.
+    pub contacts: Vec<String>,
+    /// Whether the user agreed to the server's terms of service (`meta.termsOfService`).
+    pub terms_of_service_agreed: bool,
+    /// The External Account Binding, when the CA requires one (`meta.externalAccountRequired`).
+    pub external_account_binding: Option<ExternalAccountBinding>,
+}
+
+impl NewAccount {
+    /// An account with these contacts, terms agreed.
+    pub fn agreeing_to_terms(contacts: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self {
+            contacts: contacts.into_iter().map(Into::into).collect(),
+            terms_of_service_agreed: true,
+            external_account_binding: None,
+        }
+    }
+
+    /// The same request with an External Account Binding.
+    #[must_use]
+    pub fn with_external_account_binding(mut self, eab: ExternalAccountBinding) -> Self {
+        self.external_account_binding = Some(eab);
+        self
+    }
+}
+
+/// An account as the server describes it, with its URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AccountInfo {
+    /// The account URL: the `kid` of signed requests; save it with the key.
+    pub url: Url,
+    /// The account object.
+    pub account: Account,
+    /// Whether this request created the account (201), rather than finding it (200).
+    pub created: bool,
+}
+
+impl Client {
+    /// Fetches the directory (operations fetch it themselves when they need it; this is
+    /// for callers who want to read `meta` first, such as the terms of service).
+    pub fn fetch_directory(&self) -> Single<()> {
+        let spec = Spec {
+            method: Method::Get,
+            endpoint: Endpoint::Url(self.directory_url().clone()),
+            kind: ResponseKind::Directory,
+            body: Body::Empty,
+            resend_on_transport_failure: true,
+        };
+        Single::new("directory fetch", spec, |client, exchanged, now| {
+            let limits = client.limits().clone();
+            let directory = exchanged
+                .response
+                .json(ResponseKind::Directory, &limits, now)?;
+            client.directory = Some(directory);
+            Ok(())
+        })
+    }
+
+    /// Creates an account for the client's key (RFC 8555 §7.3), or returns the existing
+    /// one for that key (`created` tells which). Sets the client's account URL.
+    pub fn new_account(&self, request: NewAccount) -> Single<AccountInfo> {
+        let payload = NewAccountPayload {
+            contact: request.contacts,
+            terms_of_service_agreed: request.terms_of_service_agreed,
+            only_return_existing: false,
+            external_account_binding: request.external_account_binding,
+        };
+        new_account_op("account creation", payload)
+    }
+
+    /// Finds the existing account of the client's key without creating one
+    /// (`onlyReturnExisting`, RFC 8555 §7.3.1); the server answers
+    /// `accountDoesNotExist` when there is none. Sets the client's account URL.
+    pub fn find_account(&self) -> Single<AccountInfo> {
+        let payload = NewAccountPayload {
+            only_return_existing: true,
+            ..Default::default()
+        };
+        new_account_op("account lookup", payload)
+    }
+
+    /// Fetches the account object (POST-as-GET to the account URL, RFC 8555 §7.3.3).
+    pub fn fetch_account(&self) -> Result<Single<AccountInfo>, Misuse> {
+        let url = self.require_account()?;
+        Ok(Single::new(
+            "account fetch",
+            Spec::fetch(url, ResponseKind::Account),
+            existing_account,
+        ))
+    }
+
+    /// Replaces the account's contacts (RFC 8555 §7.3.2); an empty list removes them.
+    pub fn update_contacts(
+        &self,
+        contacts: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Result<Single<AccountInfo>, Misuse> {
+        #[derive(serde::Serialize)]
+        struct Update {
+            contact: Vec<String>,
+        }
+        let url = self.require_account()?;
+        let payload = json(&Update {
+            contact: contacts.into_iter().map(Into::into).collect(),
+        })?;
+        let spec = Spec::post(Endpoint::Url(url), ResponseKind::Account, payload, true);
+        Ok(Single::new("contact update", spec, existing_account))
+    }
+
+    /// Deactivates the account (RFC 8555 §7.3.6). The server refuses every later
+    /// request signed for it with `unauthorized`; this cannot be undone.
+    pub fn deactivate_account(&self) -> Result<Single<AccountInfo>, Misuse> {
+        let url = self.require_account()?;
+        let payload = br#"{"status":"deactivated"}"#.to_vec();
+        let spec = Spec::post(Endpoint::Url(url), ResponseKind::Account, payload, true);
+        Ok(Single::new("account deactivation", spec, existing_account))
+    }
+
+    /// Rolls the account over to `new_key` (RFC 8555 §7.3.5). The client signs with the
+    /// new key only once the server has accepted it.
+    pub fn change_key(
+        &self,
+        new_key: Box<dyn Signer + Send + Sync>,
+    ) -> Result<KeyRollover, Misuse> {
+        self.require_account()?;
+        if new_key.public_jwk() == self.key().public_jwk() {
+            return Err(Misuse::InvalidKey(
+                "the new account key is the same as the old one",
+            ));
+        }
+        let spec = Spec {
+            method: Method::Post,
+            endpoint: Endpoint::KeyChange,
+            kind: ResponseKind::Account,
+            body: Body::Signed {
+                payload: Payload::KeyChange,
+                key: KeyChoice::AccountKid,
+            },
+            // A resend after the server accepted the change would be signed by a key the
+            // account no longer has; the caller checks with `fetch_account` instead.
+            resend_on_transport_failure: false,
+        };
+        let single = Single::new("key rollover", spec, |_, _, _| Ok(())).with_other_key(new_key);
+        Ok(KeyRollover { single })
+    }
+
+    /// Lists the URLs of the account's orders, following `Link: rel="next"` pages
+    /// (RFC 8555 §7.1.2.1), at most `max_pages` of them.
+    pub fn list_orders(&self, max_pages: u32) -> Result<OrderListing, Misuse> {
+        self.require_account()?;
+        Ok(OrderListing {
+            page: None,
+            pages: 0,
+            max_pages,
+            orders: Vec::new(),
+            done: false,
+            outcome: None,
+        })
+    }
+
+    fn require_account(&self) -> Result<Url, Misuse> {
+        self.account_url().cloned().ok_or(Misuse::InvalidArgument(
+            "no account yet: create or find the account first",
+        ))
+    }
+}
+
+fn json(value: &impl serde::Serialize) -> Result<Vec<u8>, Misuse> {
+    serde_json::to_vec(value)
+        .map_err(|_| Misuse::InvalidArgument("the payload cannot be serialized"))
+}
+
+fn new_account_op(name: &'static str, payload: NewAccountPayload) -> Single<AccountInfo> {
+    let spec = Spec {
+        method: Method::Post,
+        endpoint: Endpoint::NewAccount,
+        kind: ResponseKind::Account,
+        body: Body::Signed {
+            payload: Payload::NewAccount(payload),
+            key: KeyChoice::AccountJwk,
+        },
+        // newAccount is idempotent: the server returns the existing account for the key.
+        resend_on_transport_failure: true,
+    };
+    Single::new(name, spec, |client, exchanged, now| {
+        let url = exchanged.response.location(&exchanged.url)?;
+        client.check_url(&url)?;
+        let info = read_account(client, &exchanged, url, now)?;
+        client.account_url = Some(info.url.clone());
+        Ok(info)
+    })
+}
+
+fn existing_account(
+    client: &mut Client,
+    exchanged: Exchanged,
+    now: UnixTime,
+) -> Result<AccountInfo, Error> {
+    let url = client
+        .account_url()
+        .cloned()
+        .unwrap_or_else(|| exchanged.url.clone());
+    read_account(client, &exchanged, url, now)
+}
+
+fn read_account(
+    client: &Client,
+    exchanged: &Exchanged,
+    url: Url,
+    now: UnixTime,
+) -> Result<AccountInfo, Error> {
+    let account =
+        exchanged
+            .response
+            .json::<Account>(ResponseKind::Account, client.limits(), now)?;
+    Ok(AccountInfo {
+        url,
+        account,
+        created: exchanged.response.status == 201,
+    })
+}
+
+/// A key rollover in progress; see [`Client::change_key`].
+#[derive(Debug)]
+pub struct KeyRollover {
+    single: Single<()>,
+}
+
+impl Operation for KeyRollover {
+    type Event = NoEvent;
+    type Output = ();
+
+    fn poll(&mut self, client: &mut Client, now: UnixTime) -> Step<NoEvent> {
+        let step = self.single.poll(client, now);
+        if matches!(step, Step::Done) && matches!(self.single.peek_outcome(), Some(Ok(()))) {
+            if let Some(new_key) = self.single.take_other_key() {
+                client.replace_key(new_key);
+            }
+        }
+        step
+    }
+
+    fn handle_response(
+        &mut self,
+        client: &mut Client,
+        id: RequestId,
+        response: Response,
+        now: UnixTime,
+    ) -> Result<(), Misuse> {
+        self.single.handle_response(client, id, response, now)
+    }
+
+    fn handle_transport_failure(
+        &mut self,
+        client: &mut Client,
+        id: RequestId,
+        now: UnixTime,
+    ) -> Result<(), Misuse> {
+        self.single.handle_transport_failure(client, id, now)
+    }
+
+    fn take_outcome(&mut self) -> Option<Result<(), Error>> {
+        self.single.take_outcome()
+    }
+}
+
+/// The account's orders, page by page; see [`Client::list_orders`].
+#[derive(Debug)]
+pub struct OrderListing {
+    page: Option<Single<(OrderList, Option<Url>)>>,
+    pages: u32,
+    max_pages: u32,
+    orders: Vec<Url>,
+    done: bool,
+    outcome: Option<Result<Vec<Url>, Error>>,
+}
+
+impl OrderListing {
+    fn finish(&mut self, outcome: Result<Vec<Url>, Error>) -> Step<NoEvent> {
+        self.outcome = Some(outcome);
+        self.done = true;
+        Step::Done
+    }
+}
+
+impl Operation for OrderListing {
+    type Event = NoEvent;
+    type Output = Vec<Url>;
+
+    fn poll(&mut self, client: &mut Client, now: UnixTime) -> Step<NoEvent> {
+        loop {
+            if self.done {
+                return Step::Done;
+            }
+            let Some(page) = self.page.as_mut() else {
+                // The first page: the account object's `orders` URL.
+                let fetch = match client.require_account() {
+                    Ok(url) => Single::new(
+                        "order listing",
+                        Spec::fetch(url, ResponseKind::Account),
+                        |client, exchanged, now| {
+                            let account: Account = exchanged.response.json(
+                                ResponseKind::Account,
+                                client.limits(),
+                                now,
+                            )?;
+                            let orders = account.orders.ok_or(Malformed::new(
+                                "account",
+                                MalformedKind::Invalid("the account has no orders URL"),
+                            ))?;
+                            Ok((OrderList { orders: Vec::new() }, Some(orders)))
+                        },
+                    ),
+                    Err(misuse) => return self.finish(Err(misuse.into())),
+                };
+                self.page = Some(fetch);
+                continue;
+            };
+            match page.poll(client, now) {
+                Step::Done => {}
+                other => return other,
+            }
+            let outcome = page.take_outcome();
+            self.page = None;
+            match outcome {
+                Some(Ok((list, next))) => {
+                    self.orders.extend(list.orders);
+                    let Some(next) = next else {
+                        let orders = core::mem::take(&mut self.orders);
+                        return self.finish(Ok(orders));
+                    };
+                    if self.pages >= self.max_pages {
+                        let orders = core::mem::take(&mut self.orders);
+                        return self.finish(Ok(orders));
+                    }
+                    self.pages += 1;
+                    self.page = Some(Single::new(
+                        "order listing",
+                        Spec::fetch(next, ResponseKind::OrderList),
+                        read_order_page,
+                    ));
+                }
+                Some(Err(error)) => return self.finish(Err(error)),
+                None => {
+                    return self.finish(Err(Error::Timeout {
+                        operation: "order listing",
+                    }));
+                }
+            }
+        }
+    }
+
+    fn handle_response(
+        &mut self,
+        client: &mut Client,
+        id: RequestId,
+        response: Response,
+        now: UnixTime,
+    ) -> Result<(), Misuse> {
+        match self.page.as_mut() {
+            Some(page) => page.handle_response(client, id, response, now),
+            None => Err(Misuse::InvalidArgument(
+                "no request with this id is in flight here",
+            )),
+        }
+    }
+
+    fn handle_transport_failure(
+        &mut self,
+        client: &mut Client,
+        id: RequestId,
+        now: UnixTime,
+    ) -> Result<(), Misuse> {
+        match self.page.as_mut() {
+            Some(page) => page.handle_transport_failure(client, id, now),
+            None => Err(Misuse::InvalidArgument(
+                "no request with this id is in flight here",
+            )),
+        }
+    }
+
+    fn take_outcome(&mut self) -> Option<Result<Vec<Url>, Error>> {
+        self.outcome.take()
+    }
+}
+
+fn read_order_page(
+    client: &mut Client,
+    exchanged: Exchanged,
+    now: UnixTime,
+) -> Result<(OrderList, Option<Url>), Error> {
+    let list: OrderList = exchanged
+        .response
+        .json(ResponseKind::OrderList, client.limits(), now)?;
+    let links = exchanged.response.links(&exchanged.url)?;
+    let next = crate::headers::links_with(&links, &LinkRelation::Next)
+        .next()
+        .cloned();
+    if let Some(next) = &next {
+        client.check_url(next)?;
+    }
+    Ok((list, next))
+}

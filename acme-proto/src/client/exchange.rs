@@ -1,0 +1,563 @@
+//! One request, from intent to final response, with the whole retry policy applied.
+//!
+//! Every operation sends its requests through an [`Exchange`], so the rules live in one
+//! place: fetch the directory when its URLs are needed, take a nonce from the pool (a
+//! `HEAD newNonce` only when the pool is empty), sign, resend with a fresh nonce after
+//! `badNonce`, wait as told after 429/503, back off and resend after a transport failure
+//! when the request is safe to repeat, and never wait past the operation's deadline.
+//!
+//! ```text
+//!            ┌───────────── badNonce (bounded) ─────────────┐
+//!            ▼                                              │
+//!  Ready ──► [directory?] ──► [nonce?] ──► Sent(main) ──► classify ──► Done(Ok)
+//!    ▲                                        │             │  └──────► Done(Err)
+//!    │                                        │ transport   │ 429/503 (bounded)
+//!    └──────────── Waiting(until) ◄───────────┴─────────────┘
+//! ```
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use url::Url;
+
+use super::{Client, Wait, WaitReason};
+use crate::crypto::{KeyId, Signer, jws};
+use crate::error::{Error, Malformed, MalformedKind, Misuse};
+use crate::limits::ResponseKind;
+use crate::problem::ProblemType;
+use crate::resource::Directory;
+use crate::time::UnixTime;
+use crate::wire::{Method, Request, RequestId, Response};
+
+/// Where a request goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    /// A URL the server gave (an order, an authorization, …).
+    Url(Url),
+    /// The directory's `newAccount`.
+    NewAccount,
+    /// The directory's `newOrder`.
+    NewOrder,
+    /// The directory's `newAuthz` (pre-authorization).
+    NewAuthz,
+    /// The directory's `revokeCert`.
+    RevokeCert,
+    /// The directory's `keyChange`.
+    KeyChange,
+    /// The directory's `renewalInfo`, followed by `/` and this certID (RFC 9773 §4.1).
+    RenewalInfo(String),
+}
+
+/// Which key signs, and how it is named in the JWS header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyChoice {
+    /// The account key, named by the account URL (`kid`): almost every request.
+    AccountKid,
+    /// The account key, with its JWK: `newAccount`.
+    AccountJwk,
+    /// The operation's own key, with its JWK: revocation by certificate key.
+    OtherJwk,
+}
+
+/// What a signed request carries.
+#[derive(Debug)]
+pub(crate) enum Payload {
+    /// JSON bytes.
+    Json(Vec<u8>),
+    /// Nothing: POST-as-GET (RFC 8555 §6.3).
+    PostAsGet,
+    /// The nested JWS of a key change; the operation's own key is the new key.
+    KeyChange,
+    /// A `newAccount` payload, built at send time: its External Account Binding must
+    /// name the `newAccount` URL, known only once the directory is.
+    NewAccount(NewAccountPayload),
+}
+
+/// The members of a `newAccount` request (RFC 8555 §7.3).
+#[derive(Debug, Default)]
+pub(crate) struct NewAccountPayload {
+    pub(crate) contact: Vec<String>,
+    pub(crate) terms_of_service_agreed: bool,
+    pub(crate) only_return_existing: bool,
+    pub(crate) external_account_binding: Option<crate::crypto::ExternalAccountBinding>,
+}
+
+impl NewAccountPayload {
+    fn to_json(&self, account_jwk: &crate::crypto::Jwk, url: &str) -> Result<Vec<u8>, Error> {
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Json<'a> {
+            #[serde(skip_serializing_if = "<[String]>::is_empty")]
+            contact: &'a [String],
+            #[serde(skip_serializing_if = "core::ops::Not::not")]
+            terms_of_service_agreed: bool,
+            #[serde(skip_serializing_if = "core::ops::Not::not")]
+            only_return_existing: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            external_account_binding: Option<crate::crypto::FlattenedJws>,
+        }
+        let external_account_binding = match &self.external_account_binding {
+            Some(eab) => Some(eab.sign(account_jwk, url)?),
+            None => None,
+        };
+        let json = Json {
+            contact: &self.contact,
+            terms_of_service_agreed: self.terms_of_service_agreed,
+            only_return_existing: self.only_return_existing,
+            external_account_binding,
+        };
+        serde_json::to_vec(&json).map_err(|_| {
+            crate::error::CryptoError::new("newAccount payload serialization failed").into()
+        })
+    }
+}
+
+/// The body of a request.
+#[derive(Debug)]
+pub(crate) enum Body {
+    /// No body: GET and HEAD.
+    Empty,
+    /// A flattened JWS.
+    Signed {
+        /// What is signed.
+        payload: Payload,
+        /// Who signs.
+        key: KeyChoice,
+    },
+}
+
+/// Everything needed to send one request, again and again if the policy says so.
+#[derive(Debug)]
+pub(crate) struct Spec {
+    pub(crate) method: Method,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) kind: ResponseKind,
+    pub(crate) body: Body,
+    /// Whether sending it again after a transport failure is safe.
+    pub(crate) resend_on_transport_failure: bool,
+}
+
+impl Spec {
+    /// A POST-as-GET of a resource: safe to resend.
+    pub(crate) fn fetch(url: Url, kind: ResponseKind) -> Self {
+        Self {
+            method: Method::Post,
+            endpoint: Endpoint::Url(url),
+            kind,
+            body: Body::Signed {
+                payload: Payload::PostAsGet,
+                key: KeyChoice::AccountKid,
+            },
+            resend_on_transport_failure: true,
+        }
+    }
+
+    /// A POST of `payload` signed with the account's `kid`.
+    pub(crate) fn post(
+        endpoint: Endpoint,
+        kind: ResponseKind,
+        payload: Vec<u8>,
+        resend: bool,
+    ) -> Self {
+        Self {
+            method: Method::Post,
+            endpoint,
+            kind,
+            body: Body::Signed {
+                payload: Payload::Json(payload),
+                key: KeyChoice::AccountKid,
+            },
+            resend_on_transport_failure: resend,
+        }
+    }
+
+    fn is_signed(&self) -> bool {
+        matches!(self.body, Body::Signed { .. })
+    }
+}
+
+/// A final response, with the URL it came from (to resolve `Location` and `Link`).
+#[derive(Debug)]
+pub(crate) struct Exchanged {
+    pub(crate) response: Response,
+    pub(crate) url: Url,
+}
+
+/// What an exchange wants next.
+#[derive(Debug)]
+pub(crate) enum ExchangeStep {
+    Send(Request),
+    Wait(Wait),
+    Pending,
+    Done(Result<Exchanged, Error>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Leg {
+    Directory,
+    Nonce,
+    Main,
+}
+
+#[derive(Debug)]
+enum Phase {
+    Ready,
+    Sent { id: RequestId, leg: Leg, url: Url },
+    Waiting(Wait),
+    Finished(Option<Result<Exchanged, Error>>),
+}
+
+/// One request through the retry policy. See the module docs.
+#[derive(Debug)]
+pub(crate) struct Exchange {
+    spec: Spec,
+    phase: Phase,
+    bad_nonce_retries: u32,
+    unavailable_retries: u32,
+    transport_failures: u32,
+}
+
+enum Verdict {
+    Success,
+    BadNonce(Error),
+    Unavailable { error: Error, until: UnixTime },
+    Fail(Error),
+}
+
+impl Exchange {
+    pub(crate) fn new(spec: Spec) -> Self {
+        Self {
+            spec,
+            phase: Phase::Ready,
+            bad_nonce_retries: 0,
+            unavailable_retries: 0,
+            transport_failures: 0,
+        }
+    }
+
+    /// The request awaiting its response, if any.
+    pub(crate) fn in_flight(&self) -> Option<RequestId> {
+        match self.phase {
+            Phase::Sent { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The next step. `other` is the operation's own key, for [`KeyChoice::OtherJwk`]
+    /// and [`Payload::KeyChange`].
+    pub(crate) fn poll(
+        &mut self,
+        client: &mut Client,
+        other: Option<&dyn Signer>,
+        now: UnixTime,
+    ) -> ExchangeStep {
+        loop {
+            match &mut self.phase {
+                Phase::Finished(result) => {
+                    return match result.take() {
+                        Some(result) => ExchangeStep::Done(result),
+                        None => ExchangeStep::Pending,
+                    };
+                }
+                Phase::Sent { .. } => return ExchangeStep::Pending,
+                Phase::Waiting(wait) if now < wait.until => return ExchangeStep::Wait(*wait),
+                Phase::Waiting(_) => self.phase = Phase::Ready,
+                Phase::Ready => {
+                    return match self.next_request(client, other) {
+                        Ok(request) => {
+                            self.phase = Phase::Sent {
+                                id: request.id,
+                                leg: leg_of(&request, &self.spec),
+                                url: request.url.clone(),
+                            };
+                            ExchangeStep::Send(request)
+                        }
+                        Err(error) => {
+                            self.phase = Phase::Finished(None);
+                            ExchangeStep::Done(Err(error))
+                        }
+                    };
+                }
+            }
+        }
+    }
+
+    /// Takes the response to the request in flight.
+    pub(crate) fn handle_response(
+        &mut self,
+        client: &mut Client,
+        id: RequestId,
+        response: Response,
+        now: UnixTime,
+        deadline: UnixTime,
+    ) -> Result<(), Misuse> {
+        let (leg, url) = self.take_in_flight(id)?;
+        // Every response carries a nonce worth keeping, errors included (RFC 8555 §6.5).
+        if let Some(nonce) = response.replay_nonce() {
+            client.nonces.push(nonce);
+        }
+        let policy = client.policy().clone();
+        let limits = client.limits().clone();
+        let verdict = classify(&response, &limits, &policy, now);
+        self.phase = match (verdict, leg) {
+            (Verdict::Success, Leg::Directory) => {
+                match response.json::<Directory>(ResponseKind::Directory, &limits, now) {
+                    Ok(directory) => {
+                        client.directory = Some(directory);
+                        Phase::Ready
+                    }
+                    Err(error) => Phase::Finished(Some(Err(error))),
+                }
+            }
+            (Verdict::Success, Leg::Nonce) => {
+                if response.replay_nonce().is_some() {
+                    Phase::Ready
+                } else {
+                    let missing = Malformed::new(
+                        ResponseKind::Nonce.name(),
+                        MalformedKind::MissingHeader("Replay-Nonce"),
+                    );
+                    Phase::Finished(Some(Err(missing.into())))
+                }
+            }
+            (Verdict::Success, Leg::Main) => Phase::Finished(Some(Ok(Exchanged { response, url }))),
+            (Verdict::BadNonce(error), _) => {
+                if self.spec.is_signed() && self.bad_nonce_retries < policy.max_bad_nonce_retries {
+                    self.bad_nonce_retries += 1;
+                    Phase::Ready
+                } else {
+                    Phase::Finished(Some(Err(error)))
+                }
+            }
+            (Verdict::Unavailable { error, until }, _) => {
+                let too_long = until.saturating_duration_since(now) > policy.max_retry_after;
+                if self.unavailable_retries < policy.max_unavailable_retries
+                    && !too_long
+                    && until <= deadline
+                {
+                    self.unavailable_retries += 1;
+                    Phase::Waiting(Wait {
+                        until,
+                        reason: WaitReason::Unavailable {
+                            status: response.status,
+                        },
+                    })
+                } else {
+                    Phase::Finished(Some(Err(error)))
+                }
+            }
+            (Verdict::Fail(error), _) => Phase::Finished(Some(Err(error))),
+        };
+        Ok(())
+    }
+
+    /// Takes a transport failure of the request in flight.
+    pub(crate) fn handle_transport_failure(
+        &mut self,
+        client: &Client,
+        id: RequestId,
+        now: UnixTime,
+        deadline: UnixTime,
+    ) -> Result<(), Misuse> {
+        let (leg, _) = self.take_in_flight(id)?;
+        self.transport_failures += 1;
+        let attempts = self.transport_failures;
+        // The directory and newNonce are plain reads; the main request says for itself.
+        let resendable = leg != Leg::Main || self.spec.resend_on_transport_failure;
+        let policy = client.policy();
+        let until = now.saturating_add(policy.transport_backoff(attempts));
+        self.phase = if resendable && attempts <= policy.max_transport_retries && until <= deadline
+        {
+            Phase::Waiting(Wait {
+                until,
+                reason: WaitReason::TransportBackoff { attempt: attempts },
+            })
+        } else {
+            Phase::Finished(Some(Err(Error::Transport { attempts })))
+        };
+        Ok(())
+    }
+
+    fn take_in_flight(&mut self, id: RequestId) -> Result<(Leg, Url), Misuse> {
+        match core::mem::replace(&mut self.phase, Phase::Ready) {
+            Phase::Sent { id: sent, leg, url } if sent == id => Ok((leg, url)),
+            other => {
+                self.phase = other;
+                Err(Misuse::InvalidArgument(
+                    "no request with this id is in flight here",
+                ))
+            }
+        }
+    }
+
+    /// The next request to send: the directory, a nonce, or the request itself.
+    fn next_request(
+        &mut self,
+        client: &mut Client,
+        other: Option<&dyn Signer>,
+    ) -> Result<Request, Error> {
+        let needs_directory = !matches!(self.spec.endpoint, Endpoint::Url(_))
+            || (self.spec.is_signed() && client.nonces.len() == 0);
+        let Some(directory) = client.directory.as_ref() else {
+            if needs_directory {
+                let url = client.directory_url().clone();
+                return Ok(plain(client, Method::Get, url, ResponseKind::Directory));
+            }
+            return self.main_request(client, other);
+        };
+        if self.spec.is_signed() && client.nonces.len() == 0 {
+            let url = directory.new_nonce.clone();
+            client.check_url(&url)?;
+            client.count_nonce_request();
+            return Ok(plain(client, Method::Head, url, ResponseKind::Nonce));
+        }
+        self.main_request(client, other)
+    }
+
+    fn main_request(
+        &self,
+        client: &mut Client,
+        other: Option<&dyn Signer>,
+    ) -> Result<Request, Error> {
+        let url = resolve(&self.spec.endpoint, client.directory.as_ref())?;
+        client.check_url(&url)?;
+        let mut request = plain(client, self.spec.method, url, self.spec.kind);
+        if self.spec.kind == ResponseKind::Certificate {
+            request
+                .headers
+                .append("Accept", "application/pem-certificate-chain");
+        }
+        let Body::Signed { payload, key } = &self.spec.body else {
+            return Ok(request);
+        };
+        let nonce = client.nonces.take().ok_or(Misuse::InvalidArgument(
+            "no nonce available: the pool was emptied",
+        ))?;
+        let account_url = || {
+            client
+                .account_url
+                .as_ref()
+                .map(Url::as_str)
+                .ok_or(Misuse::InvalidArgument(
+                    "no account yet: create or find the account first",
+                ))
+        };
+        let other = || {
+            other.ok_or(Misuse::InvalidArgument(
+                "this request needs the operation's key",
+            ))
+        };
+        let url = request.url.as_str();
+        let body = match (payload, key) {
+            (Payload::KeyChange, _) => {
+                jws::key_change(client.key(), account_url()?, other()?, nonce.as_str(), url)?
+            }
+            (Payload::PostAsGet, KeyChoice::AccountKid) => {
+                jws::post_as_get(client.key(), account_url()?, nonce.as_str(), url)?
+            }
+            (Payload::PostAsGet, _) => {
+                return Err(Misuse::InvalidArgument(
+                    "POST-as-GET is signed with the account's kid",
+                )
+                .into());
+            }
+            (Payload::Json(json), KeyChoice::AccountKid) => jws::sign(
+                client.key(),
+                KeyId::Kid(account_url()?),
+                nonce.as_str(),
+                url,
+                json,
+            )?,
+            (Payload::Json(json), KeyChoice::AccountJwk) => {
+                jws::sign(client.key(), KeyId::Jwk, nonce.as_str(), url, json)?
+            }
+            (Payload::Json(json), KeyChoice::OtherJwk) => {
+                jws::sign(other()?, KeyId::Jwk, nonce.as_str(), url, json)?
+            }
+            (Payload::NewAccount(new_account), _) => {
+                let json = new_account.to_json(&client.key().public_jwk(), url)?;
+                jws::sign(client.key(), KeyId::Jwk, nonce.as_str(), url, &json)?
+            }
+        };
+        request
+            .headers
+            .append("Content-Type", "application/jose+json");
+        request.body = body;
+        Ok(request)
+    }
+}
+
+fn plain(client: &mut Client, method: Method, url: Url, kind: ResponseKind) -> Request {
+    let cap = client.limits().read_cap(kind);
+    Request::new(client.next_request_id(), method, url, cap)
+}
+
+fn leg_of(request: &Request, spec: &Spec) -> Leg {
+    match (request.method, spec.method) {
+        (Method::Head, Method::Head) | (Method::Get, Method::Get) | (Method::Post, _) => Leg::Main,
+        (Method::Head, _) => Leg::Nonce,
+        (Method::Get, _) => Leg::Directory,
+    }
+}
+
+fn resolve(endpoint: &Endpoint, directory: Option<&Directory>) -> Result<Url, Error> {
+    let missing = |what| Error::Misuse(Misuse::Unsupported(what));
+    if let Endpoint::Url(url) = endpoint {
+        return Ok(url.clone());
+    }
+    let directory = directory.ok_or(missing("the directory has not been fetched"))?;
+    match endpoint {
+        Endpoint::Url(url) => Ok(url.clone()),
+        Endpoint::NewAccount => Ok(directory.new_account.clone()),
+        Endpoint::NewOrder => Ok(directory.new_order.clone()),
+        Endpoint::NewAuthz => directory
+            .new_authz
+            .clone()
+            .ok_or(missing("the server does not offer newAuthz")),
+        Endpoint::RevokeCert => directory
+            .revoke_cert
+            .clone()
+            .ok_or(missing("the server does not offer revokeCert")),
+        Endpoint::KeyChange => directory
+            .key_change
+            .clone()
+            .ok_or(missing("the server does not offer keyChange")),
+        Endpoint::RenewalInfo(cert_id) => {
+            let base = directory
+                .renewal_info
+                .as_ref()
+                .ok_or(missing("the server does not offer renewalInfo (ARI)"))?;
+            let mut url = base.clone();
+            let path = alloc::format!("{}/{}", base.path().trim_end_matches('/'), cert_id);
+            url.set_path(&path);
+            Ok(url)
+        }
+    }
+}
+
+fn classify(
+    response: &Response,
+    limits: &crate::limits::Limits,
+    policy: &super::Policy,
+    now: UnixTime,
+) -> Verdict {
+    if response.is_success() {
+        return Verdict::Success;
+    }
+    let error = response.error(limits, now);
+    if let Error::Problem(problem) = &error {
+        if problem.kind == ProblemType::BadNonce {
+            return Verdict::BadNonce(error);
+        }
+    }
+    if matches!(response.status, 429 | 503) {
+        let until = response
+            .retry_after(now)
+            .unwrap_or_else(|| now.saturating_add(policy.default_retry_after));
+        return Verdict::Unavailable {
+            error,
+            until: until.max(now),
+        };
+    }
+    Verdict::Fail(error)
+}
