@@ -260,10 +260,11 @@ impl Operation for KeyRollover {
 
     fn poll(&mut self, client: &mut Client, now: UnixTime) -> Step<NoEvent> {
         let step = self.single.poll(client, now);
-        if matches!(step, Step::Done) && matches!(self.single.peek_outcome(), Some(Ok(()))) {
-            if let Some(new_key) = self.single.take_other_key() {
-                client.replace_key(new_key);
-            }
+        if matches!(step, Step::Done)
+            && matches!(self.single.peek_outcome(), Some(Ok(())))
+            && let Some(new_key) = self.single.take_other_key()
+        {
+            client.replace_key(new_key);
         }
         step
     }

@@ -545,10 +545,10 @@ fn classify(
         return Verdict::Success;
     }
     let error = response.error(limits, now);
-    if let Error::Problem(problem) = &error {
-        if problem.kind == ProblemType::BadNonce {
-            return Verdict::BadNonce(error);
-        }
+    if let Error::Problem(problem) = &error
+        && problem.kind == ProblemType::BadNonce
+    {
+        return Verdict::BadNonce(error);
     }
     if matches!(response.status, 429 | 503) {
         let until = response

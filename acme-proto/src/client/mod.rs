@@ -14,17 +14,22 @@
 //! Time is always an argument; nothing here reads a clock, sleeps or does I/O.
 
 mod account;
+mod authorization;
 mod exchange;
 mod nonce;
+mod offer;
 mod operation;
+mod order;
 mod policy;
+mod renewal;
+mod revocation;
 
 use alloc::boxed::Box;
 use core::fmt;
 
 use url::Url;
 
-use crate::crypto::Signer;
+use crate::crypto::{Signer, Thumbprint};
 use crate::error::Misuse;
 use crate::limits::Limits;
 use crate::resource::Directory;
@@ -32,14 +37,15 @@ use crate::time::UnixTime;
 use crate::wire::{Request, RequestId};
 
 pub use account::{AccountInfo, KeyRollover, NewAccount, OrderListing};
+pub use authorization::PreAuthorization;
+pub use offer::{ChallengeOffer, Solution};
 pub use operation::{Operation, Single};
+pub use order::{Issued, NewOrder, OrderEvent, OrderFlow, OrderSnapshot};
 pub use policy::Policy;
+pub use renewal::RenewalSuggestion;
+pub use revocation::RevocationReason;
 
-pub(crate) use exchange::{
-    Body, Endpoint, Exchange, ExchangeStep, Exchanged, KeyChoice, Payload, Spec,
-};
 pub(crate) use nonce::NoncePool;
-pub(crate) use operation::Deadline;
 
 /// What an operation wants next. Drain `poll` until it returns [`Step::Wait`],
 /// [`Step::Pending`] or [`Step::Done`].
@@ -108,6 +114,7 @@ pub struct Client {
     directory_url: Url,
     pub(crate) directory: Option<Directory>,
     key: Box<dyn Signer + Send + Sync>,
+    thumbprint: Thumbprint,
     pub(crate) account_url: Option<Url>,
     pub(crate) nonces: NoncePool,
     limits: Limits,
@@ -162,10 +169,12 @@ impl Client {
         key: Box<dyn Signer + Send + Sync>,
         insecure_loopback: bool,
     ) -> Result<Self, Misuse> {
+        let thumbprint = key.public_jwk().thumbprint();
         let client = Self {
             directory_url,
             directory: None,
             key,
+            thumbprint,
             account_url: None,
             nonces: NoncePool::default(),
             limits: Limits::default(),
@@ -223,6 +232,11 @@ impl Client {
         &*self.key
     }
 
+    /// The RFC 7638 thumbprint of the account key (the second half of key authorizations).
+    pub fn thumbprint(&self) -> &Thumbprint {
+        &self.thumbprint
+    }
+
     /// The limits on response bodies.
     pub fn limits(&self) -> &Limits {
         &self.limits
@@ -252,6 +266,7 @@ impl Client {
         &mut self,
         key: Box<dyn Signer + Send + Sync>,
     ) -> Box<dyn Signer + Send + Sync> {
+        self.thumbprint = key.public_jwk().thumbprint();
         core::mem::replace(&mut self.key, key)
     }
 

@@ -49,11 +49,6 @@ impl NoncePool {
     pub(crate) fn len(&self) -> usize {
         self.fresh.len()
     }
-
-    /// Forgets every waiting nonce (they belong to a server we no longer talk to).
-    pub(crate) fn clear(&mut self) {
-        self.fresh.clear();
-    }
 }
 
 /// FNV-1a: a collision only makes us drop a good nonce, never reuse one.

@@ -1,0 +1,367 @@
+//! Authorizations on their own (RFC 8555 §7.4.1, §7.5.2): pre-authorization through
+//! `newAuthz`, and deactivation.
+//!
+//! ```text
+//!  Create ──newAuthz──► valid ───────────────────────────────────► Done(Ok)
+//!                       pending ─► Authorize event ─► challenge_ready() ─► Respond
+//!                                                                            │
+//!                                  Done(Ok) ◄── valid ◄── Poll ◄─────────────┘
+//!                                  Done(Err) ◄─ invalid ──┘  (pending: poll again)
+//! ```
+
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+use url::Url;
+
+use super::exchange::{Endpoint, Exchange, ExchangeStep, Exchanged, Spec};
+use super::offer::{self, ChallengeOffer};
+use super::operation::{Deadline, Operation, Single};
+use super::order::OrderEvent;
+use super::{Client, Polled, Step, Wait, WaitReason};
+use crate::error::{Error, Malformed, MalformedKind, Misuse};
+use crate::identifier::Identifier;
+use crate::limits::ResponseKind;
+use crate::resource::{Authorization, Challenge};
+use crate::status::AuthorizationStatus;
+use crate::time::UnixTime;
+use crate::wire::{RequestId, Response};
+
+impl Client {
+    /// Deactivates an authorization (RFC 8555 §7.5.2), so that it can no longer be used
+    /// to issue certificates.
+    pub fn deactivate_authorization(&self, url: Url) -> Result<Single<Authorization>, Misuse> {
+        if self.account_url().is_none() {
+            return Err(Misuse::InvalidArgument(
+                "no account yet: create or find the account first",
+            ));
+        }
+        let payload = br#"{"status":"deactivated"}"#.to_vec();
+        let spec = Spec::post(
+            Endpoint::Url(url),
+            ResponseKind::Authorization,
+            payload,
+            true,
+        );
+        Ok(Single::new(
+            "authorization deactivation",
+            spec,
+            |client, exchanged, now| {
+                exchanged
+                    .response
+                    .json(ResponseKind::Authorization, client.limits(), now)
+            },
+        ))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    Create,
+    AwaitChoice,
+    Respond,
+    Poll { at: UnixTime },
+    Done,
+}
+
+/// Pre-authorization of one identifier through `newAuthz` (RFC 8555 §7.4.1), where the
+/// directory offers it. Emits the same [`OrderEvent::Authorize`] and
+/// [`OrderEvent::Cleanup`] events as an order.
+#[derive(Debug)]
+pub struct PreAuthorization {
+    identifier: Identifier,
+    url: Option<Url>,
+    offers: Vec<ChallengeOffer>,
+    chosen: Option<Box<ChallengeOffer>>,
+    state: State,
+    exchange: Option<Exchange>,
+    events: VecDeque<OrderEvent>,
+    deadline: Deadline,
+    polls: u32,
+    outcome: Option<Result<Authorization, Error>>,
+}
+
+impl PreAuthorization {
+    /// Pre-authorizes `identifier`.
+    pub fn new(identifier: Identifier) -> Self {
+        Self {
+            identifier,
+            url: None,
+            offers: Vec::new(),
+            chosen: None,
+            state: State::Create,
+            exchange: None,
+            events: VecDeque::new(),
+            deadline: Deadline::default(),
+            polls: 0,
+            outcome: None,
+        }
+    }
+
+    /// The authorization URL, once created.
+    pub fn url(&self) -> Option<&Url> {
+        self.url.as_ref()
+    }
+
+    /// Says that the offered challenge at `challenge_url` is in place.
+    pub fn challenge_ready(&mut self, challenge_url: &Url) -> Result<(), Misuse> {
+        if self.state != State::AwaitChoice {
+            return Err(Misuse::InvalidArgument(
+                "no challenge is waiting to be chosen",
+            ));
+        }
+        let offer = self
+            .offers
+            .iter()
+            .find(|o| &o.url == challenge_url)
+            .cloned()
+            .ok_or(Misuse::InvalidArgument("no offered challenge has that URL"))?;
+        self.chosen = Some(Box::new(offer));
+        self.state = State::Respond;
+        Ok(())
+    }
+
+    fn finish(&mut self, outcome: Result<Authorization, Error>) {
+        if let Some(offer) = self.chosen.take() {
+            self.events.push_back(OrderEvent::Cleanup(*offer));
+        }
+        self.outcome = Some(outcome);
+        self.state = State::Done;
+    }
+
+    fn on_authorization(
+        &mut self,
+        client: &Client,
+        authorization: Authorization,
+        now: UnixTime,
+        retry_after: Option<UnixTime>,
+    ) -> Result<(), Error> {
+        match authorization.status {
+            AuthorizationStatus::Valid => self.finish(Ok(authorization)),
+            AuthorizationStatus::Pending if self.chosen.is_none() => {
+                let url = self
+                    .url
+                    .clone()
+                    .ok_or(Misuse::InvalidArgument("no authorization URL"))?;
+                let account_url = client.account_url().ok_or(Misuse::InvalidArgument(
+                    "no account yet: create or find the account first",
+                ))?;
+                self.offers = offer::offers(&url, &authorization, client.thumbprint(), account_url);
+                if self.offers.is_empty() {
+                    return Err(Misuse::Unsupported(
+                        "the server offers no challenge this client can answer for the identifier",
+                    )
+                    .into());
+                }
+                self.events.push_back(OrderEvent::Authorize {
+                    authorization: url,
+                    identifier: authorization.identifier.clone(),
+                    wildcard: authorization.wildcard,
+                    offers: self.offers.clone(),
+                });
+                self.state = State::AwaitChoice;
+            }
+            AuthorizationStatus::Pending => {
+                self.polls = self.polls.saturating_add(1);
+                let policy = client.policy();
+                let at = match retry_after {
+                    Some(at) => at.max(now.saturating_add(policy.poll_initial)),
+                    None => now.saturating_add(policy.poll_interval(self.polls)),
+                };
+                self.state = State::Poll { at };
+            }
+            _ => {
+                let problem = authorization
+                    .challenges
+                    .iter()
+                    .filter_map(Challenge::known)
+                    .find_map(|c| c.error.clone());
+                self.finish(Err(match problem {
+                    Some(problem) => problem.into(),
+                    None => Malformed::new(
+                        "authorization",
+                        MalformedKind::Invalid("the authorization failed and says not why"),
+                    )
+                    .into(),
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    fn on_result(
+        &mut self,
+        client: &mut Client,
+        result: Result<Exchanged, Error>,
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        let exchanged = result?;
+        let limits = client.limits().clone();
+        match self.state {
+            State::Create => {
+                let url = exchanged.response.location(&exchanged.url)?;
+                client.check_url(&url)?;
+                self.url = Some(url);
+                let authorization =
+                    exchanged
+                        .response
+                        .json(ResponseKind::Authorization, &limits, now)?;
+                self.on_authorization(
+                    client,
+                    authorization,
+                    now,
+                    exchanged.response.retry_after(now),
+                )
+            }
+            State::Respond => {
+                let _: Challenge =
+                    exchanged
+                        .response
+                        .json(ResponseKind::Challenge, &limits, now)?;
+                let at = now.saturating_add(client.policy().poll_initial);
+                self.state = State::Poll { at };
+                Ok(())
+            }
+            State::Poll { .. } => {
+                let authorization =
+                    exchanged
+                        .response
+                        .json(ResponseKind::Authorization, &limits, now)?;
+                self.on_authorization(
+                    client,
+                    authorization,
+                    now,
+                    exchanged.response.retry_after(now),
+                )
+            }
+            State::AwaitChoice | State::Done => Ok(()),
+        }
+    }
+}
+
+impl Operation for PreAuthorization {
+    type Event = OrderEvent;
+    type Output = Authorization;
+
+    fn poll(&mut self, client: &mut Client, now: UnixTime) -> Step<OrderEvent> {
+        loop {
+            if let Some(event) = self.events.pop_front() {
+                return Step::Event(event);
+            }
+            if self.state == State::Done {
+                return Step::Done;
+            }
+            let deadline = self.deadline.start(client, now);
+            if let Some(exchange) = self.exchange.as_mut() {
+                match exchange.poll(client, None, now) {
+                    ExchangeStep::Send(request) => return Step::Send(request),
+                    ExchangeStep::Pending => return Step::Pending,
+                    ExchangeStep::Wait(wait) if wait.until <= deadline => return Step::Wait(wait),
+                    ExchangeStep::Wait(_) => {
+                        self.exchange = None;
+                        self.finish(Err(Error::Timeout {
+                            operation: "pre-authorization",
+                        }));
+                    }
+                    ExchangeStep::Done(result) => {
+                        self.exchange = None;
+                        if let Err(error) = self.on_result(client, result, now) {
+                            self.finish(Err(error));
+                        }
+                    }
+                }
+                continue;
+            }
+            if now >= deadline {
+                self.finish(Err(Error::Timeout {
+                    operation: "pre-authorization",
+                }));
+                continue;
+            }
+            let spec = match &self.state {
+                State::Create => {
+                    #[derive(serde::Serialize)]
+                    struct NewAuthz<'a> {
+                        identifier: &'a Identifier,
+                    }
+                    let payload = serde_json::to_vec(&NewAuthz {
+                        identifier: &self.identifier,
+                    })
+                    .unwrap_or_default();
+                    Spec::post(
+                        Endpoint::NewAuthz,
+                        ResponseKind::Authorization,
+                        payload,
+                        false,
+                    )
+                }
+                State::Respond => match &self.chosen {
+                    Some(offer) => Spec::post(
+                        Endpoint::Url(offer.url.clone()),
+                        ResponseKind::Challenge,
+                        b"{}".to_vec(),
+                        true,
+                    ),
+                    None => return Step::Pending,
+                },
+                State::Poll { at } if now < *at => {
+                    if *at > deadline {
+                        self.finish(Err(Error::Timeout {
+                            operation: "pre-authorization",
+                        }));
+                        continue;
+                    }
+                    return Step::Wait(Wait {
+                        until: *at,
+                        reason: WaitReason::Poll {
+                            resource: Polled::Authorization,
+                        },
+                    });
+                }
+                State::Poll { .. } => match &self.url {
+                    Some(url) => Spec::fetch(url.clone(), ResponseKind::Authorization),
+                    None => return Step::Pending,
+                },
+                State::AwaitChoice => return Step::Pending,
+                State::Done => continue,
+            };
+            self.exchange = Some(Exchange::new(spec));
+        }
+    }
+
+    fn handle_response(
+        &mut self,
+        client: &mut Client,
+        id: RequestId,
+        response: Response,
+        now: UnixTime,
+    ) -> Result<(), Misuse> {
+        let deadline = self.deadline.get();
+        match self.exchange.as_mut() {
+            Some(exchange) => exchange.handle_response(client, id, response, now, deadline),
+            None => Err(Misuse::InvalidArgument(
+                "no request with this id is in flight here",
+            )),
+        }
+    }
+
+    fn handle_transport_failure(
+        &mut self,
+        client: &mut Client,
+        id: RequestId,
+        now: UnixTime,
+    ) -> Result<(), Misuse> {
+        let deadline = self.deadline.get();
+        match self.exchange.as_mut() {
+            Some(exchange) => exchange.handle_transport_failure(client, id, now, deadline),
+            None => Err(Misuse::InvalidArgument(
+                "no request with this id is in flight here",
+            )),
+        }
+    }
+
+    fn take_outcome(&mut self) -> Option<Result<Authorization, Error>> {
+        self.outcome.take()
+    }
+}

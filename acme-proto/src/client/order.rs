@@ -1,0 +1,1150 @@
+//! The order flow (RFC 8555 §7.4): every transition of an order, from `newOrder` to the
+//! downloaded certificate, in this one file.
+//!
+//! ```text
+//!              ┌────────── alreadyReplaced: retry without `replaces` ──────────┐
+//!              ▼                                                               │
+//!  (new) ──► Create ──newOrder──► FetchAuthorizations ──► Respond ◄── challenge_ready()
+//!                       │          (each authorization;      │ (POST {} to each chosen
+//!  (resume) ──► Resume ─┘           valid ones skipped,      │  challenge)
+//!                                   pending ones offered)    ▼
+//!                                                        PollOrder ◄──── processing, pending
+//!                                                            │
+//!                         ready ─► AwaitCsr ──provide_csr()──┤
+//!                                                            ▼
+//!                                   orderNotReady ◄──── Finalize
+//!                                    (poll, finalize again)  │ valid
+//!                                                            ▼
+//!                                                        Download ──► Done(Issued)
+//!                                                     (chain, then alternates)
+//!
+//!  invalid (order, authorization or challenge) ──► Diagnose ──► Done(Err(problem))
+//!  (fetch the failed authorizations to report why)
+//! ```
+//!
+//! Every challenge the caller provisioned gets a cleanup event once the order no longer
+//! needs it, whether the order succeeds or fails. Once every chosen challenge has been
+//! answered, the order itself is polled, not each authorization; an authorization is
+//! fetched again only to say why the order failed. A `K`-name order whose server answers
+//! at the first poll takes `2K + 5` requests from `newOrder` to the certificate.
+
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::exchange::{Body, Endpoint, Exchange, ExchangeStep, Exchanged, Spec};
+use super::offer::{self, ChallengeOffer};
+use super::operation::{Deadline, Operation};
+use super::{Client, Polled, Step, Wait, WaitReason};
+use crate::b64;
+use crate::error::{Error, Malformed, MalformedKind, Misuse};
+use crate::headers::LinkRelation;
+use crate::identifier::Identifier;
+use crate::limits::ResponseKind;
+use crate::problem::{Problem, ProblemType};
+use crate::resource::{Authorization, Challenge, Directory, Order};
+use crate::status::{AuthorizationStatus, ChallengeStatus, OrderStatus};
+use crate::time::UnixTime;
+use crate::wire::{Method, RequestId, Response};
+
+/// What to order (RFC 8555 §7.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NewOrder {
+    /// The names and addresses the certificate is for.
+    pub identifiers: Vec<Identifier>,
+    /// The requested start of validity.
+    pub not_before: Option<UnixTime>,
+    /// The requested end of validity.
+    pub not_after: Option<UnixTime>,
+    /// A certificate profile the directory offers (draft-ietf-acme-profiles).
+    pub profile: Option<String>,
+    /// The ARI certID of the certificate this order replaces (RFC 9773 §5).
+    pub replaces: Option<String>,
+}
+
+impl NewOrder {
+    /// An order for these identifiers.
+    pub fn new(identifiers: impl IntoIterator<Item = Identifier>) -> Self {
+        Self {
+            identifiers: identifiers.into_iter().collect(),
+            not_before: None,
+            not_after: None,
+            profile: None,
+            replaces: None,
+        }
+    }
+
+    /// The same order, asking for a profile the directory lists.
+    #[must_use]
+    pub fn with_profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = Some(profile.into());
+        self
+    }
+
+    /// The same order, replacing the certificate with this ARI certID.
+    #[must_use]
+    pub fn replacing(mut self, cert_id: impl Into<String>) -> Self {
+        self.replaces = Some(cert_id.into());
+        self
+    }
+
+    /// The same order, asking for this validity period.
+    #[must_use]
+    pub fn valid_between(
+        mut self,
+        not_before: Option<UnixTime>,
+        not_after: Option<UnixTime>,
+    ) -> Self {
+        self.not_before = not_before;
+        self.not_after = not_after;
+        self
+    }
+}
+
+/// What the order flow tells the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OrderEvent {
+    /// The server created the order. Save a [`snapshot`](OrderFlow::snapshot) now to
+    /// resume it after a restart without creating a second one.
+    Created {
+        /// The order URL.
+        url: Url,
+    },
+    /// The server refused `replaces` (`alreadyReplaced`): the order was sent again
+    /// without it.
+    ReplacesDropped {
+        /// The certID that was dropped.
+        cert_id: String,
+        /// The server's problem.
+        problem: Problem,
+    },
+    /// Prove control of an identifier: put one of the offers in place, then call
+    /// [`OrderFlow::challenge_ready`] with its URL.
+    Authorize {
+        /// The authorization URL.
+        authorization: Url,
+        /// What it authorizes (for a wildcard, the name without `*.`).
+        identifier: Identifier,
+        /// Whether it is for a wildcard name.
+        wildcard: bool,
+        /// The challenges this client can answer for it, in the server's order.
+        offers: Vec<ChallengeOffer>,
+    },
+    /// A challenge put in place is no longer needed: remove it.
+    Cleanup(ChallengeOffer),
+    /// The order is ready: call [`OrderFlow::provide_csr`] with a CSR (DER) for exactly
+    /// these identifiers.
+    NeedCsr {
+        /// The identifiers the CSR must name.
+        identifiers: Vec<Identifier>,
+    },
+}
+
+/// The certificate an order produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Issued {
+    /// The order URL.
+    pub order_url: Url,
+    /// The certificate URL.
+    pub certificate_url: Url,
+    /// The default chain, PEM, end-entity first, as the server sent it.
+    pub chain: String,
+    /// Alternate chains (`Link: rel="alternate"`), with their URLs.
+    pub alternates: Vec<(Url, String)>,
+}
+
+/// A saved order: enough to resume it in another process (with the same account key).
+///
+/// Small on purpose (the order URL and the challenges the caller provisioned, a few
+/// hundred bytes for a one-name order): the server is the source of truth, and a resumed
+/// order starts by fetching the order and its authorizations again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderSnapshot {
+    /// The format version, [`OrderSnapshot::VERSION`].
+    #[serde(rename = "v")]
+    pub version: u32,
+    /// The order URL.
+    pub url: Url,
+    /// The challenges the caller provisioned and has not been told to clean up.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provisioned: Vec<Url>,
+}
+
+impl OrderSnapshot {
+    /// The current format version.
+    pub const VERSION: u32 = 1;
+    /// The largest snapshot accepted by [`OrderSnapshot::from_json`].
+    pub const MAX_LEN: usize = 64 * 1024;
+    /// The most provisioned challenges a snapshot may list.
+    const MAX_PROVISIONED: usize = 1000;
+
+    /// The snapshot as compact JSON.
+    pub fn to_json(&self) -> Vec<u8> {
+        // Cannot fail: a number, URLs and a list of URLs.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Reads a snapshot written by [`OrderSnapshot::to_json`], checking its version.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, Malformed> {
+        const CONTEXT: &str = "order snapshot";
+        if bytes.len() > Self::MAX_LEN {
+            return Err(Malformed::new(
+                CONTEXT,
+                MalformedKind::TooLarge {
+                    limit: Self::MAX_LEN,
+                    actual: bytes.len(),
+                },
+            ));
+        }
+        let snapshot: Self = serde_json::from_slice(bytes)
+            .map_err(|e| Malformed::new(CONTEXT, MalformedKind::json(&e)))?;
+        if snapshot.version != Self::VERSION {
+            return Err(Malformed::new(
+                CONTEXT,
+                MalformedKind::Invalid("unsupported snapshot version"),
+            ));
+        }
+        if snapshot.provisioned.len() > Self::MAX_PROVISIONED {
+            return Err(Malformed::new(
+                CONTEXT,
+                MalformedKind::Invalid("too many provisioned challenges"),
+            ));
+        }
+        Ok(snapshot)
+    }
+}
+
+/// Where an authorization of the order stands.
+#[derive(Debug, Clone)]
+enum Slot {
+    /// Not fetched yet.
+    Unfetched,
+    /// Valid: nothing to do (for instance reused from an earlier order).
+    Valid,
+    /// Offered to the caller, waiting for `challenge_ready`.
+    Offered(Vec<ChallengeOffer>),
+    /// The caller provisioned this challenge; `responded` once the server was told.
+    Chosen {
+        offer: Box<ChallengeOffer>,
+        responded: bool,
+    },
+    /// Not valid and not pending (invalid, deactivated, expired, revoked).
+    Failed,
+}
+
+#[derive(Debug, Clone)]
+struct AuthorizationSlot {
+    url: Url,
+    slot: Slot,
+}
+
+/// What the flow does when no request is out.
+#[derive(Debug, Clone)]
+enum State {
+    Create,
+    Resume,
+    FetchAuthorizations { next: usize },
+    Respond,
+    PollOrder { at: UnixTime },
+    AwaitCsr,
+    Finalize,
+    Download { alternates: Vec<Url>, next: usize },
+    Diagnose { next: usize },
+    Done,
+}
+
+/// What the request out is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Directory,
+    Create,
+    Order,
+    Authorization(usize),
+    Respond(usize),
+    Finalize,
+    Certificate,
+    Alternate(usize),
+    Diagnose(usize),
+}
+
+/// An order in progress, from `newOrder` (or a snapshot) to the certificate.
+///
+/// Driven like every [`Operation`]; between requests it asks the caller, through
+/// [`OrderEvent`]s, to provision challenges and to give a CSR. See the module docs for
+/// the state diagram.
+#[derive(Debug)]
+pub struct OrderFlow {
+    request: NewOrder,
+    url: Option<Url>,
+    order: Option<Order>,
+    slots: Vec<AuthorizationSlot>,
+    /// Challenge URLs provisioned in an earlier process, from a snapshot.
+    resumed_provisioned: Vec<Url>,
+    provisioned: Vec<ChallengeOffer>,
+    csr: Option<Vec<u8>>,
+    state: State,
+    exchange: Option<(Purpose, Exchange)>,
+    events: VecDeque<OrderEvent>,
+    deadline: Deadline,
+    polls: u32,
+    finalize_attempts: u32,
+    certificate: Option<(Url, String)>,
+    alternates: Vec<(Url, String)>,
+    outcome: Option<Result<Issued, Error>>,
+}
+
+impl OrderFlow {
+    /// The most times a CSR is sent for one order (after `orderNotReady` or a transport
+    /// failure, the order is polled and finalized again).
+    const MAX_FINALIZE_ATTEMPTS: u32 = 3;
+    /// The most alternate chains downloaded.
+    const MAX_ALTERNATES: usize = 8;
+    /// The largest CSR accepted.
+    const MAX_CSR_LEN: usize = 64 * 1024;
+
+    /// A new order. Fails when there is no identifier.
+    pub fn new(request: NewOrder) -> Result<Self, Misuse> {
+        if request.identifiers.is_empty() {
+            return Err(Misuse::InvalidArgument(
+                "an order needs at least one identifier",
+            ));
+        }
+        Ok(Self::with_state(request, None, State::Create, Vec::new()))
+    }
+
+    /// Resumes a saved order: fetches the order and its authorizations again, then
+    /// carries on from where the server says it is. Never creates a second order.
+    pub fn resume(snapshot: OrderSnapshot) -> Self {
+        let request = NewOrder::new([]);
+        Self::with_state(
+            request,
+            Some(snapshot.url),
+            State::Resume,
+            snapshot.provisioned,
+        )
+    }
+
+    fn with_state(request: NewOrder, url: Option<Url>, state: State, resumed: Vec<Url>) -> Self {
+        Self {
+            request,
+            url,
+            order: None,
+            slots: Vec::new(),
+            resumed_provisioned: resumed,
+            provisioned: Vec::new(),
+            csr: None,
+            state,
+            exchange: None,
+            events: VecDeque::new(),
+            deadline: Deadline::default(),
+            polls: 0,
+            finalize_attempts: 0,
+            certificate: None,
+            alternates: Vec::new(),
+            outcome: None,
+        }
+    }
+
+    /// The order URL, once the server created the order.
+    pub fn url(&self) -> Option<&Url> {
+        self.url.as_ref()
+    }
+
+    /// The order as last fetched.
+    pub fn order(&self) -> Option<&Order> {
+        self.order.as_ref()
+    }
+
+    /// A snapshot to resume from, when the order exists and no request is out.
+    pub fn snapshot(&self) -> Option<OrderSnapshot> {
+        if self.exchange.is_some() || matches!(self.state, State::Done) {
+            return None;
+        }
+        let url = self.url.clone()?;
+        let mut provisioned: Vec<Url> = self.provisioned.iter().map(|o| o.url.clone()).collect();
+        provisioned.extend(self.resumed_provisioned.iter().cloned());
+        Some(OrderSnapshot {
+            version: OrderSnapshot::VERSION,
+            url,
+            provisioned,
+        })
+    }
+
+    /// Says that the challenge at `challenge_url` (from an [`OrderEvent::Authorize`]
+    /// offer) is in place: the server will be asked to validate it.
+    pub fn challenge_ready(&mut self, challenge_url: &Url) -> Result<(), Misuse> {
+        let slot = self
+            .slots
+            .iter_mut()
+            .find(|s| matches!(&s.slot, Slot::Offered(offers) if offers.iter().any(|o| &o.url == challenge_url)))
+            .ok_or(Misuse::InvalidArgument("no pending challenge of this order has that URL"))?;
+        let Slot::Offered(offers) = &slot.slot else {
+            return Err(Misuse::InvalidArgument(
+                "no pending challenge of this order has that URL",
+            ));
+        };
+        let offer = offers
+            .iter()
+            .find(|o| &o.url == challenge_url)
+            .cloned()
+            .ok_or(Misuse::InvalidArgument(
+                "no pending challenge of this order has that URL",
+            ))?;
+        self.provisioned.push(offer.clone());
+        slot.slot = Slot::Chosen {
+            offer: Box::new(offer),
+            responded: false,
+        };
+        Ok(())
+    }
+
+    /// Gives the CSR (DER) to finalize with; may come before [`OrderEvent::NeedCsr`].
+    pub fn provide_csr(&mut self, der: Vec<u8>) -> Result<(), Misuse> {
+        if der.is_empty() || der.len() > Self::MAX_CSR_LEN {
+            return Err(Misuse::InvalidArgument(
+                "the CSR is empty or larger than 64 KiB",
+            ));
+        }
+        if matches!(
+            self.state,
+            State::Finalize | State::Download { .. } | State::Done
+        ) {
+            return Err(Misuse::InvalidArgument(
+                "the order has already been finalized",
+            ));
+        }
+        self.csr = Some(der);
+        if matches!(self.state, State::AwaitCsr) {
+            self.state = State::Finalize;
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, error: Error) {
+        self.cleanup_all();
+        self.outcome = Some(Err(error));
+        self.state = State::Done;
+    }
+
+    fn cleanup_all(&mut self) {
+        for offer in self.provisioned.drain(..) {
+            self.events.push_back(OrderEvent::Cleanup(offer));
+        }
+    }
+
+    /// Starts a request for `purpose`.
+    fn start(&mut self, purpose: Purpose, spec: Spec) {
+        self.exchange = Some((purpose, Exchange::new(spec)));
+    }
+
+    /// Decides the next request from the state, when none is out. Returns `false` when
+    /// there is nothing to do until the caller answers an event.
+    fn next_request(&mut self, client: &Client, now: UnixTime) -> Result<Option<Wait>, Error> {
+        match &mut self.state {
+            State::Done | State::AwaitCsr => Ok(None),
+            State::Create => {
+                if self.request.profile.is_some() && client.directory().is_none() {
+                    let spec = Spec {
+                        method: Method::Get,
+                        endpoint: Endpoint::Url(client.directory_url().clone()),
+                        kind: ResponseKind::Directory,
+                        body: Body::Empty,
+                        resend_on_transport_failure: true,
+                    };
+                    self.start(Purpose::Directory, spec);
+                    return Ok(None);
+                }
+                if let (Some(profile), Some(directory)) =
+                    (&self.request.profile, client.directory())
+                    && !directory.meta.profiles.contains_key(profile)
+                {
+                    return Err(Misuse::Unsupported(
+                        "the server's directory does not offer this profile",
+                    )
+                    .into());
+                }
+                let payload = new_order_payload(&self.request)?;
+                // Resending a newOrder after a transport failure could create a second order.
+                self.start(
+                    Purpose::Create,
+                    Spec::post(Endpoint::NewOrder, ResponseKind::Order, payload, false),
+                );
+                Ok(None)
+            }
+            State::Resume => {
+                let url = self
+                    .url
+                    .clone()
+                    .ok_or(Misuse::InvalidArgument("no order URL to resume"))?;
+                self.start(Purpose::Order, Spec::fetch(url, ResponseKind::Order));
+                Ok(None)
+            }
+            State::FetchAuthorizations { next } => {
+                let index = *next;
+                match self.slots.get(index) {
+                    Some(slot) => {
+                        let spec = Spec::fetch(slot.url.clone(), ResponseKind::Authorization);
+                        self.start(Purpose::Authorization(index), spec);
+                    }
+                    None => self.advance(client, now, None)?,
+                }
+                Ok(None)
+            }
+            State::Respond => {
+                let unanswered = self.slots.iter().position(|s| {
+                    matches!(
+                        s.slot,
+                        Slot::Chosen {
+                            responded: false,
+                            ..
+                        }
+                    )
+                });
+                if let Some(index) = unanswered {
+                    if let Some(Slot::Chosen { offer, .. }) = self.slots.get(index).map(|s| &s.slot)
+                    {
+                        let spec = Spec::post(
+                            Endpoint::Url(offer.url.clone()),
+                            ResponseKind::Challenge,
+                            b"{}".to_vec(),
+                            true,
+                        );
+                        self.start(Purpose::Respond(index), spec);
+                    }
+                    return Ok(None);
+                }
+                if self
+                    .slots
+                    .iter()
+                    .any(|s| matches!(s.slot, Slot::Offered(_)))
+                {
+                    return Ok(None);
+                }
+                // Every challenge is answered: wait, then poll the order.
+                let at = self.next_poll(client, now, None, true);
+                self.state = State::PollOrder { at };
+                Ok(None)
+            }
+            State::PollOrder { at } => {
+                if now < *at {
+                    return Ok(Some(Wait {
+                        until: *at,
+                        reason: WaitReason::Poll {
+                            resource: Polled::Order,
+                        },
+                    }));
+                }
+                let url = self
+                    .url
+                    .clone()
+                    .ok_or(Misuse::InvalidArgument("no order URL"))?;
+                self.start(Purpose::Order, Spec::fetch(url, ResponseKind::Order));
+                Ok(None)
+            }
+            State::Finalize => {
+                let Some(csr) = &self.csr else {
+                    self.state = State::AwaitCsr;
+                    return Ok(None);
+                };
+                let finalize = self
+                    .order
+                    .as_ref()
+                    .map(|o| o.finalize.clone())
+                    .ok_or(Misuse::InvalidArgument("no order to finalize"))?;
+                self.finalize_attempts += 1;
+                let payload = alloc::format!(r#"{{"csr":"{}"}}"#, b64::encode(csr)).into_bytes();
+                // The CSR is not resent blindly after a transport failure: the order is
+                // polled instead, and finalized again only if it is still `ready`.
+                self.start(
+                    Purpose::Finalize,
+                    Spec::post(Endpoint::Url(finalize), ResponseKind::Order, payload, false),
+                );
+                Ok(None)
+            }
+            State::Download { alternates, next } => {
+                let (purpose, url) = match &self.certificate {
+                    None => {
+                        let url = self
+                            .order
+                            .as_ref()
+                            .and_then(|o| o.certificate.clone())
+                            .ok_or(Malformed::new(
+                                "order",
+                                MalformedKind::Invalid("a valid order without a certificate URL"),
+                            ))?;
+                        (Purpose::Certificate, url)
+                    }
+                    Some(_) => match alternates.get(*next) {
+                        Some(url) => (Purpose::Alternate(*next), url.clone()),
+                        None => {
+                            self.finish_issued()?;
+                            return Ok(None);
+                        }
+                    },
+                };
+                self.start(purpose, Spec::fetch(url, ResponseKind::Certificate));
+                Ok(None)
+            }
+            State::Diagnose { next } => {
+                let index = *next;
+                let pending = self
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .skip(index)
+                    .find(|(_, s)| !matches!(s.slot, Slot::Valid))
+                    .map(|(i, s)| (i, s.url.clone()));
+                match pending {
+                    Some((i, url)) => self.start(
+                        Purpose::Diagnose(i),
+                        Spec::fetch(url, ResponseKind::Authorization),
+                    ),
+                    None => {
+                        let problem = self.order.as_ref().and_then(|o| o.error.clone());
+                        return Err(match problem {
+                            Some(problem) => problem.into(),
+                            None => Malformed::new(
+                                "order",
+                                MalformedKind::Invalid("the order is invalid and says not why"),
+                            )
+                            .into(),
+                        });
+                    }
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    fn finish_issued(&mut self) -> Result<(), Error> {
+        let (certificate_url, chain) = self.certificate.take().ok_or(Malformed::new(
+            "order",
+            MalformedKind::Invalid("no certificate downloaded"),
+        ))?;
+        let order_url = self
+            .url
+            .clone()
+            .ok_or(Misuse::InvalidArgument("no order URL"))?;
+        self.cleanup_all();
+        self.outcome = Some(Ok(Issued {
+            order_url,
+            certificate_url,
+            chain,
+            alternates: core::mem::take(&mut self.alternates),
+        }));
+        self.state = State::Done;
+        Ok(())
+    }
+
+    /// When to poll next: the server's `Retry-After` wins, never sooner than
+    /// `poll_initial`, else the policy's growing interval.
+    fn next_poll(
+        &mut self,
+        client: &Client,
+        now: UnixTime,
+        retry_after: Option<UnixTime>,
+        first: bool,
+    ) -> UnixTime {
+        let policy = client.policy();
+        if first {
+            self.polls = 0;
+        }
+        self.polls = self.polls.saturating_add(1);
+        let floor = now.saturating_add(policy.poll_initial);
+        match retry_after {
+            Some(at) => at.max(floor),
+            None => now.saturating_add(policy.poll_interval(self.polls)),
+        }
+    }
+
+    /// Carries on from the order object just read.
+    fn on_order(
+        &mut self,
+        client: &Client,
+        order: Order,
+        retry_after: Option<UnixTime>,
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        for url in order
+            .authorizations
+            .iter()
+            .chain(core::iter::once(&order.finalize))
+            .chain(order.certificate.iter())
+        {
+            client.check_url(url)?;
+        }
+        let first_sight = self.order.is_none();
+        let authorizations = order.authorizations.clone();
+        self.order = Some(order);
+        if first_sight {
+            self.slots = authorizations
+                .into_iter()
+                .map(|url| AuthorizationSlot {
+                    url,
+                    slot: Slot::Unfetched,
+                })
+                .collect();
+            let resuming =
+                !self.resumed_provisioned.is_empty() || self.request.identifiers.is_empty();
+            let pending = self
+                .order
+                .as_ref()
+                .is_some_and(|o| o.status == OrderStatus::Pending);
+            if pending || resuming {
+                self.state = State::FetchAuthorizations { next: 0 };
+                return Ok(());
+            }
+        }
+        self.advance(client, now, retry_after)
+    }
+
+    /// Decides the next state from the order's status.
+    fn advance(
+        &mut self,
+        client: &Client,
+        now: UnixTime,
+        retry_after: Option<UnixTime>,
+    ) -> Result<(), Error> {
+        let status = self
+            .order
+            .as_ref()
+            .map(|o| o.status)
+            .ok_or(Misuse::InvalidArgument("no order"))?;
+        // Challenges resumed from a snapshot whose authorization was not pending still
+        // need cleaning up; they were rebuilt while fetching.
+        self.resumed_provisioned.clear();
+        match status {
+            OrderStatus::Pending => {
+                let open = self.slots.iter().any(|s| {
+                    matches!(
+                        s.slot,
+                        Slot::Offered(_)
+                            | Slot::Chosen {
+                                responded: false,
+                                ..
+                            }
+                    )
+                });
+                if open {
+                    self.state = State::Respond;
+                } else {
+                    let at = self.next_poll(client, now, retry_after, false);
+                    self.state = State::PollOrder { at };
+                }
+            }
+            OrderStatus::Ready => {
+                self.cleanup_all();
+                if self.finalize_attempts >= Self::MAX_FINALIZE_ATTEMPTS {
+                    return Err(Malformed::new(
+                        "order",
+                        MalformedKind::Invalid("the order stays ready after finalization"),
+                    )
+                    .into());
+                }
+                if self.csr.is_some() {
+                    self.state = State::Finalize;
+                } else {
+                    self.state = State::AwaitCsr;
+                    let identifiers = self
+                        .order
+                        .as_ref()
+                        .map(|o| o.identifiers.clone())
+                        .unwrap_or_default();
+                    self.events.push_back(OrderEvent::NeedCsr { identifiers });
+                }
+            }
+            OrderStatus::Processing => {
+                self.cleanup_all();
+                let at = self.next_poll(client, now, retry_after, false);
+                self.state = State::PollOrder { at };
+            }
+            OrderStatus::Valid => {
+                self.cleanup_all();
+                self.state = State::Download {
+                    alternates: Vec::new(),
+                    next: 0,
+                };
+            }
+            _ => {
+                self.state = State::Diagnose { next: 0 };
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the final response of the request out.
+    fn on_result(
+        &mut self,
+        client: &mut Client,
+        purpose: Purpose,
+        result: Result<Exchanged, Error>,
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        let limits = client.limits().clone();
+        match (purpose, result) {
+            (Purpose::Directory, Ok(exchanged)) => {
+                let directory: Directory =
+                    exchanged
+                        .response
+                        .json(ResponseKind::Directory, &limits, now)?;
+                client.directory = Some(directory);
+                Ok(())
+            }
+            (Purpose::Create, Ok(exchanged)) => {
+                let url = exchanged.response.location(&exchanged.url)?;
+                client.check_url(&url)?;
+                let order: Order = exchanged.response.json(ResponseKind::Order, &limits, now)?;
+                self.url = Some(url.clone());
+                self.events.push_back(OrderEvent::Created { url });
+                self.on_order(client, order, exchanged.response.retry_after(now), now)
+            }
+            (Purpose::Create, Err(Error::Problem(problem)))
+                if problem.kind == ProblemType::AlreadyReplaced
+                    && self.request.replaces.is_some() =>
+            {
+                let cert_id = self.request.replaces.take().unwrap_or_default();
+                self.events.push_back(OrderEvent::ReplacesDropped {
+                    cert_id,
+                    problem: *problem,
+                });
+                self.state = State::Create;
+                Ok(())
+            }
+            (Purpose::Order, Ok(exchanged)) => {
+                let order: Order = exchanged.response.json(ResponseKind::Order, &limits, now)?;
+                self.on_order(client, order, exchanged.response.retry_after(now), now)
+            }
+            (Purpose::Authorization(index), Ok(exchanged)) => {
+                let authorization: Authorization =
+                    exchanged
+                        .response
+                        .json(ResponseKind::Authorization, &limits, now)?;
+                self.on_authorization(client, index, &exchanged.url, &authorization)?;
+                self.state = State::FetchAuthorizations { next: index + 1 };
+                Ok(())
+            }
+            (Purpose::Respond(index), Ok(exchanged)) => {
+                let challenge: Challenge =
+                    exchanged
+                        .response
+                        .json(ResponseKind::Challenge, &limits, now)?;
+                if let Some(Slot::Chosen { responded, .. }) =
+                    self.slots.get_mut(index).map(|s| &mut s.slot)
+                {
+                    *responded = true;
+                }
+                if challenge.status() == Some(ChallengeStatus::Invalid) {
+                    if let Challenge::Known(known) = challenge
+                        && let Some(problem) = known.error
+                    {
+                        return Err(problem.into());
+                    }
+                    self.state = State::Diagnose { next: 0 };
+                    return Ok(());
+                }
+                self.state = State::Respond;
+                Ok(())
+            }
+            (Purpose::Finalize, Ok(exchanged)) => {
+                let order: Order = exchanged.response.json(ResponseKind::Order, &limits, now)?;
+                self.on_order(client, order, exchanged.response.retry_after(now), now)
+            }
+            (Purpose::Finalize, Err(Error::Problem(problem)))
+                if problem.kind == ProblemType::OrderNotReady =>
+            {
+                // Not ready after all: poll, and finalize again once it is.
+                let at = self.next_poll(client, now, problem.retry_after, true);
+                self.state = State::PollOrder { at };
+                Ok(())
+            }
+            (Purpose::Finalize, Err(Error::Transport { attempts })) => {
+                // The server may or may not have the CSR: ask the order, not the CSR again.
+                if self.finalize_attempts >= Self::MAX_FINALIZE_ATTEMPTS {
+                    return Err(Error::Transport { attempts });
+                }
+                self.state = State::PollOrder { at: now };
+                Ok(())
+            }
+            (Purpose::Certificate, Ok(exchanged)) => {
+                let chain = String::from(exchanged.response.pem_chain(&limits, now)?);
+                let links = exchanged.response.links(&exchanged.url)?;
+                let mut alternates = Vec::new();
+                for url in crate::headers::links_with(&links, &LinkRelation::Alternate)
+                    .take(Self::MAX_ALTERNATES)
+                {
+                    client.check_url(url)?;
+                    alternates.push(url.clone());
+                }
+                self.certificate = Some((exchanged.url, chain));
+                self.state = State::Download {
+                    alternates,
+                    next: 0,
+                };
+                Ok(())
+            }
+            (Purpose::Alternate(index), Ok(exchanged)) => {
+                let chain = String::from(exchanged.response.pem_chain(&limits, now)?);
+                self.alternates.push((exchanged.url, chain));
+                if let State::Download { next, .. } = &mut self.state {
+                    *next = index + 1;
+                }
+                Ok(())
+            }
+            (Purpose::Diagnose(index), Ok(exchanged)) => {
+                let authorization: Authorization =
+                    exchanged
+                        .response
+                        .json(ResponseKind::Authorization, &limits, now)?;
+                if let Some(problem) = failure_of(&authorization) {
+                    return Err(problem.into());
+                }
+                self.state = State::Diagnose { next: index + 1 };
+                Ok(())
+            }
+            (_, Err(error)) => Err(error),
+        }
+    }
+
+    /// Records what a fetched authorization asks for.
+    fn on_authorization(
+        &mut self,
+        client: &Client,
+        index: usize,
+        url: &Url,
+        authorization: &Authorization,
+    ) -> Result<(), Error> {
+        let account_url = client
+            .account_url()
+            .cloned()
+            .ok_or(Misuse::InvalidArgument(
+                "no account yet: create or find the account first",
+            ))?;
+        let thumbprint = client.thumbprint();
+        // Challenges provisioned in an earlier process: rebuild them, to clean them up.
+        for challenge in authorization.challenges.iter().filter_map(Challenge::known) {
+            if let Some(at) = self
+                .resumed_provisioned
+                .iter()
+                .position(|u| u == &challenge.url)
+            {
+                self.resumed_provisioned.swap_remove(at);
+                if let Some(offer) =
+                    offer::offer(url, authorization, challenge, thumbprint, &account_url)
+                {
+                    if challenge.status == ChallengeStatus::Pending {
+                        // Offered again below; the caller says ready once more.
+                        self.provisioned.push(offer);
+                    } else if let Some(slot) = self.slots.get_mut(index) {
+                        self.provisioned.push(offer.clone());
+                        if authorization.status == AuthorizationStatus::Pending {
+                            slot.slot = Slot::Chosen {
+                                offer: Box::new(offer),
+                                responded: true,
+                            };
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+        }
+        let Some(slot) = self.slots.get_mut(index) else {
+            return Ok(());
+        };
+        slot.slot = match authorization.status {
+            AuthorizationStatus::Valid => Slot::Valid,
+            AuthorizationStatus::Pending => {
+                let offers = offer::offers(url, authorization, thumbprint, &account_url);
+                if offers.is_empty() {
+                    return Err(Misuse::Unsupported(
+                        "the server offers no challenge this client can answer for an identifier",
+                    )
+                    .into());
+                }
+                self.events.push_back(OrderEvent::Authorize {
+                    authorization: url.clone(),
+                    identifier: authorization.identifier.clone(),
+                    wildcard: authorization.wildcard,
+                    offers: offers.clone(),
+                });
+                Slot::Offered(offers)
+            }
+            _ => {
+                if let Some(problem) = failure_of(authorization) {
+                    return Err(problem.into());
+                }
+                Slot::Failed
+            }
+        };
+        Ok(())
+    }
+}
+
+/// Why an authorization failed: the error of its invalid challenge, naming the identifier.
+fn failure_of(authorization: &Authorization) -> Option<Problem> {
+    if authorization.status == AuthorizationStatus::Valid {
+        return None;
+    }
+    authorization
+        .challenges
+        .iter()
+        .filter_map(Challenge::known)
+        .find_map(|c| {
+            let mut problem = c.error.clone()?;
+            if problem.identifier.is_none() {
+                problem.identifier = Some(authorization.identifier.clone());
+            }
+            Some(problem)
+        })
+}
+
+fn new_order_payload(request: &NewOrder) -> Result<Vec<u8>, Error> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Payload<'a> {
+        identifiers: &'a [Identifier],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        not_before: Option<UnixTime>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        not_after: Option<UnixTime>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        profile: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        replaces: Option<&'a str>,
+    }
+    let payload = Payload {
+        identifiers: &request.identifiers,
+        not_before: request.not_before,
+        not_after: request.not_after,
+        profile: request.profile.as_deref(),
+        replaces: request.replaces.as_deref(),
+    };
+    serde_json::to_vec(&payload)
+        .map_err(|_| Misuse::InvalidArgument("the order cannot be serialized").into())
+}
+
+impl Operation for OrderFlow {
+    type Event = OrderEvent;
+    type Output = Issued;
+
+    fn poll(&mut self, client: &mut Client, now: UnixTime) -> Step<OrderEvent> {
+        loop {
+            if let Some(event) = self.events.pop_front() {
+                return Step::Event(event);
+            }
+            if matches!(self.state, State::Done) && self.exchange.is_none() {
+                return Step::Done;
+            }
+            let deadline = self.deadline.start(client, now);
+            if let Some((purpose, exchange)) = self.exchange.as_mut() {
+                let purpose = *purpose;
+                match exchange.poll(client, None, now) {
+                    ExchangeStep::Send(request) => return Step::Send(request),
+                    ExchangeStep::Pending => return Step::Pending,
+                    ExchangeStep::Wait(wait) => {
+                        if wait.until > deadline {
+                            self.exchange = None;
+                            self.fail(Error::Timeout { operation: "order" });
+                            continue;
+                        }
+                        return Step::Wait(wait);
+                    }
+                    ExchangeStep::Done(result) => {
+                        self.exchange = None;
+                        if let Err(error) = self.on_result(client, purpose, result, now) {
+                            self.fail(error);
+                        }
+                        continue;
+                    }
+                }
+            }
+            if now >= deadline {
+                self.fail(Error::Timeout { operation: "order" });
+                continue;
+            }
+            match self.next_request(client, now) {
+                Ok(Some(wait)) if wait.until > deadline => {
+                    self.fail(Error::Timeout { operation: "order" })
+                }
+                Ok(Some(wait)) => return Step::Wait(wait),
+                Ok(None) if self.exchange.is_some() => {}
+                Ok(None) if matches!(self.state, State::Done) => {}
+                Ok(None) => {
+                    // Nothing to send until the caller answers an event; the state may
+                    // also have moved on (fetching done, poll scheduled): look again.
+                    if self.idle() {
+                        return Step::Pending;
+                    }
+                }
+                Err(error) => self.fail(error),
+            }
+        }
+    }
+
+    fn handle_response(
+        &mut self,
+        client: &mut Client,
+        id: RequestId,
+        response: Response,
+        now: UnixTime,
+    ) -> Result<(), Misuse> {
+        let deadline = self.deadline.get();
+        match self.exchange.as_mut() {
+            Some((_, exchange)) => exchange.handle_response(client, id, response, now, deadline),
+            None => Err(Misuse::InvalidArgument(
+                "no request with this id is in flight here",
+            )),
+        }
+    }
+
+    fn handle_transport_failure(
+        &mut self,
+        client: &mut Client,
+        id: RequestId,
+        now: UnixTime,
+    ) -> Result<(), Misuse> {
+        let deadline = self.deadline.get();
+        match self.exchange.as_mut() {
+            Some((_, exchange)) => exchange.handle_transport_failure(client, id, now, deadline),
+            None => Err(Misuse::InvalidArgument(
+                "no request with this id is in flight here",
+            )),
+        }
+    }
+
+    fn take_outcome(&mut self) -> Option<Result<Issued, Error>> {
+        self.outcome.take()
+    }
+}
+
+impl OrderFlow {
+    /// Whether the flow waits for the caller (a challenge choice or a CSR), with nothing
+    /// to send meanwhile.
+    fn idle(&self) -> bool {
+        match &self.state {
+            State::AwaitCsr => true,
+            State::Respond => {
+                self.slots
+                    .iter()
+                    .any(|s| matches!(s.slot, Slot::Offered(_)))
+                    && !self.slots.iter().any(|s| {
+                        matches!(
+                            s.slot,
+                            Slot::Chosen {
+                                responded: false,
+                                ..
+                            }
+                        )
+                    })
+            }
+            _ => false,
+        }
+    }
+}
