@@ -59,3 +59,82 @@ pub(crate) fn b64d(s: &str) -> Vec<u8> {
     }
     out
 }
+
+use acme_proto::client::{Operation, Step};
+use acme_proto::{Client, Headers, Request, Response, UnixTime};
+
+/// What a scripted server does with one request.
+pub(crate) enum Reply {
+    /// Answer with this response.
+    Respond(Response),
+    /// Fail in transport.
+    Drop,
+}
+
+/// JSON response with a fresh nonce.
+pub(crate) fn json(status: u16, nonce: &str, body: &str) -> Reply {
+    let content_type = if status >= 400 {
+        "application/problem+json"
+    } else {
+        "application/json"
+    };
+    Reply::Respond(Response::new(
+        status,
+        Headers::new()
+            .with("Content-Type", content_type)
+            .with("Replay-Nonce", nonce),
+        body.as_bytes().to_vec(),
+    ))
+}
+
+/// A problem document of `kind` (the short name, e.g. `badNonce`).
+pub(crate) fn problem(status: u16, nonce: &str, kind: &str) -> Reply {
+    json(
+        status,
+        nonce,
+        &format!(r#"{{"type":"urn:ietf:params:acme:error:{kind}","detail":"scripted"}}"#),
+    )
+}
+
+/// Drives `op` to its end, answering each request with `server` and sleeping on a
+/// virtual clock; returns every request sent, the final time and the outcome.
+pub(crate) fn drive<O: Operation>(
+    op: &mut O,
+    client: &mut Client,
+    mut now: UnixTime,
+    mut server: impl FnMut(&Request, UnixTime) -> Reply,
+    mut on_event: impl FnMut(&mut O, O::Event),
+) -> (Vec<Request>, UnixTime, Result<O::Output, acme_proto::Error>) {
+    let mut sent = Vec::new();
+    for _ in 0..100_000 {
+        match op.poll(client, now) {
+            Step::Send(request) => {
+                let id = request.id;
+                match server(&request, now) {
+                    Reply::Respond(response) => {
+                        op.handle_response(client, id, response, now).unwrap()
+                    }
+                    Reply::Drop => op.handle_transport_failure(client, id, now).unwrap(),
+                }
+                sent.push(request);
+            }
+            Step::Wait(wait) => {
+                assert!(
+                    wait.until > now,
+                    "a wait must be in the future: {wait:?} at {now:?}"
+                );
+                now = wait.until;
+            }
+            Step::Event(event) => on_event(op, event),
+            Step::Pending => panic!("nothing to do and nothing awaited"),
+            Step::Done => {
+                let outcome = op.take_outcome().expect("an outcome once done");
+                assert!(matches!(op.poll(client, now), Step::Done), "done is final");
+                assert!(op.take_outcome().is_none(), "the outcome is taken once");
+                return (sent, now, outcome);
+            }
+            _ => unreachable!(),
+        }
+    }
+    panic!("the operation did not finish in 100000 steps");
+}
