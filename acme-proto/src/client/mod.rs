@@ -15,6 +15,7 @@
 
 mod account;
 mod authorization;
+mod credentials;
 mod exchange;
 mod nonce;
 mod offer;
@@ -38,6 +39,7 @@ use crate::wire::{Request, RequestId};
 
 pub use account::{AccountInfo, KeyRollover, NewAccount, OrderListing};
 pub use authorization::PreAuthorization;
+pub use credentials::AccountCredentials;
 pub use offer::{ChallengeOffer, Solution};
 pub use operation::{Operation, Single};
 pub use order::{Issued, NewOrder, OrderEvent, OrderFlow, OrderSnapshot};
