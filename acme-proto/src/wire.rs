@@ -135,6 +135,12 @@ impl fmt::Debug for Headers {
 pub struct RequestId(pub(crate) u64);
 
 impl RequestId {
+    /// An identifier with this number, for test servers and tools that build requests;
+    /// a [`Client`](crate::Client) numbers its own requests from 1.
+    pub const fn new(n: u64) -> Self {
+        Self(n)
+    }
+
     /// The identifier as a number (increasing in the order requests were made).
     pub const fn get(self) -> u64 {
         self.0
