@@ -1,0 +1,137 @@
+//! A client and an in-process fake CA on a virtual clock, and a solver for order events.
+#![allow(dead_code, unreachable_pub)]
+
+use acme_proto::client::{AccountInfo, NewAccount, Operation, OrderEvent, OrderFlow, Step};
+use acme_proto::{AccountKey, Client, Error, Identifier, Request, SignatureAlgorithm, UnixTime};
+use acme_proto_fake_ca::{Config, FakeCa};
+use url::Url;
+
+use super::TestRng;
+
+/// 2027-01-15T08:00:00Z: a fixed start for every virtual clock.
+pub const T0: UnixTime = UnixTime::from_secs(1_799_999_200);
+
+pub struct Harness {
+    pub ca: FakeCa,
+    pub client: Client,
+    pub now: UnixTime,
+    /// Every request the client sent, in order.
+    pub sent: Vec<Request>,
+}
+
+impl Harness {
+    /// A fake CA with `config` and a client with an ES256 key from `seed`.
+    pub fn new(config: Config, seed: u64) -> Self {
+        Self::with_key(config, AccountKey::generate(SignatureAlgorithm::Es256, &mut TestRng::new(seed)).unwrap())
+    }
+
+    pub fn with_key(config: Config, key: AccountKey) -> Self {
+        let ca = FakeCa::new(config);
+        let client = Client::new(Url::parse(&ca.directory_url()).unwrap(), key).unwrap();
+        Self { ca, client, now: T0, sent: Vec::new() }
+    }
+
+    /// The default harness with an account already created.
+    pub fn with_account() -> Self {
+        let mut h = Self::new(Config::new("https://ca.test"), 1);
+        h.create_account();
+        h
+    }
+
+    pub fn create_account(&mut self) -> AccountInfo {
+        let mut op = self.client.new_account(NewAccount::agreeing_to_terms(["mailto:admin@example.org"]));
+        self.run(&mut op, |_, _, e| match e {}).unwrap()
+    }
+
+    /// Drives `op` to its end; `on_event` gets the operation, the CA and each event.
+    pub fn run<O: Operation>(
+        &mut self,
+        op: &mut O,
+        mut on_event: impl FnMut(&mut O, &mut FakeCa, O::Event),
+    ) -> Result<O::Output, Error> {
+        for _ in 0..1_000_000 {
+            match op.poll(&mut self.client, self.now) {
+                Step::Send(request) => {
+                    let response = self.ca.handle(&request, self.now);
+                    op.handle_response(&mut self.client, request.id, response, self.now).unwrap();
+                    self.sent.push(request);
+                }
+                Step::Wait(wait) => {
+                    assert!(wait.until > self.now, "a wait in the past: {wait:?}");
+                    self.now = wait.until;
+                }
+                Step::Event(event) => on_event(op, &mut self.ca, event),
+                Step::Pending => panic!("the operation waits for an answer the test never gives"),
+                Step::Done => {
+                    let outcome = op.take_outcome().expect("an outcome once done");
+                    assert!(matches!(op.poll(&mut self.client, self.now), Step::Done));
+                    return outcome;
+                }
+                _ => unreachable!(),
+            }
+        }
+        panic!("the operation did not finish");
+    }
+
+    /// Runs an order, solving it with `solver`.
+    pub fn order(&mut self, flow: &mut OrderFlow, solver: &mut Solver) -> Result<acme_proto::client::Issued, Error> {
+        self.run(flow, |op, _, event| solver.on_event(op, event))
+    }
+}
+
+/// Answers order events: picks the first offer of a preferred type, makes CSRs with
+/// rcgen, and records everything.
+#[derive(Default)]
+pub struct Solver {
+    /// Challenge types in order of preference; empty means "the first offer".
+    pub prefer: Vec<&'static str>,
+    pub events: Vec<OrderEvent>,
+    pub provisioned: Vec<Url>,
+    pub cleaned: Vec<Url>,
+    /// Answer `Authorize` events (false: leave them, to stop the flow there).
+    pub skip_authorize: bool,
+}
+
+impl Solver {
+    pub fn preferring(prefer: &[&'static str]) -> Self {
+        Self { prefer: prefer.to_vec(), ..Self::default() }
+    }
+
+    pub fn on_event(&mut self, flow: &mut OrderFlow, event: OrderEvent) {
+        match &event {
+            OrderEvent::Authorize { offers, .. } if !self.skip_authorize => {
+                let offer = self
+                    .prefer
+                    .iter()
+                    .find_map(|t| offers.iter().find(|o| o.type_name() == *t))
+                    .or(offers.first())
+                    .expect("an offer");
+                self.provisioned.push(offer.url.clone());
+                flow.challenge_ready(&offer.url).unwrap();
+            }
+            OrderEvent::Cleanup(offer) => self.cleaned.push(offer.url.clone()),
+            OrderEvent::NeedCsr { identifiers } => flow.provide_csr(csr(identifiers)).unwrap(),
+            _ => {}
+        }
+        self.events.push(event);
+    }
+}
+
+/// A CSR (DER) for these identifiers, with a fresh P-256 key.
+pub fn csr(identifiers: &[Identifier]) -> Vec<u8> {
+    let names: Vec<String> = identifiers
+        .iter()
+        .map(|i| match i {
+            Identifier::Dns(name) => name.as_str().to_owned(),
+            Identifier::Ip(ip) => ip.to_string(),
+            other => panic!("no CSR for {other:?}"),
+        })
+        .collect();
+    let params = rcgen::CertificateParams::new(names).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    params.serialize_request(&key).unwrap().der().to_vec()
+}
+
+pub fn dns(name: &str) -> Identifier {
+    Identifier::dns(name).unwrap()
+}

@@ -1,0 +1,273 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! Every non-order operation against the in-process fake CA: accounts (create, find,
+//! fetch, contacts, key rollover, deactivation, order listing, EAB), revocation by
+//! account key and by certificate key, ARI, pre-authorization and authorization
+//! deactivation.
+
+mod common;
+
+use acme_proto::client::{NewAccount, NewOrder, OrderEvent, OrderFlow, PreAuthorization, RevocationReason};
+use acme_proto::{
+    AccountKey, AccountStatus, AuthorizationStatus, EabAlgorithm, Error, ExternalAccountBinding, ProblemType,
+    SignatureAlgorithm,
+};
+use acme_proto_fake_ca::{Config, EabConfig, RequestKind};
+use common::TestRng;
+use common::ca::{Harness, Solver, csr, dns};
+
+fn key(seed: u64, alg: SignatureAlgorithm) -> AccountKey {
+    AccountKey::generate(alg, &mut TestRng::new(seed)).unwrap()
+}
+
+fn assert_clean(h: &Harness) {
+    assert!(h.ca.violations().is_empty(), "protocol violations: {:#?}", h.ca.violations());
+}
+
+#[test]
+fn create_then_find_the_same_account() {
+    let mut h = Harness::new(Config::new("https://ca.test"), 7);
+    let created = h.create_account();
+    assert!(created.created);
+    assert_eq!(created.account.status, AccountStatus::Valid);
+    assert_eq!(created.account.contact, ["mailto:admin@example.org"]);
+    assert_eq!(h.client.account_url(), Some(&created.url));
+
+    // Creating again with the same key finds the existing account (200, not 201).
+    let again = h.create_account();
+    assert!(!again.created);
+    assert_eq!(again.url, created.url);
+
+    // onlyReturnExisting from a fresh client with the same key.
+    let mut fresh = Harness::new(Config::new("https://ca.test"), 7);
+    std::mem::swap(&mut fresh.ca, &mut h.ca);
+    let mut op = fresh.client.find_account();
+    let found = fresh.run(&mut op, |_, _, e| match e {}).unwrap();
+    assert_eq!(found.url, created.url);
+    assert_eq!(fresh.client.account_url(), Some(&created.url));
+    assert_clean(&fresh);
+}
+
+#[test]
+fn find_without_an_account_is_account_does_not_exist() {
+    let mut h = Harness::new(Config::new("https://ca.test"), 8);
+    let mut op = h.client.find_account();
+    let outcome = h.run(&mut op, |_, _, e| match e {});
+    let Err(Error::Problem(p)) = outcome else { panic!("{outcome:?}") };
+    assert_eq!(p.kind, ProblemType::AccountDoesNotExist);
+    assert!(h.client.account_url().is_none());
+    assert_eq!(h.ca.accounts().len(), 0);
+}
+
+#[test]
+fn terms_of_service_must_be_agreed_when_required() {
+    let mut config = Config::new("https://ca.test");
+    config.terms_of_service = Some("https://ca.test/terms".into());
+    config.require_terms_agreement = true;
+    let mut h = Harness::new(config, 9);
+    let mut fetch = h.client.fetch_directory();
+    h.run(&mut fetch, |_, _, e| match e {}).unwrap();
+    let terms = h.client.directory().unwrap().meta.terms_of_service.clone();
+    assert_eq!(terms.unwrap().as_str(), "https://ca.test/terms");
+
+    let mut op = h.client.new_account(NewAccount::default());
+    assert!(matches!(h.run(&mut op, |_, _, e| match e {}), Err(Error::Problem(_))));
+    assert!(h.create_account().created);
+    assert!(h.ca.accounts()[0].terms_agreed);
+}
+
+#[test]
+fn external_account_binding_with_each_mac_algorithm() {
+    for (alg, seed) in [(EabAlgorithm::Hs256, 10), (EabAlgorithm::Hs384, 11), (EabAlgorithm::Hs512, 12)] {
+        let mac_key = [0x5au8; 32];
+        let mut config = Config::new("https://ca.test");
+        config.eab = Some(EabConfig::new("kid-1", &mac_key, alg));
+        let mut h = Harness::new(config, seed);
+        // Without the binding: refused.
+        let mut op = h.client.new_account(NewAccount::agreeing_to_terms(Vec::<String>::new()));
+        let Err(Error::Problem(p)) = h.run(&mut op, |_, _, e| match e {}) else { panic!() };
+        assert_eq!(p.kind, ProblemType::ExternalAccountRequired, "{alg:?}");
+        // With it, as the CA hands the MAC key out: base64url.
+        let eab = ExternalAccountBinding::new("kid-1", &"WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlo", alg).unwrap();
+        let mut op = h
+            .client
+            .new_account(NewAccount::agreeing_to_terms(["mailto:a@example.org"]).with_external_account_binding(eab));
+        assert!(h.run(&mut op, |_, _, e| match e {}).unwrap().created, "{alg:?}");
+        assert_clean(&h);
+    }
+}
+
+#[test]
+fn contacts_update_and_fetch() {
+    let mut h = Harness::with_account();
+    let mut op = h.client.update_contacts(["mailto:new@example.org", "mailto:second@example.org"]).unwrap();
+    let updated = h.run(&mut op, |_, _, e| match e {}).unwrap();
+    assert_eq!(updated.account.contact, ["mailto:new@example.org", "mailto:second@example.org"]);
+    let mut op = h.client.fetch_account().unwrap();
+    let fetched = h.run(&mut op, |_, _, e| match e {}).unwrap();
+    assert_eq!(fetched.account.contact, updated.account.contact);
+    assert_eq!(h.ca.accounts()[0].contact, updated.account.contact);
+    assert_clean(&h);
+}
+
+#[test]
+fn key_rollover_then_issue_with_the_new_key() {
+    for alg in [SignatureAlgorithm::Es384, SignatureAlgorithm::EdDsa, SignatureAlgorithm::Es512] {
+        let mut h = Harness::with_account();
+        let new_key = key(99, alg);
+        let new_thumbprint = new_key.thumbprint().clone();
+        let mut op = h.client.change_key(Box::new(new_key)).unwrap();
+        h.run(&mut op, |_, _, e| match e {}).unwrap();
+        assert_eq!(h.client.thumbprint(), &new_thumbprint, "{alg:?}: the new key is in use");
+        assert_eq!(h.ca.accounts()[0].thumbprint, new_thumbprint.as_str());
+        let mut flow = OrderFlow::new(NewOrder::new([dns("rolled.example.org")])).unwrap();
+        h.order(&mut flow, &mut Solver::default()).unwrap();
+        assert_clean(&h);
+    }
+}
+
+#[test]
+fn refused_key_rollover_keeps_the_old_key() {
+    let mut h = Harness::with_account();
+    // The "new" key already belongs to another account: 409.
+    let mut other = Harness::new(Config::new("https://ca.test"), 55);
+    std::mem::swap(&mut other.ca, &mut h.ca);
+    other.create_account();
+    std::mem::swap(&mut other.ca, &mut h.ca);
+    let old = h.client.thumbprint().clone();
+    let mut op = h.client.change_key(Box::new(key(55, SignatureAlgorithm::Es256))).unwrap();
+    let outcome = h.run(&mut op, |_, _, e| match e {});
+    assert!(matches!(outcome, Err(Error::Problem(_))), "{outcome:?}");
+    assert_eq!(h.client.thumbprint(), &old);
+    // And the account still works with the old key.
+    let mut op = h.client.fetch_account().unwrap();
+    h.run(&mut op, |_, _, e| match e {}).unwrap();
+}
+
+#[test]
+fn deactivation_then_a_typed_error() {
+    let mut h = Harness::with_account();
+    let mut op = h.client.deactivate_account().unwrap();
+    let info = h.run(&mut op, |_, _, e| match e {}).unwrap();
+    assert_eq!(info.account.status, AccountStatus::Deactivated);
+    let mut flow = OrderFlow::new(NewOrder::new([dns("late.example.org")])).unwrap();
+    let outcome = h.order(&mut flow, &mut Solver::default());
+    let Err(Error::Problem(p)) = outcome else { panic!("{outcome:?}") };
+    assert_eq!(p.kind, ProblemType::Unauthorized);
+}
+
+#[test]
+fn order_listing_follows_every_page() {
+    let mut config = Config::new("https://ca.test");
+    config.orders_page_size = 2;
+    let mut h = Harness::new(config, 3);
+    h.create_account();
+    let mut urls = Vec::new();
+    for i in 0..5 {
+        let mut flow = OrderFlow::new(NewOrder::new([dns(&format!("l{i}.example.org"))])).unwrap();
+        h.order(&mut flow, &mut Solver::default()).unwrap();
+        urls.push(flow.url().unwrap().clone());
+    }
+    let mut op = h.client.list_orders(100).unwrap();
+    let mut listed = h.run(&mut op, |_, _, e| match e {}).unwrap();
+    listed.sort();
+    urls.sort();
+    assert_eq!(listed, urls);
+    assert_eq!(h.ca.count(RequestKind::AccountOrders), 3, "three pages of two");
+
+    // The page bound holds.
+    let mut op = h.client.list_orders(1).unwrap();
+    assert_eq!(h.run(&mut op, |_, _, e| match e {}).unwrap().len(), 4);
+    assert_clean(&h);
+}
+
+#[test]
+fn revocation_by_account_key_and_by_certificate_key() {
+    let mut h = Harness::with_account();
+    h.order(&mut OrderFlow::new(NewOrder::new([dns("rev1.example.org")])).unwrap(), &mut Solver::default()).unwrap();
+    let der = h.ca.certificates()[0].der.clone();
+    let mut op = h.client.revoke(&der, Some(RevocationReason::Superseded)).unwrap();
+    h.run(&mut op, |_, _, e| match e {}).unwrap();
+    let revocation = h.ca.certificates()[0].revocation.clone().unwrap();
+    assert_eq!(revocation.reason, Some(4));
+    assert!(!revocation.by_certificate_key);
+    // Again: alreadyRevoked.
+    let mut op = h.client.revoke(&der, None).unwrap();
+    let Err(Error::Problem(p)) = h.run(&mut op, |_, _, e| match e {}) else { panic!() };
+    assert_eq!(p.kind, ProblemType::AlreadyRevoked);
+
+    // A certificate whose key we hold, revoked with that key, no account involved.
+    let cert_key = key(42, SignatureAlgorithm::Es256);
+    let pkcs8 = cert_key.to_pkcs8_der().unwrap();
+    let rcgen_key = rcgen::KeyPair::try_from(pkcs8.as_slice()).unwrap();
+    let request = rcgen::CertificateParams::new(vec!["rev2.example.org".to_owned()])
+        .unwrap()
+        .serialize_request(&rcgen_key)
+        .unwrap();
+    let mut flow = OrderFlow::new(NewOrder::new([dns("rev2.example.org")])).unwrap();
+    flow.provide_csr(request.der().to_vec()).unwrap();
+    h.order(&mut flow, &mut Solver::default()).unwrap();
+    let der = h.ca.certificates()[1].der.clone();
+    let mut op = h.client.revoke_with_certificate_key(&der, Some(RevocationReason::KeyCompromise), Box::new(cert_key));
+    h.run(&mut op, |_, _, e| match e {}).unwrap();
+    let revocation = h.ca.certificates()[1].revocation.clone().unwrap();
+    assert_eq!(revocation.reason, Some(1));
+    assert!(revocation.by_certificate_key);
+    assert_clean(&h);
+}
+
+#[test]
+fn renewal_information_and_the_time_to_renew() {
+    let mut h = Harness::with_account();
+    h.order(&mut OrderFlow::new(NewOrder::new([dns("ari.example.org")])).unwrap(), &mut Solver::default()).unwrap();
+    let cert = h.ca.certificates()[0].clone();
+    let mut op = h.client.renewal_info(cert.cert_id.clone());
+    let suggestion = h.run(&mut op, |_, _, e| match e {}).unwrap();
+    let window = suggestion.info.suggested_window;
+    assert!(cert.not_before < window.start && window.end < cert.not_after, "{window:?}");
+    assert!(suggestion.retry_after.is_some());
+    for random in [0, u64::MAX / 3, u64::MAX] {
+        let at = suggestion.renewal_time(random, h.now);
+        assert!(window.start <= at && at <= window.end, "{at:?} outside {window:?}");
+    }
+    // A window in the past means: renew now.
+    let late = window.end.saturating_add(std::time::Duration::from_secs(1));
+    assert_eq!(suggestion.renewal_time(7, late), late);
+    assert_eq!(h.ca.count(RequestKind::RenewalInfo), 1);
+}
+
+#[test]
+fn pre_authorization_then_an_order_without_challenges() {
+    let mut h = Harness::with_account();
+    let mut pre = PreAuthorization::new(dns("pre.example.org"));
+    let mut cleaned = Vec::new();
+    let authorization = h
+        .run(&mut pre, |op, _, event| match event {
+            OrderEvent::Authorize { offers, .. } => op.challenge_ready(&offers[0].url).unwrap(),
+            OrderEvent::Cleanup(offer) => cleaned.push(offer.url),
+            other => panic!("{other:?}"),
+        })
+        .unwrap();
+    assert_eq!(authorization.status, AuthorizationStatus::Valid);
+    assert_eq!(cleaned.len(), 1);
+    let mut solver = Solver::default();
+    h.order(&mut OrderFlow::new(NewOrder::new([dns("pre.example.org")])).unwrap(), &mut solver).unwrap();
+    assert!(!solver.events.iter().any(|e| matches!(e, OrderEvent::Authorize { .. })));
+    assert_clean(&h);
+}
+
+#[test]
+fn authorization_deactivation() {
+    let mut h = Harness::with_account();
+    let mut flow = OrderFlow::new(NewOrder::new([dns("d.example.org")])).unwrap();
+    h.order(&mut flow, &mut Solver::default()).unwrap();
+    let authz = flow.order().unwrap().authorizations[0].clone();
+    let mut op = h.client.deactivate_authorization(authz).unwrap();
+    let deactivated = h.run(&mut op, |_, _, e| match e {}).unwrap();
+    assert_eq!(deactivated.status, AuthorizationStatus::Deactivated);
+    // The next order for that name needs a challenge again.
+    let mut solver = Solver::default();
+    h.order(&mut OrderFlow::new(NewOrder::new([dns("d.example.org")])).unwrap(), &mut solver).unwrap();
+    assert!(solver.events.iter().any(|e| matches!(e, OrderEvent::Authorize { .. })));
+    let _ = csr;
+    assert_clean(&h);
+}
