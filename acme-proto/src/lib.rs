@@ -18,6 +18,7 @@ extern crate alloc;
 extern crate std;
 
 mod b64;
+pub mod certificate;
 pub mod crypto;
 mod error;
 pub mod headers;
@@ -32,6 +33,7 @@ mod time_format;
 mod token;
 mod wire;
 
+pub use certificate::{CertId, CertificateChain, CertificateInfo};
 pub use crypto::{
     AccountKey, EabAlgorithm, ExternalAccountBinding, Jwk, KeyAuthorization, KeyId,
     SignatureAlgorithm, Signer, Thumbprint,
