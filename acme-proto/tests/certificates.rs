@@ -483,3 +483,36 @@ fn random_damage_never_panics() {
         let _ = CertificateInfo::from_der(&bytes);
     }
 }
+
+#[test]
+fn chain_from_a_certificate_download() {
+    use acme_proto::{Error, Headers, Limits, Response};
+    let download = |content_type: &str, body: &str| {
+        Response::new(
+            200,
+            Headers::new().with("Content-Type", content_type),
+            body.as_bytes().to_vec(),
+        )
+    };
+    let limits = Limits::default();
+    let ok = download("application/pem-certificate-chain", RFC9773_EXAMPLE);
+    let chain = CertificateChain::from_response(&ok, &limits, UnixTime::EPOCH).unwrap();
+    assert_eq!(chain.cert_id().unwrap().as_str(), RFC9773_CERT_ID);
+
+    let json = download("application/json", RFC9773_EXAMPLE);
+    assert!(matches!(
+        CertificateChain::from_response(&json, &limits, UnixTime::EPOCH),
+        Err(Error::Malformed(Malformed {
+            kind: MalformedKind::ContentType { .. },
+            ..
+        }))
+    ));
+    let garbage = download("application/pem-certificate-chain", "no certificate here");
+    assert!(matches!(
+        CertificateChain::from_response(&garbage, &limits, UnixTime::EPOCH),
+        Err(Error::Malformed(Malformed {
+            context: "certificate chain",
+            ..
+        }))
+    ));
+}

@@ -47,7 +47,10 @@ use alloc::vec::Vec;
 pub use ari::{CertId, renewal_info_url, renewal_time};
 pub use info::CertificateInfo;
 
-use crate::error::Malformed;
+use crate::error::{Error, Malformed};
+use crate::limits::Limits;
+use crate::time::UnixTime;
+use crate::wire::Response;
 
 /// A certificate chain as downloaded (`application/pem-certificate-chain`): the
 /// end-entity certificate, then the certificates that issued it, in the server's order.
@@ -102,6 +105,22 @@ impl CertificateChain {
             end_entity,
             issuers: certificates.collect::<Result<_, _>>()?,
         })
+    }
+
+    /// Reads the chain of a certificate download: [`Response::pem_chain`], then
+    /// [`from_pem`](Self::from_pem).
+    ///
+    /// # Errors
+    ///
+    /// The server's problem document, or [`Malformed`], as those two return.
+    ///
+    /// [`Response::pem_chain`]: crate::Response::pem_chain
+    pub fn from_response(
+        response: &Response,
+        limits: &Limits,
+        now: UnixTime,
+    ) -> Result<Self, Error> {
+        Ok(Self::from_pem(response.pem_chain(limits, now)?)?)
     }
 
     /// The PEM text exactly as received, to save as the certificate file.

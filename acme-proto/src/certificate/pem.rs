@@ -31,8 +31,10 @@ fn invalid(why: &'static str) -> Malformed {
 }
 
 /// Whitespace RFC 7468's lax form allows (`W` in its ABNF), besides line breaks.
+const SPACES: [char; 4] = [' ', '\t', '\x0b', '\x0c'];
+
 fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\x0b' | b'\x0c')
+    SPACES.contains(&char::from(b))
 }
 
 fn is_base64(b: u8) -> bool {
@@ -49,7 +51,7 @@ pub(crate) fn certificate_blocks(text: &str) -> Result<Vec<Vec<u8>>, Malformed> 
     let mut body: Option<String> = None;
     // CR, LF and CRLF all end a line (RFC 7468 `eol`); empty lines are whitespace.
     for line in text.split(['\r', '\n']) {
-        let line = line.trim_matches(|c: char| c.is_ascii() && is_space(c as u8));
+        let line = line.trim_matches(SPACES);
         match body.as_mut() {
             None => {
                 if line.starts_with(BEGIN) {
