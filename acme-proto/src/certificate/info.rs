@@ -392,6 +392,17 @@ mod tests {
         assert!(time(0x0c, "700101000000Z").is_err());
     }
 
+    /// Why validity is read by hand: `x509-cert` refuses RFC 9773's example (0001-01-01).
+    #[test]
+    fn x509_cert_refuses_dates_before_1970() {
+        let pem = include_str!("../../tests/data/rfc9773-example.pem");
+        let body: alloc::string::String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = crate::b64::decode_standard(body).unwrap();
+        assert!(x509_cert::Certificate::from_der(&der).is_err());
+        let info = CertificateInfo::from_der(&der).unwrap();
+        assert_eq!(info.not_after(), UnixTime::EPOCH);
+    }
+
     #[test]
     fn garbage_is_refused() {
         for der in [
