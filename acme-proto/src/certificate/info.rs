@@ -396,7 +396,7 @@ mod tests {
     #[test]
     fn x509_cert_refuses_dates_before_1970() {
         let pem = include_str!("../../tests/data/rfc9773-example.pem");
-        let body: alloc::string::String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
         let der = crate::b64::decode_standard(body).unwrap();
         assert!(x509_cert::Certificate::from_der(&der).is_err());
         let info = CertificateInfo::from_der(&der).unwrap();
