@@ -18,6 +18,7 @@ extern crate alloc;
 extern crate std;
 
 mod b64;
+pub mod certificate;
 pub mod client;
 pub mod crypto;
 mod error;
@@ -33,6 +34,7 @@ mod time_format;
 mod token;
 mod wire;
 
+pub use certificate::{CertId, CertificateChain, CertificateInfo};
 pub use client::{Client, NoEvent, Policy, Polled, Step, Wait, WaitReason};
 pub use crypto::{
     AccountKey, EabAlgorithm, ExternalAccountBinding, Jwk, KeyAuthorization, KeyId,

@@ -35,7 +35,7 @@ const WEEKDAYS_LONG: [&str; 7] = [
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (valid for any `i64` year
 /// within ±10^12; callers pass at most four-digit years).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     // Shift the year to start in March so that the leap day is the last day of it.
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
@@ -72,7 +72,7 @@ fn is_leap(year: i64) -> bool {
     year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
 }
 
-fn days_in_month(year: i64, month: u32) -> u32 {
+pub(crate) fn days_in_month(year: i64, month: u32) -> u32 {
     match month {
         2 if is_leap(year) => 29,
         2 => 28,

@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 //! Every non-order operation against the in-process fake CA: accounts (create, find,
 //! fetch, contacts, key rollover, deactivation, order listing, EAB), revocation by
 //! account key and by certificate key, ARI, pre-authorization and authorization
@@ -6,10 +11,12 @@
 
 mod common;
 
-use acme_proto::client::{NewAccount, NewOrder, OrderEvent, OrderFlow, PreAuthorization, RevocationReason};
+use acme_proto::client::{
+    NewAccount, NewOrder, OrderEvent, OrderFlow, PreAuthorization, RevocationReason,
+};
 use acme_proto::{
-    AccountKey, AccountStatus, AuthorizationStatus, EabAlgorithm, Error, ExternalAccountBinding, ProblemType,
-    SignatureAlgorithm,
+    AccountKey, AccountStatus, AuthorizationStatus, EabAlgorithm, Error, ExternalAccountBinding,
+    ProblemType, SignatureAlgorithm,
 };
 use acme_proto_fake_ca::{Config, EabConfig, RequestKind};
 use common::TestRng;
@@ -20,7 +27,11 @@ fn key(seed: u64, alg: SignatureAlgorithm) -> AccountKey {
 }
 
 fn assert_clean(h: &Harness) {
-    assert!(h.ca.violations().is_empty(), "protocol violations: {:#?}", h.ca.violations());
+    assert!(
+        h.ca.violations().is_empty(),
+        "protocol violations: {:#?}",
+        h.ca.violations()
+    );
 }
 
 #[test]
@@ -52,7 +63,9 @@ fn find_without_an_account_is_account_does_not_exist() {
     let mut h = Harness::new(Config::new("https://ca.test"), 8);
     let mut op = h.client.find_account();
     let outcome = h.run(&mut op, |_, _, e| match e {});
-    let Err(Error::Problem(p)) = outcome else { panic!("{outcome:?}") };
+    let Err(Error::Problem(p)) = outcome else {
+        panic!("{outcome:?}")
+    };
     assert_eq!(p.kind, ProblemType::AccountDoesNotExist);
     assert!(h.client.account_url().is_none());
     assert_eq!(h.ca.accounts().len(), 0);
@@ -70,28 +83,48 @@ fn terms_of_service_must_be_agreed_when_required() {
     assert_eq!(terms.unwrap().as_str(), "https://ca.test/terms");
 
     let mut op = h.client.new_account(NewAccount::default());
-    assert!(matches!(h.run(&mut op, |_, _, e| match e {}), Err(Error::Problem(_))));
+    assert!(matches!(
+        h.run(&mut op, |_, _, e| match e {}),
+        Err(Error::Problem(_))
+    ));
     assert!(h.create_account().created);
     assert!(h.ca.accounts()[0].terms_agreed);
 }
 
 #[test]
 fn external_account_binding_with_each_mac_algorithm() {
-    for (alg, seed) in [(EabAlgorithm::Hs256, 10), (EabAlgorithm::Hs384, 11), (EabAlgorithm::Hs512, 12)] {
+    for (alg, seed) in [
+        (EabAlgorithm::Hs256, 10),
+        (EabAlgorithm::Hs384, 11),
+        (EabAlgorithm::Hs512, 12),
+    ] {
         let mac_key = [0x5au8; 32];
         let mut config = Config::new("https://ca.test");
         config.eab = Some(EabConfig::new("kid-1", &mac_key, alg));
         let mut h = Harness::new(config, seed);
         // Without the binding: refused.
-        let mut op = h.client.new_account(NewAccount::agreeing_to_terms(Vec::<String>::new()));
-        let Err(Error::Problem(p)) = h.run(&mut op, |_, _, e| match e {}) else { panic!() };
-        assert_eq!(p.kind, ProblemType::ExternalAccountRequired, "{alg:?}");
-        // With it, as the CA hands the MAC key out: base64url.
-        let eab = ExternalAccountBinding::new("kid-1", &"WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlo", alg).unwrap();
         let mut op = h
             .client
-            .new_account(NewAccount::agreeing_to_terms(["mailto:a@example.org"]).with_external_account_binding(eab));
-        assert!(h.run(&mut op, |_, _, e| match e {}).unwrap().created, "{alg:?}");
+            .new_account(NewAccount::agreeing_to_terms(Vec::<String>::new()));
+        let Err(Error::Problem(p)) = h.run(&mut op, |_, _, e| match e {}) else {
+            panic!()
+        };
+        assert_eq!(p.kind, ProblemType::ExternalAccountRequired, "{alg:?}");
+        // With it, as the CA hands the MAC key out: base64url.
+        let eab = ExternalAccountBinding::new(
+            "kid-1",
+            &"WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlo",
+            alg,
+        )
+        .unwrap();
+        let mut op = h.client.new_account(
+            NewAccount::agreeing_to_terms(["mailto:a@example.org"])
+                .with_external_account_binding(eab),
+        );
+        assert!(
+            h.run(&mut op, |_, _, e| match e {}).unwrap().created,
+            "{alg:?}"
+        );
         assert_clean(&h);
     }
 }
@@ -99,9 +132,15 @@ fn external_account_binding_with_each_mac_algorithm() {
 #[test]
 fn contacts_update_and_fetch() {
     let mut h = Harness::with_account();
-    let mut op = h.client.update_contacts(["mailto:new@example.org", "mailto:second@example.org"]).unwrap();
+    let mut op = h
+        .client
+        .update_contacts(["mailto:new@example.org", "mailto:second@example.org"])
+        .unwrap();
     let updated = h.run(&mut op, |_, _, e| match e {}).unwrap();
-    assert_eq!(updated.account.contact, ["mailto:new@example.org", "mailto:second@example.org"]);
+    assert_eq!(
+        updated.account.contact,
+        ["mailto:new@example.org", "mailto:second@example.org"]
+    );
     let mut op = h.client.fetch_account().unwrap();
     let fetched = h.run(&mut op, |_, _, e| match e {}).unwrap();
     assert_eq!(fetched.account.contact, updated.account.contact);
@@ -111,13 +150,21 @@ fn contacts_update_and_fetch() {
 
 #[test]
 fn key_rollover_then_issue_with_the_new_key() {
-    for alg in [SignatureAlgorithm::Es384, SignatureAlgorithm::EdDsa, SignatureAlgorithm::Es512] {
+    for alg in [
+        SignatureAlgorithm::Es384,
+        SignatureAlgorithm::EdDsa,
+        SignatureAlgorithm::Es512,
+    ] {
         let mut h = Harness::with_account();
         let new_key = key(99, alg);
         let new_thumbprint = new_key.thumbprint().clone();
         let mut op = h.client.change_key(Box::new(new_key)).unwrap();
         h.run(&mut op, |_, _, e| match e {}).unwrap();
-        assert_eq!(h.client.thumbprint(), &new_thumbprint, "{alg:?}: the new key is in use");
+        assert_eq!(
+            h.client.thumbprint(),
+            &new_thumbprint,
+            "{alg:?}: the new key is in use"
+        );
         assert_eq!(h.ca.accounts()[0].thumbprint, new_thumbprint.as_str());
         let mut flow = OrderFlow::new(NewOrder::new([dns("rolled.example.org")])).unwrap();
         h.order(&mut flow, &mut Solver::default()).unwrap();
@@ -134,7 +181,10 @@ fn refused_key_rollover_keeps_the_old_key() {
     other.create_account();
     std::mem::swap(&mut other.ca, &mut h.ca);
     let old = h.client.thumbprint().clone();
-    let mut op = h.client.change_key(Box::new(key(55, SignatureAlgorithm::Es256))).unwrap();
+    let mut op = h
+        .client
+        .change_key(Box::new(key(55, SignatureAlgorithm::Es256)))
+        .unwrap();
     let outcome = h.run(&mut op, |_, _, e| match e {});
     assert!(matches!(outcome, Err(Error::Problem(_))), "{outcome:?}");
     assert_eq!(h.client.thumbprint(), &old);
@@ -151,7 +201,9 @@ fn deactivation_then_a_typed_error() {
     assert_eq!(info.account.status, AccountStatus::Deactivated);
     let mut flow = OrderFlow::new(NewOrder::new([dns("late.example.org")])).unwrap();
     let outcome = h.order(&mut flow, &mut Solver::default());
-    let Err(Error::Problem(p)) = outcome else { panic!("{outcome:?}") };
+    let Err(Error::Problem(p)) = outcome else {
+        panic!("{outcome:?}")
+    };
     assert_eq!(p.kind, ProblemType::Unauthorized);
 }
 
@@ -172,7 +224,11 @@ fn order_listing_follows_every_page() {
     listed.sort();
     urls.sort();
     assert_eq!(listed, urls);
-    assert_eq!(h.ca.count(RequestKind::AccountOrders), 3, "three pages of two");
+    assert_eq!(
+        h.ca.count(RequestKind::AccountOrders),
+        3,
+        "three pages of two"
+    );
 
     // The page bound holds.
     let mut op = h.client.list_orders(1).unwrap();
@@ -183,16 +239,25 @@ fn order_listing_follows_every_page() {
 #[test]
 fn revocation_by_account_key_and_by_certificate_key() {
     let mut h = Harness::with_account();
-    h.order(&mut OrderFlow::new(NewOrder::new([dns("rev1.example.org")])).unwrap(), &mut Solver::default()).unwrap();
+    h.order(
+        &mut OrderFlow::new(NewOrder::new([dns("rev1.example.org")])).unwrap(),
+        &mut Solver::default(),
+    )
+    .unwrap();
     let der = h.ca.certificates()[0].der.clone();
-    let mut op = h.client.revoke(&der, Some(RevocationReason::Superseded)).unwrap();
+    let mut op = h
+        .client
+        .revoke(&der, Some(RevocationReason::Superseded))
+        .unwrap();
     h.run(&mut op, |_, _, e| match e {}).unwrap();
     let revocation = h.ca.certificates()[0].revocation.clone().unwrap();
     assert_eq!(revocation.reason, Some(4));
     assert!(!revocation.by_certificate_key);
     // Again: alreadyRevoked.
     let mut op = h.client.revoke(&der, None).unwrap();
-    let Err(Error::Problem(p)) = h.run(&mut op, |_, _, e| match e {}) else { panic!() };
+    let Err(Error::Problem(p)) = h.run(&mut op, |_, _, e| match e {}) else {
+        panic!()
+    };
     assert_eq!(p.kind, ProblemType::AlreadyRevoked);
 
     // A certificate whose key we hold, revoked with that key, no account involved.
@@ -207,7 +272,11 @@ fn revocation_by_account_key_and_by_certificate_key() {
     flow.provide_csr(request.der().to_vec()).unwrap();
     h.order(&mut flow, &mut Solver::default()).unwrap();
     let der = h.ca.certificates()[1].der.clone();
-    let mut op = h.client.revoke_with_certificate_key(&der, Some(RevocationReason::KeyCompromise), Box::new(cert_key));
+    let mut op = h.client.revoke_with_certificate_key(
+        &der,
+        Some(RevocationReason::KeyCompromise),
+        Box::new(cert_key),
+    );
     h.run(&mut op, |_, _, e| match e {}).unwrap();
     let revocation = h.ca.certificates()[1].revocation.clone().unwrap();
     assert_eq!(revocation.reason, Some(1));
@@ -218,16 +287,31 @@ fn revocation_by_account_key_and_by_certificate_key() {
 #[test]
 fn renewal_information_and_the_time_to_renew() {
     let mut h = Harness::with_account();
-    h.order(&mut OrderFlow::new(NewOrder::new([dns("ari.example.org")])).unwrap(), &mut Solver::default()).unwrap();
+    h.order(
+        &mut OrderFlow::new(NewOrder::new([dns("ari.example.org")])).unwrap(),
+        &mut Solver::default(),
+    )
+    .unwrap();
     let cert = h.ca.certificates()[0].clone();
-    let mut op = h.client.renewal_info(cert.cert_id.clone());
+    let cert_id = acme_proto::CertificateInfo::from_der(&cert.der)
+        .unwrap()
+        .cert_id()
+        .unwrap();
+    assert_eq!(cert_id.as_str(), cert.cert_id, "our certID is the CA's");
+    let mut op = h.client.renewal_info(&cert_id);
     let suggestion = h.run(&mut op, |_, _, e| match e {}).unwrap();
     let window = suggestion.info.suggested_window;
-    assert!(cert.not_before < window.start && window.end < cert.not_after, "{window:?}");
+    assert!(
+        cert.not_before < window.start && window.end < cert.not_after,
+        "{window:?}"
+    );
     assert!(suggestion.retry_after.is_some());
     for random in [0, u64::MAX / 3, u64::MAX] {
         let at = suggestion.renewal_time(random, h.now);
-        assert!(window.start <= at && at <= window.end, "{at:?} outside {window:?}");
+        assert!(
+            window.start <= at && at <= window.end,
+            "{at:?} outside {window:?}"
+        );
     }
     // A window in the past means: renew now.
     let late = window.end.saturating_add(std::time::Duration::from_secs(1));
@@ -250,8 +334,17 @@ fn pre_authorization_then_an_order_without_challenges() {
     assert_eq!(authorization.status, AuthorizationStatus::Valid);
     assert_eq!(cleaned.len(), 1);
     let mut solver = Solver::default();
-    h.order(&mut OrderFlow::new(NewOrder::new([dns("pre.example.org")])).unwrap(), &mut solver).unwrap();
-    assert!(!solver.events.iter().any(|e| matches!(e, OrderEvent::Authorize { .. })));
+    h.order(
+        &mut OrderFlow::new(NewOrder::new([dns("pre.example.org")])).unwrap(),
+        &mut solver,
+    )
+    .unwrap();
+    assert!(
+        !solver
+            .events
+            .iter()
+            .any(|e| matches!(e, OrderEvent::Authorize { .. }))
+    );
     assert_clean(&h);
 }
 
@@ -266,8 +359,17 @@ fn authorization_deactivation() {
     assert_eq!(deactivated.status, AuthorizationStatus::Deactivated);
     // The next order for that name needs a challenge again.
     let mut solver = Solver::default();
-    h.order(&mut OrderFlow::new(NewOrder::new([dns("d.example.org")])).unwrap(), &mut solver).unwrap();
-    assert!(solver.events.iter().any(|e| matches!(e, OrderEvent::Authorize { .. })));
+    h.order(
+        &mut OrderFlow::new(NewOrder::new([dns("d.example.org")])).unwrap(),
+        &mut solver,
+    )
+    .unwrap();
+    assert!(
+        solver
+            .events
+            .iter()
+            .any(|e| matches!(e, OrderEvent::Authorize { .. }))
+    );
     let _ = csr;
     assert_clean(&h);
 }

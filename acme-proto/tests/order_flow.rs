@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 //! The order flow against the in-process fake CA: every path of the state diagram, the
 //! round-trip bound, invalid outcomes, scripted faults, and resuming from snapshots.
 
@@ -6,7 +11,9 @@ mod common;
 
 use std::time::Duration;
 
-use acme_proto::client::{NewOrder, Operation, OrderEvent, OrderFlow, OrderSnapshot, Solution, Step};
+use acme_proto::client::{
+    NewOrder, Operation, OrderEvent, OrderFlow, OrderSnapshot, Solution, Step,
+};
 use acme_proto::{Client, Error, Identifier, MalformedKind, Misuse, ProblemType};
 use acme_proto_fake_ca::{Config, Fault, RequestKind};
 use common::ca::{Harness, Solver, T0, dns};
@@ -16,7 +23,11 @@ fn order(names: &[&str]) -> OrderFlow {
 }
 
 fn assert_clean(h: &Harness) {
-    assert!(h.ca.violations().is_empty(), "protocol violations: {:#?}", h.ca.violations());
+    assert!(
+        h.ca.violations().is_empty(),
+        "protocol violations: {:#?}",
+        h.ca.violations()
+    );
 }
 
 #[test]
@@ -27,7 +38,11 @@ fn one_name_http01_order_issues_and_cleans_up() {
     let issued = h.order(&mut flow, &mut solver).unwrap();
 
     assert!(issued.chain.starts_with("-----BEGIN CERTIFICATE-----"));
-    assert_eq!(issued.chain.matches("BEGIN CERTIFICATE").count(), 2, "leaf and intermediate");
+    assert_eq!(
+        issued.chain.matches("BEGIN CERTIFICATE").count(),
+        2,
+        "leaf and intermediate"
+    );
     assert!(issued.alternates.is_empty());
     let certs = h.ca.certificates();
     assert_eq!(certs.len(), 1);
@@ -36,23 +51,56 @@ fn one_name_http01_order_issues_and_cleans_up() {
     // The events, in order: created, authorize (http-01 offered with its solution),
     // cleanup of exactly what was provisioned, CSR.
     assert!(matches!(solver.events[0], OrderEvent::Created { .. }));
-    let OrderEvent::Authorize { offers, identifier, wildcard, .. } = &solver.events[1] else { panic!() };
+    let OrderEvent::Authorize {
+        offers,
+        identifier,
+        wildcard,
+        ..
+    } = &solver.events[1]
+    else {
+        panic!()
+    };
     assert_eq!(identifier, &dns("www.example.org"));
     assert!(!wildcard);
     let http = offers.iter().find(|o| o.type_name() == "http-01").unwrap();
-    let Solution::Http01 { path, key_authorization, token } = &http.solution else { panic!() };
-    assert_eq!(path, &format!("/.well-known/acme-challenge/{}", token.as_str()));
-    assert_eq!(key_authorization.as_str(), format!("{}.{}", token.as_str(), h.client.thumbprint().as_str()));
+    let Solution::Http01 {
+        path,
+        key_authorization,
+        token,
+    } = &http.solution
+    else {
+        panic!()
+    };
+    assert_eq!(
+        path,
+        &format!("/.well-known/acme-challenge/{}", token.as_str())
+    );
+    assert_eq!(
+        key_authorization.as_str(),
+        format!("{}.{}", token.as_str(), h.client.thumbprint().as_str())
+    );
     assert_eq!(solver.cleaned, solver.provisioned);
-    assert!(solver.events.iter().any(|e| matches!(e, OrderEvent::NeedCsr { .. })));
+    assert!(
+        solver
+            .events
+            .iter()
+            .any(|e| matches!(e, OrderEvent::NeedCsr { .. }))
+    );
 
     let kinds: Vec<_> = h.ca.transcript().iter().map(|e| e.kind).collect();
     use RequestKind as K;
     assert_eq!(
         kinds,
         [
-            K::Directory, K::NewNonce, K::NewAccount, // account creation
-            K::NewOrder, K::Authorization, K::Challenge, K::Order, K::Finalize, K::Certificate,
+            K::Directory,
+            K::NewNonce,
+            K::NewAccount, // account creation
+            K::NewOrder,
+            K::Authorization,
+            K::Challenge,
+            K::Order,
+            K::Finalize,
+            K::Certificate,
         ]
     );
     assert_clean(&h);
@@ -67,10 +115,26 @@ fn round_trips(k: usize) {
     let before = h.ca.transcript().len();
     h.order(&mut flow, &mut Solver::default()).unwrap();
     let requests = h.ca.transcript().len() - before;
-    assert!(requests <= 2 * k + 5, "K = {k}: {requests} requests, bound {}", 2 * k + 5);
-    assert_eq!(h.ca.count(RequestKind::Authorization), k, "each authorization fetched once");
-    assert_eq!(h.ca.count(RequestKind::Challenge), k, "each challenge answered once");
-    assert_eq!(h.ca.head_nonce_requests(), 1, "newNonce only for the client's first request");
+    assert!(
+        requests <= 2 * k + 5,
+        "K = {k}: {requests} requests, bound {}",
+        2 * k + 5
+    );
+    assert_eq!(
+        h.ca.count(RequestKind::Authorization),
+        k,
+        "each authorization fetched once"
+    );
+    assert_eq!(
+        h.ca.count(RequestKind::Challenge),
+        k,
+        "each challenge answered once"
+    );
+    assert_eq!(
+        h.ca.head_nonce_requests(),
+        1,
+        "newNonce only for the client's first request"
+    );
     assert_eq!(h.client.nonce_requests(), 1);
     assert_clean(&h);
 }
@@ -106,7 +170,12 @@ fn three_name_mixed_order() {
         .events
         .iter()
         .filter_map(|e| match e {
-            OrderEvent::Authorize { identifier, wildcard, offers, .. } => Some((identifier, *wildcard, offers)),
+            OrderEvent::Authorize {
+                identifier,
+                wildcard,
+                offers,
+                ..
+            } => Some((identifier, wildcard, offers)),
             _ => None,
         })
         .collect();
@@ -116,14 +185,28 @@ fn three_name_mixed_order() {
         match identifier {
             Identifier::Ip(_) => {
                 assert!(!types.contains(&"dns-01"), "no DNS for an IP: {types:?}");
-                let tls = offers.iter().find(|o| o.type_name() == "tls-alpn-01").unwrap();
-                let Solution::TlsAlpn01 { server_name, .. } = &tls.solution else { panic!() };
+                let tls = offers
+                    .iter()
+                    .find(|o| o.type_name() == "tls-alpn-01")
+                    .unwrap();
+                let Solution::TlsAlpn01 { server_name, .. } = &tls.solution else {
+                    panic!()
+                };
                 assert_eq!(server_name, "7.2.0.192.in-addr.arpa");
             }
-            Identifier::Dns(name) if wildcard => {
-                assert_eq!(name.as_str(), "example.org", "the authorization names the base domain");
-                assert!(types.iter().all(|t| t.starts_with("dns")), "only DNS for a wildcard: {types:?}");
-                let Solution::Dns01 { name, value } = &offers[0].solution else { panic!() };
+            Identifier::Dns(name) if *wildcard => {
+                assert_eq!(
+                    name.as_str(),
+                    "example.org",
+                    "the authorization names the base domain"
+                );
+                assert!(
+                    types.iter().all(|t| t.starts_with("dns")),
+                    "only DNS for a wildcard: {types:?}"
+                );
+                let Solution::Dns01 { name, value } = &offers[0].solution else {
+                    panic!()
+                };
                 assert_eq!(name, "_acme-challenge.example.org");
                 assert_eq!(value.len(), 43);
             }
@@ -138,11 +221,22 @@ fn three_name_mixed_order() {
 #[test]
 fn reused_authorizations_are_skipped() {
     let mut h = Harness::with_account();
-    h.order(&mut order(&["a.example.org"]), &mut Solver::default()).unwrap();
+    h.order(&mut order(&["a.example.org"]), &mut Solver::default())
+        .unwrap();
     let mut solver = Solver::default();
-    h.order(&mut order(&["a.example.org"]), &mut solver).unwrap();
-    assert!(!solver.events.iter().any(|e| matches!(e, OrderEvent::Authorize { .. })));
-    assert_eq!(h.ca.count(RequestKind::Challenge), 1, "the second order answers no challenge");
+    h.order(&mut order(&["a.example.org"]), &mut solver)
+        .unwrap();
+    assert!(
+        !solver
+            .events
+            .iter()
+            .any(|e| matches!(e, OrderEvent::Authorize { .. }))
+    );
+    assert_eq!(
+        h.ca.count(RequestKind::Challenge),
+        1,
+        "the second order answers no challenge"
+    );
     assert_clean(&h);
 }
 
@@ -152,7 +246,9 @@ fn alternate_chains_are_downloaded() {
     config.alternate_chains = 2;
     let mut h = Harness::new(config, 1);
     h.create_account();
-    let issued = h.order(&mut order(&["alt.example.org"]), &mut Solver::default()).unwrap();
+    let issued = h
+        .order(&mut order(&["alt.example.org"]), &mut Solver::default())
+        .unwrap();
     assert_eq!(issued.alternates.len(), 2);
     let chains = &h.ca.certificates()[0].chains;
     assert_eq!(&issued.chain, &chains[0]);
@@ -166,17 +262,28 @@ fn invalid_challenge_ends_with_its_problem_after_cleanup() {
     let mut h = Harness::with_account();
     h.ca.script(
         RequestKind::Challenge,
-        Fault::InvalidChallenge { problem_type: "incorrectResponse".into(), detail: "wrong body".into() },
+        Fault::InvalidChallenge {
+            problem_type: "incorrectResponse".into(),
+            detail: "wrong body".into(),
+        },
         1,
     );
     let mut solver = Solver::default();
     let outcome = h.order(&mut order(&["bad.example.org"]), &mut solver);
-    let Err(Error::Problem(problem)) = outcome else { panic!("{outcome:?}") };
+    let Err(Error::Problem(problem)) = outcome else {
+        panic!("{outcome:?}")
+    };
     assert_eq!(problem.kind, ProblemType::IncorrectResponse);
     assert_eq!(problem.detail.as_deref(), Some("wrong body"));
     assert_eq!(problem.subproblems.len(), 1);
-    assert_eq!(problem.subproblems[0].identifier, Some(dns("bad.example.org")));
-    assert_eq!(solver.cleaned, solver.provisioned, "cleanup before the failure");
+    assert_eq!(
+        problem.subproblems[0].identifier,
+        Some(dns("bad.example.org"))
+    );
+    assert_eq!(
+        solver.cleaned, solver.provisioned,
+        "cleanup before the failure"
+    );
     assert!(!solver.cleaned.is_empty());
     assert_clean(&h);
 }
@@ -185,10 +292,17 @@ fn invalid_challenge_ends_with_its_problem_after_cleanup() {
 fn invalid_after_polling_is_diagnosed_from_the_authorization() {
     let mut h = Harness::with_account();
     // The challenge answer is accepted (pending), the validation fails later.
-    h.ca.script(RequestKind::Challenge, Fault::AuthorizationPendingPolls(1), 1);
     h.ca.script(
         RequestKind::Challenge,
-        Fault::InvalidChallenge { problem_type: "dns".into(), detail: "NXDOMAIN".into() },
+        Fault::AuthorizationPendingPolls(1),
+        1,
+    );
+    h.ca.script(
+        RequestKind::Challenge,
+        Fault::InvalidChallenge {
+            problem_type: "dns".into(),
+            detail: "NXDOMAIN".into(),
+        },
         1,
     );
     let mut solver = Solver::default();
@@ -196,7 +310,13 @@ fn invalid_after_polling_is_diagnosed_from_the_authorization() {
     match outcome {
         Err(Error::Problem(problem)) => {
             assert_eq!(problem.kind, ProblemType::Dns);
-            assert_eq!(problem.identifier.as_ref().or(problem.subproblems[0].identifier.as_ref()), Some(&dns("nx.example.org")));
+            assert_eq!(
+                problem
+                    .identifier
+                    .as_ref()
+                    .or(problem.subproblems[0].identifier.as_ref()),
+                Some(&dns("nx.example.org"))
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -208,7 +328,8 @@ fn invalid_after_polling_is_diagnosed_from_the_authorization() {
 fn order_not_ready_polls_then_finalizes_again() {
     let mut h = Harness::with_account();
     h.ca.script(RequestKind::Finalize, Fault::OrderNotReady, 1);
-    h.order(&mut order(&["slow.example.org"]), &mut Solver::default()).unwrap();
+    h.order(&mut order(&["slow.example.org"]), &mut Solver::default())
+        .unwrap();
     assert_eq!(h.ca.count(RequestKind::Finalize), 2);
     assert_clean(&h);
 }
@@ -221,10 +342,14 @@ fn processing_is_polled_honouring_retry_after() {
     let mut h = Harness::new(config, 1);
     h.create_account();
     let start = h.now;
-    h.order(&mut order(&["p.example.org"]), &mut Solver::default()).unwrap();
+    h.order(&mut order(&["p.example.org"]), &mut Solver::default())
+        .unwrap();
     let polls = h.ca.count(RequestKind::Order);
     assert!(polls >= 4, "{polls} order polls");
-    assert!(h.now.saturating_duration_since(start) >= Duration::from_secs(7 * 3), "Retry-After honoured");
+    assert!(
+        h.now.saturating_duration_since(start) >= Duration::from_secs(7 * 3),
+        "Retry-After honoured"
+    );
     assert_clean(&h);
 }
 
@@ -242,7 +367,8 @@ fn polling_without_retry_after_grows_and_is_capped() {
         match flow.poll(&mut h.client, h.now) {
             Step::Send(request) => {
                 let response = h.ca.handle(&request, h.now);
-                flow.handle_response(&mut h.client, request.id, response, h.now).unwrap();
+                flow.handle_response(&mut h.client, request.id, response, h.now)
+                    .unwrap();
             }
             Step::Wait(wait) => {
                 waits.push(wait.until.saturating_duration_since(h.now));
@@ -254,7 +380,10 @@ fn polling_without_retry_after_grows_and_is_capped() {
         }
     }
     flow.take_outcome().unwrap().unwrap();
-    assert!(waits.windows(2).all(|w| w[0] <= w[1]), "intervals grow: {waits:?}");
+    assert!(
+        waits.windows(2).all(|w| w[0] <= w[1]),
+        "intervals grow: {waits:?}"
+    );
     assert_eq!(waits.last(), Some(&h.client.policy().poll_max));
     assert!(waits.iter().all(|w| *w <= h.client.policy().poll_max));
 }
@@ -263,7 +392,10 @@ fn polling_without_retry_after_grows_and_is_capped() {
 fn already_replaced_is_retried_without_replaces() {
     let mut h = Harness::with_account();
     h.ca.script(RequestKind::NewOrder, Fault::AlreadyReplaced, 1);
-    let mut flow = OrderFlow::new(NewOrder::new([dns("r.example.org")]).replacing("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE")).unwrap();
+    let mut flow = OrderFlow::new(
+        NewOrder::new([dns("r.example.org")]).replacing("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"),
+    )
+    .unwrap();
     let mut solver = Solver::default();
     h.order(&mut flow, &mut solver).unwrap();
     let dropped = solver.events.iter().find_map(|e| match e {
@@ -281,28 +413,46 @@ fn already_replaced_is_retried_without_replaces() {
 #[test]
 fn profiles_are_checked_against_the_directory() {
     let mut config = Config::new("https://ca.test");
-    config.profiles = vec![("classic".into(), "90 days".into()), ("shortlived".into(), "6 days".into())];
+    config.profiles = vec![
+        ("classic".into(), "90 days".into()),
+        ("shortlived".into(), "6 days".into()),
+    ];
     let mut h = Harness::new(config, 1);
     h.create_account();
-    let mut flow = OrderFlow::new(NewOrder::new([dns("p.example.org")]).with_profile("shortlived")).unwrap();
+    let mut flow =
+        OrderFlow::new(NewOrder::new([dns("p.example.org")]).with_profile("shortlived")).unwrap();
     h.order(&mut flow, &mut Solver::default()).unwrap();
     assert_eq!(h.ca.orders()[0].profile.as_deref(), Some("shortlived"));
 
-    let mut flow = OrderFlow::new(NewOrder::new([dns("p.example.org")]).with_profile("nope")).unwrap();
+    let mut flow =
+        OrderFlow::new(NewOrder::new([dns("p.example.org")]).with_profile("nope")).unwrap();
     let before = h.ca.count(RequestKind::NewOrder);
     let outcome = h.order(&mut flow, &mut Solver::default());
-    assert!(matches!(outcome, Err(Error::Misuse(Misuse::Unsupported(_)))), "{outcome:?}");
+    assert!(
+        matches!(outcome, Err(Error::Misuse(Misuse::Unsupported(_)))),
+        "{outcome:?}"
+    );
     assert_eq!(h.ca.count(RequestKind::NewOrder), before, "nothing sent");
 }
 
 #[test]
 fn malformed_responses_give_typed_errors() {
     let cases: [(RequestKind, Fault, fn(&MalformedKind) -> bool); 5] = [
-        (RequestKind::Order, Fault::TruncatedBody, |k| matches!(k, MalformedKind::Json { .. })),
-        (RequestKind::Authorization, Fault::WrongContentType, |k| matches!(k, MalformedKind::ContentType { .. })),
-        (RequestKind::Authorization, Fault::HugeBody(2 << 20), |k| matches!(k, MalformedKind::TooLarge { .. })),
-        (RequestKind::Order, Fault::NonUtf8Body, |k| matches!(k, MalformedKind::Json { .. })),
-        (RequestKind::NewOrder, Fault::NoLocation, |k| *k == MalformedKind::MissingHeader("Location")),
+        (RequestKind::Order, Fault::TruncatedBody, |k| {
+            matches!(k, MalformedKind::Json { .. })
+        }),
+        (RequestKind::Authorization, Fault::WrongContentType, |k| {
+            matches!(k, MalformedKind::ContentType { .. })
+        }),
+        (RequestKind::Authorization, Fault::HugeBody(2 << 20), |k| {
+            matches!(k, MalformedKind::TooLarge { .. })
+        }),
+        (RequestKind::Order, Fault::NonUtf8Body, |k| {
+            matches!(k, MalformedKind::Json { .. })
+        }),
+        (RequestKind::NewOrder, Fault::NoLocation, |k| {
+            *k == MalformedKind::MissingHeader("Location")
+        }),
     ];
     for (kind, fault, expected) in cases {
         let mut h = Harness::with_account();
@@ -313,7 +463,10 @@ fn malformed_responses_give_typed_errors() {
             Err(Error::Malformed(m)) => assert!(expected(&m.kind), "{fault:?}: {m:?}"),
             other => panic!("{fault:?}: {other:?}"),
         }
-        assert_eq!(solver.cleaned, solver.provisioned, "{fault:?}: cleanup on failure");
+        assert_eq!(
+            solver.cleaned, solver.provisioned,
+            "{fault:?}: cleanup on failure"
+        );
     }
 }
 
@@ -321,7 +474,8 @@ fn malformed_responses_give_typed_errors() {
 fn bad_nonce_storm_does_not_lose_the_order() {
     let mut h = Harness::with_account();
     h.ca.script(RequestKind::Any, Fault::BadNonce, 10);
-    h.order(&mut order(&["storm.example.org"]), &mut Solver::default()).unwrap();
+    h.order(&mut order(&["storm.example.org"]), &mut Solver::default())
+        .unwrap();
     assert_eq!(h.ca.pending_faults(), 0);
     assert_eq!(h.ca.orders().len(), 1, "no order lost or duplicated");
     assert_clean(&h);
@@ -331,9 +485,20 @@ fn bad_nonce_storm_does_not_lose_the_order() {
 fn rate_limits_and_outages_are_waited_out() {
     use acme_proto_fake_ca::RetryAfter;
     let mut h = Harness::with_account();
-    h.ca.script(RequestKind::NewOrder, Fault::RateLimited(RetryAfter::Seconds(20)), 1);
-    h.ca.script(RequestKind::Finalize, Fault::Unavailable(Some(RetryAfter::HttpDate(T0.saturating_add(Duration::from_secs(60))))), 1);
-    h.order(&mut order(&["wait.example.org"]), &mut Solver::default()).unwrap();
+    h.ca.script(
+        RequestKind::NewOrder,
+        Fault::RateLimited(RetryAfter::Seconds(20)),
+        1,
+    );
+    h.ca.script(
+        RequestKind::Finalize,
+        Fault::Unavailable(Some(RetryAfter::HttpDate(
+            T0.saturating_add(Duration::from_secs(60)),
+        ))),
+        1,
+    );
+    h.order(&mut order(&["wait.example.org"]), &mut Solver::default())
+        .unwrap();
     assert!(h.now >= T0.saturating_add(Duration::from_secs(60)));
     assert_clean(&h);
 }
@@ -352,7 +517,8 @@ fn snapshot_after(h: &mut Harness, stop: usize, solver: &mut Solver) -> Option<V
         match flow.poll(&mut h.client, h.now) {
             Step::Send(request) => {
                 let response = h.ca.handle(&request, h.now);
-                flow.handle_response(&mut h.client, request.id, response, h.now).unwrap();
+                flow.handle_response(&mut h.client, request.id, response, h.now)
+                    .unwrap();
             }
             Step::Wait(wait) => h.now = wait.until,
             Step::Event(event) => solver.on_event(&mut flow, event),
@@ -368,24 +534,53 @@ fn resumes_at_every_quiescent_point_without_a_second_order() {
     for stop in 0.. {
         let mut h = Harness::with_account();
         let mut first = Solver::default();
-        let Some(saved) = snapshot_after(&mut h, stop, &mut first) else { break };
-        assert!(saved.len() < 400, "snapshot of {} bytes: {}", saved.len(), String::from_utf8_lossy(&saved));
+        let Some(saved) = snapshot_after(&mut h, stop, &mut first) else {
+            break;
+        };
+        assert!(
+            saved.len() < 400,
+            "snapshot of {} bytes: {}",
+            saved.len(),
+            String::from_utf8_lossy(&saved)
+        );
 
         // "Another process": a new client from the same key and account URL.
         let account = h.client.account_url().unwrap().clone();
-        let key = acme_proto::AccountKey::generate(acme_proto::SignatureAlgorithm::Es256, &mut common::TestRng::new(1)).unwrap();
-        h.client = Client::new(h.client.directory_url().clone(), key).unwrap().with_account(account);
+        let key = acme_proto::AccountKey::generate(
+            acme_proto::SignatureAlgorithm::Es256,
+            &mut common::TestRng::new(1),
+        )
+        .unwrap();
+        h.client = Client::new(h.client.directory_url().clone(), key)
+            .unwrap()
+            .with_account(account);
 
         let snapshot = OrderSnapshot::from_json(&saved).unwrap();
         let mut flow = OrderFlow::resume(snapshot);
         let mut second = Solver::default();
         let before = h.ca.transcript().len();
         h.order(&mut flow, &mut second).unwrap();
-        assert_eq!(h.ca.orders().len(), 1, "stop {stop}: resuming created another order");
+        assert_eq!(
+            h.ca.orders().len(),
+            1,
+            "stop {stop}: resuming created another order"
+        );
         assert_eq!(h.ca.certificates().len(), 1, "stop {stop}");
         // The resumed flow starts by fetching the order, then its authorizations.
-        let kinds: Vec<_> = h.ca.transcript()[before..].iter().map(|e| e.kind).take(3).collect();
-        assert_eq!(kinds, [RequestKind::Order, RequestKind::Authorization, RequestKind::Authorization], "stop {stop}");
+        let kinds: Vec<_> = h.ca.transcript()[before..]
+            .iter()
+            .map(|e| e.kind)
+            .take(3)
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                RequestKind::Order,
+                RequestKind::Authorization,
+                RequestKind::Authorization
+            ],
+            "stop {stop}"
+        );
         // Everything provisioned in either process was cleaned up.
         let mut provisioned = first.provisioned.clone();
         provisioned.extend(second.provisioned.iter().cloned());
@@ -404,26 +599,49 @@ fn resumes_at_every_quiescent_point_without_a_second_order() {
 
 #[test]
 fn snapshot_decoder_refuses_junk() {
-    for bad in [&b""[..], b"{}", b"{\"v\":2,\"url\":\"https://ca.test/o/1\"}", b"{\"v\":1,\"url\":\"nope\"}", b"\xff", b"{\"v\":1,\"url\":\"https://a/\",\"x\":1}"] {
+    for bad in [
+        &b""[..],
+        b"{}",
+        b"{\"v\":2,\"url\":\"https://ca.test/o/1\"}",
+        b"{\"v\":1,\"url\":\"nope\"}",
+        b"\xff",
+        b"{\"v\":1,\"url\":\"https://a/\",\"x\":1}",
+    ] {
         assert!(OrderSnapshot::from_json(bad).is_err(), "{bad:?}");
     }
     let big = vec![b' '; OrderSnapshot::MAX_LEN + 1];
-    assert!(matches!(OrderSnapshot::from_json(&big).unwrap_err().kind, MalformedKind::TooLarge { .. }));
-    let good = br#"{"v":1,"url":"https://ca.test/order/1","provisioned":["https://ca.test/chall/1"]}"#;
+    assert!(matches!(
+        OrderSnapshot::from_json(&big).unwrap_err().kind,
+        MalformedKind::TooLarge { .. }
+    ));
+    let good =
+        br#"{"v":1,"url":"https://ca.test/order/1","provisioned":["https://ca.test/chall/1"]}"#;
     let snapshot = OrderSnapshot::from_json(good).unwrap();
-    assert_eq!(snapshot.to_json(), good.to_vec(), "decode then encode gives the same bytes");
+    assert_eq!(
+        snapshot.to_json(),
+        good.to_vec(),
+        "decode then encode gives the same bytes"
+    );
 }
 
 #[test]
 fn misuse_is_refused_without_sending() {
     assert!(OrderFlow::new(NewOrder::new([])).is_err());
     let mut flow = order(&["x.example.org"]);
-    assert!(flow.challenge_ready(&"https://ca.test/not-offered".parse().unwrap()).is_err());
+    assert!(
+        flow.challenge_ready(&"https://ca.test/not-offered".parse().unwrap())
+            .is_err()
+    );
     assert!(flow.provide_csr(Vec::new()).is_err());
     let mut h = Harness::with_account();
     let mut other = order(&["y.example.org"]);
-    let Step::Send(request) = other.poll(&mut h.client, h.now) else { panic!() };
+    let Step::Send(request) = other.poll(&mut h.client, h.now) else {
+        panic!()
+    };
     // A response for a request this flow never sent.
     let response = h.ca.handle(&request, h.now);
-    assert!(flow.handle_response(&mut h.client, request.id, response, h.now).is_err());
+    assert!(
+        flow.handle_response(&mut h.client, request.id, response, h.now)
+            .is_err()
+    );
 }

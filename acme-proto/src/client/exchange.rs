@@ -45,7 +45,7 @@ pub(crate) enum Endpoint {
     /// The directory's `keyChange`.
     KeyChange,
     /// The directory's `renewalInfo`, followed by `/` and this certID (RFC 9773 §4.1).
-    RenewalInfo(String),
+    RenewalInfo(crate::certificate::CertId),
 }
 
 /// Which key signs, and how it is named in the JWS header.
@@ -527,10 +527,7 @@ fn resolve(endpoint: &Endpoint, directory: Option<&Directory>) -> Result<Url, Er
                 .renewal_info
                 .as_ref()
                 .ok_or(missing("the server does not offer renewalInfo (ARI)"))?;
-            let mut url = base.clone();
-            let path = alloc::format!("{}/{}", base.path().trim_end_matches('/'), cert_id);
-            url.set_path(&path);
-            Ok(url)
+            Ok(crate::certificate::renewal_info_url(base, cert_id)?)
         }
     }
 }

@@ -1,10 +1,9 @@
 //! ACME Renewal Information (RFC 9773): when the CA suggests renewing a certificate.
 
-use alloc::string::String;
-
 use super::Client;
 use super::exchange::{Body, Endpoint, Spec};
 use super::operation::Single;
+use crate::certificate::CertId;
 use crate::limits::ResponseKind;
 use crate::resource::RenewalInfo;
 use crate::time::UnixTime;
@@ -25,17 +24,17 @@ impl RenewalSuggestion {
     /// (the caller's random value: the core draws no randomness), or `now` when the
     /// window has already begun at or before `now`'s draw (RFC 9773 §4.2).
     pub fn renewal_time(&self, random: u64, now: UnixTime) -> UnixTime {
-        self.info.suggested_window.pick(random).max(now)
+        crate::certificate::renewal_time(&self.info, random, now)
     }
 }
 
 impl Client {
     /// Asks the server when to renew the certificate with this ARI certID (RFC 9773
     /// §4.1): an unauthenticated GET of `renewalInfo/{certID}`.
-    pub fn renewal_info(&self, cert_id: impl Into<String>) -> Single<RenewalSuggestion> {
+    pub fn renewal_info(&self, cert_id: &CertId) -> Single<RenewalSuggestion> {
         let spec = Spec {
             method: Method::Get,
-            endpoint: Endpoint::RenewalInfo(cert_id.into()),
+            endpoint: Endpoint::RenewalInfo(cert_id.clone()),
             kind: ResponseKind::RenewalInfo,
             body: Body::Empty,
             resend_on_transport_failure: true,
