@@ -87,10 +87,10 @@ mod tests {
     fn bounded() {
         let mut pool = NoncePool::default();
         for i in 0..100 {
-            pool.push(n(&format!("nonce{i:04}")));
+            pool.push(n(&format!("nonce{i:05}")));
         }
         assert_eq!(pool.len(), NoncePool::CAPACITY);
-        assert_eq!(pool.take(), Some(n("nonce0099")));
+        assert_eq!(pool.take(), Some(n("nonce00099")));
         for _ in 0..5000 {
             let Some(_) = pool.take() else { break };
         }

@@ -96,7 +96,7 @@ mod tests {
         let ms: alloc::vec::Vec<u128> = (1..=9).map(|n| p.poll_interval(n).as_millis()).collect();
         assert_eq!(
             ms,
-            [1000, 1500, 2250, 3375, 5062, 7593, 11389, 15000, 15000]
+            [1000, 1500, 2250, 3375, 5062, 7593, 11390, 15000, 15000]
         );
         assert_eq!(p.poll_interval(u32::MAX), Duration::from_secs(15));
         assert!(ms.windows(2).all(|w| w[0] <= w[1]));
