@@ -51,6 +51,7 @@
 mod account;
 mod ari;
 mod certs;
+mod challenge;
 mod config;
 mod directory;
 mod inspect;
@@ -267,7 +268,13 @@ impl FakeCa {
     /// Answers with the next scripted refusal for `kind`, if any.
     fn refusal(&mut self, kind: RequestKind, post: bool) -> Result<(), Problem> {
         let Some(fault) = self.script.take(kind, |f| {
-            f.stage() == Stage::Refusal && (post || *f != Fault::BadNonce)
+            f.stage() == Stage::Refusal
+                && match f {
+                    Fault::BadNonce => post,
+                    Fault::OrderNotReady => kind == RequestKind::Finalize,
+                    Fault::AlreadyReplaced => kind == RequestKind::NewOrder,
+                    _ => true,
+                }
         }) else {
             return Ok(());
         };

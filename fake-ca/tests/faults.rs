@@ -86,9 +86,11 @@ fn rate_limits_and_unavailability_carry_retry_after() {
 #[test]
 fn order_not_ready_and_already_replaced() {
     let (mut c, k, kid) = setup();
+    // Installed for any request, it still waits for a finalize.
+    c.ca.script(RequestKind::Any, Fault::OrderNotReady, 1);
     let (_, order) = c.order(&k, &kid, &["www.example.org"]);
     c.validate(&k, &kid, &order, "http-01");
-    c.ca.script(RequestKind::Finalize, Fault::OrderNotReady, 1);
+    assert_eq!(c.ca.pending_faults(), 1);
     let r = c.finalize(&k, &kid, &order, &["www.example.org"]);
     assert_eq!(
         (r.status, problem_type(&r).as_str()),
