@@ -259,8 +259,6 @@ impl fmt::Debug for Response {
 
 #[cfg(feature = "http")]
 mod http_conversions {
-    #[cfg(test)]
-    use super::RequestId;
     use super::{Headers, Method, Request, Response};
     use alloc::vec::Vec;
 

@@ -93,7 +93,6 @@ fn one_name_http01_order_issues_and_cleans_up() {
         kinds,
         [
             K::Directory,
-            K::NewNonce,
             K::NewAccount, // account creation
             K::NewOrder,
             K::Authorization,
@@ -130,12 +129,14 @@ fn round_trips(k: usize) {
         k,
         "each challenge answered once"
     );
-    assert_eq!(
-        h.ca.head_nonce_requests(),
-        1,
+    assert!(
+        h.ca.head_nonce_requests() <= 1,
         "newNonce only for the client's first request"
     );
-    assert_eq!(h.client.nonce_requests(), 1);
+    assert_eq!(
+        h.client.nonce_requests() as usize,
+        h.ca.head_nonce_requests()
+    );
     assert_clean(&h);
 }
 
@@ -437,7 +438,8 @@ fn profiles_are_checked_against_the_directory() {
 
 #[test]
 fn malformed_responses_give_typed_errors() {
-    let cases: [(RequestKind, Fault, fn(&MalformedKind) -> bool); 5] = [
+    type Expect = fn(&MalformedKind) -> bool;
+    let cases: [(RequestKind, Fault, Expect); 5] = [
         (RequestKind::Order, Fault::TruncatedBody, |k| {
             matches!(k, MalformedKind::Json { .. })
         }),
@@ -567,9 +569,11 @@ fn resumes_at_every_quiescent_point_without_a_second_order() {
         );
         assert_eq!(h.ca.certificates().len(), 1, "stop {stop}");
         // The resumed flow starts by fetching the order, then its authorizations.
+        // (A new process first needs the directory for a nonce: not an order request.)
         let kinds: Vec<_> = h.ca.transcript()[before..]
             .iter()
             .map(|e| e.kind)
+            .filter(|k| !matches!(k, RequestKind::Directory | RequestKind::NewNonce))
             .take(3)
             .collect();
         assert_eq!(

@@ -309,6 +309,9 @@ impl OrderFlow {
     const MAX_ALTERNATES: usize = 8;
     /// The largest CSR accepted.
     const MAX_CSR_LEN: usize = 64 * 1024;
+    /// Turns of `poll` without returning: far more than any real sequence of
+    /// transitions between two outputs.
+    const MAX_TURNS: usize = 64;
 
     /// A new order. Fails when there is no identifier.
     pub fn new(request: NewOrder) -> Result<Self, Misuse> {
@@ -364,13 +367,35 @@ impl OrderFlow {
     }
 
     /// A snapshot to resume from, when the order exists and no request is out.
+    ///
+    /// Events not yet taken are re-derived on resume (the authorizations are fetched
+    /// again, cleanups are listed in the snapshot), except [`OrderEvent::ReplacesDropped`]:
+    /// while it waits to be taken there is no snapshot. It always comes before
+    /// [`OrderEvent::Created`], so a snapshot taken on `Created` is always there.
     pub fn snapshot(&self) -> Option<OrderSnapshot> {
         if self.exchange.is_some() || matches!(self.state, State::Done) {
             return None;
         }
+        if self
+            .events
+            .iter()
+            .any(|e| matches!(e, OrderEvent::ReplacesDropped { .. }))
+        {
+            return None;
+        }
         let url = self.url.clone()?;
-        let mut provisioned: Vec<Url> = self.provisioned.iter().map(|o| o.url.clone()).collect();
-        provisioned.extend(self.resumed_provisioned.iter().cloned());
+        let queued_cleanups = self.events.iter().filter_map(|e| match e {
+            OrderEvent::Cleanup(offer) => Some(&offer.url),
+            _ => None,
+        });
+        let provisioned = self
+            .provisioned
+            .iter()
+            .map(|o| &o.url)
+            .chain(queued_cleanups)
+            .chain(&self.resumed_provisioned)
+            .cloned()
+            .collect();
         Some(OrderSnapshot {
             version: OrderSnapshot::VERSION,
             url,
@@ -398,7 +423,10 @@ impl OrderFlow {
             .ok_or(Misuse::InvalidArgument(
                 "no pending challenge of this order has that URL",
             ))?;
-        self.provisioned.push(offer.clone());
+        // Already listed when it was provisioned before a resume.
+        if !self.provisioned.iter().any(|p| p.url == offer.url) {
+            self.provisioned.push(offer.clone());
+        }
         slot.slot = Slot::Chosen {
             offer: Box::new(offer),
             responded: false,
@@ -1035,7 +1063,9 @@ impl Operation for OrderFlow {
     type Output = Issued;
 
     fn poll(&mut self, client: &mut Client, now: UnixTime) -> Step<OrderEvent> {
-        loop {
+        // Each turn either returns or changes the state; the bound only guards against a
+        // transition that makes no progress, which would otherwise spin.
+        for _ in 0..Self::MAX_TURNS {
             if let Some(event) = self.events.pop_front() {
                 return Step::Event(event);
             }
@@ -1078,14 +1108,20 @@ impl Operation for OrderFlow {
                 Ok(None) if matches!(self.state, State::Done) => {}
                 Ok(None) => {
                     // Nothing to send until the caller answers an event; the state may
-                    // also have moved on (fetching done, poll scheduled): look again.
-                    if self.idle() {
+                    // also have moved on (fetching done, poll scheduled), or queued
+                    // events to deliver first: look again.
+                    if self.idle() && self.events.is_empty() {
                         return Step::Pending;
                     }
                 }
                 Err(error) => self.fail(error),
             }
         }
+        self.fail(Error::Malformed(Malformed::new(
+            "order",
+            MalformedKind::Invalid("the order flow made no progress"),
+        )));
+        Step::Done
     }
 
     fn handle_response(

@@ -22,13 +22,21 @@ pub struct Harness {
 impl Harness {
     /// A fake CA with `config` and a client with an ES256 key from `seed`.
     pub fn new(config: Config, seed: u64) -> Self {
-        Self::with_key(config, AccountKey::generate(SignatureAlgorithm::Es256, &mut TestRng::new(seed)).unwrap())
+        Self::with_key(
+            config,
+            AccountKey::generate(SignatureAlgorithm::Es256, &mut TestRng::new(seed)).unwrap(),
+        )
     }
 
     pub fn with_key(config: Config, key: AccountKey) -> Self {
         let ca = FakeCa::new(config);
         let client = Client::new(Url::parse(&ca.directory_url()).unwrap(), key).unwrap();
-        Self { ca, client, now: T0, sent: Vec::new() }
+        Self {
+            ca,
+            client,
+            now: T0,
+            sent: Vec::new(),
+        }
     }
 
     /// The default harness with an account already created.
@@ -39,12 +47,14 @@ impl Harness {
     }
 
     pub fn create_account(&mut self) -> AccountInfo {
-        let mut op = self.client.new_account(NewAccount::agreeing_to_terms(["mailto:admin@example.org"]));
+        let mut op = self
+            .client
+            .new_account(NewAccount::agreeing_to_terms(["mailto:admin@example.org"]));
         self.run(&mut op, |_, _, e| match e {}).unwrap()
     }
 
     /// Drives `op` to its end; `on_event` gets the operation, the CA and each event.
-    pub fn run<O: Operation>(
+    pub fn run<O: Operation + std::fmt::Debug>(
         &mut self,
         op: &mut O,
         mut on_event: impl FnMut(&mut O, &mut FakeCa, O::Event),
@@ -53,7 +63,8 @@ impl Harness {
             match op.poll(&mut self.client, self.now) {
                 Step::Send(request) => {
                     let response = self.ca.handle(&request, self.now);
-                    op.handle_response(&mut self.client, request.id, response, self.now).unwrap();
+                    op.handle_response(&mut self.client, request.id, response, self.now)
+                        .unwrap();
                     self.sent.push(request);
                 }
                 Step::Wait(wait) => {
@@ -61,7 +72,9 @@ impl Harness {
                     self.now = wait.until;
                 }
                 Step::Event(event) => on_event(op, &mut self.ca, event),
-                Step::Pending => panic!("the operation waits for an answer the test never gives"),
+                Step::Pending => {
+                    panic!("the operation waits for an answer the test never gives: {op:#?}")
+                }
                 Step::Done => {
                     let outcome = op.take_outcome().expect("an outcome once done");
                     assert!(matches!(op.poll(&mut self.client, self.now), Step::Done));
@@ -74,7 +87,11 @@ impl Harness {
     }
 
     /// Runs an order, solving it with `solver`.
-    pub fn order(&mut self, flow: &mut OrderFlow, solver: &mut Solver) -> Result<acme_proto::client::Issued, Error> {
+    pub fn order(
+        &mut self,
+        flow: &mut OrderFlow,
+        solver: &mut Solver,
+    ) -> Result<acme_proto::client::Issued, Error> {
         self.run(flow, |op, _, event| solver.on_event(op, event))
     }
 }
@@ -94,7 +111,10 @@ pub struct Solver {
 
 impl Solver {
     pub fn preferring(prefer: &[&'static str]) -> Self {
-        Self { prefer: prefer.to_vec(), ..Self::default() }
+        Self {
+            prefer: prefer.to_vec(),
+            ..Self::default()
+        }
     }
 
     pub fn on_event(&mut self, flow: &mut OrderFlow, event: OrderEvent) {
@@ -127,9 +147,15 @@ pub fn csr(identifiers: &[Identifier]) -> Vec<u8> {
             other => panic!("no CSR for {other:?}"),
         })
         .collect();
-    let params = rcgen::CertificateParams::new(names).unwrap();
     let key = rcgen::KeyPair::generate().unwrap();
-    params.serialize_request(&key).unwrap().der().to_vec()
+    csr_with_key(names, &key)
+}
+
+/// A CSR (DER) naming exactly `names` (no subject CN), signed by `key`.
+pub fn csr_with_key(names: Vec<String>, key: &rcgen::KeyPair) -> Vec<u8> {
+    let mut params = rcgen::CertificateParams::new(names).unwrap();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.serialize_request(key).unwrap().der().to_vec()
 }
 
 pub fn dns(name: &str) -> Identifier {

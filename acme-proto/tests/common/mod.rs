@@ -6,6 +6,8 @@
     clippy::indexing_slicing
 )]
 
+pub(crate) mod ca;
+
 /// A deterministic RNG for tests: SHA-256 in counter mode over a seed.
 pub(crate) struct TestRng(u64, [u8; 32], usize);
 
