@@ -113,7 +113,7 @@ fn external_account_binding_with_each_mac_algorithm() {
         // With it, as the CA hands the MAC key out: base64url.
         let eab = ExternalAccountBinding::new(
             "kid-1",
-            &"WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlo",
+            "WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlo",
             alg,
         )
         .unwrap();
@@ -254,7 +254,7 @@ fn revocation_by_account_key_and_by_certificate_key() {
         .revoke(&der, Some(RevocationReason::Superseded))
         .unwrap();
     h.run(&mut op, |_, _, e| match e {}).unwrap();
-    let revocation = h.ca.certificates()[0].revocation.clone().unwrap();
+    let revocation = h.ca.certificates()[0].revocation.unwrap();
     assert_eq!(revocation.reason, Some(4));
     assert!(!revocation.by_certificate_key);
     // Again: alreadyRevoked.
@@ -279,7 +279,7 @@ fn revocation_by_account_key_and_by_certificate_key() {
         Box::new(cert_key),
     );
     h.run(&mut op, |_, _, e| match e {}).unwrap();
-    let revocation = h.ca.certificates()[1].revocation.clone().unwrap();
+    let revocation = h.ca.certificates()[1].revocation.unwrap();
     assert_eq!(revocation.reason, Some(1));
     assert!(revocation.by_certificate_key);
     assert_clean(&h);
