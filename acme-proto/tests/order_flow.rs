@@ -649,3 +649,141 @@ fn misuse_is_refused_without_sending() {
             .is_err()
     );
 }
+
+#[test]
+fn transport_failure_on_finalize_polls_instead_of_resending() {
+    let mut h = Harness::with_account();
+    let mut flow = order(&["tf.example.org"]);
+    let mut solver = Solver::default();
+    let mut dropped = false;
+    let outcome = loop {
+        match flow.poll(&mut h.client, h.now) {
+            Step::Send(request) => {
+                let is_finalize = request.url.path().contains("finalize");
+                // The server receives the CSR, but the response is lost on the way back.
+                let response = h.ca.handle(&request, h.now);
+                if is_finalize && !dropped {
+                    dropped = true;
+                    flow.handle_transport_failure(&mut h.client, request.id, h.now)
+                        .unwrap();
+                } else {
+                    flow.handle_response(&mut h.client, request.id, response, h.now)
+                        .unwrap();
+                }
+            }
+            Step::Wait(wait) => h.now = wait.until,
+            Step::Event(e) => solver.on_event(&mut flow, e),
+            Step::Done => break flow.take_outcome().unwrap(),
+            other => panic!("{other:?}"),
+        }
+    };
+    outcome.unwrap();
+    assert!(dropped);
+    assert_eq!(
+        h.ca.count(RequestKind::Finalize),
+        1,
+        "the CSR is not sent twice"
+    );
+    assert_eq!(h.ca.certificates().len(), 1);
+    assert_clean(&h);
+}
+
+#[test]
+fn an_order_stuck_in_processing_times_out() {
+    for retry_after in [Some(1), None] {
+        let mut config = Config::new("https://ca.test");
+        config.poll_retry_after = retry_after;
+        let mut h = Harness::new(config, 1);
+        h.create_account();
+        h.ca.script(
+            RequestKind::Finalize,
+            Fault::OrderProcessingPolls(100_000),
+            1,
+        );
+        let start = h.now;
+        let outcome = h.order(&mut order(&["stuck.example.org"]), &mut Solver::default());
+        assert!(
+            matches!(outcome, Err(Error::Timeout { operation: "order" })),
+            "{outcome:?}"
+        );
+        let elapsed = h.now.saturating_duration_since(start);
+        let policy = h.client.policy();
+        assert!(elapsed <= policy.operation_timeout, "{elapsed:?}");
+        // Never more often than poll_initial, even when the server asks for less.
+        let bound = (policy.operation_timeout.as_secs() / policy.poll_initial.as_secs()) as usize;
+        let polls = h.ca.count(RequestKind::Order);
+        assert!(polls <= bound, "{retry_after:?}: {polls} polls");
+        if retry_after.is_none() {
+            // Without Retry-After the interval grows to poll_max: about 600 s / 15 s.
+            assert!(polls < 50, "{polls} polls without Retry-After");
+        }
+    }
+}
+
+#[test]
+fn fifty_interleaved_orders_share_one_client() {
+    let mut h = Harness::with_account();
+    let mut flows: Vec<(OrderFlow, Solver)> = (0..50)
+        .map(|i| (order(&[&format!("c{i}.example.org")]), Solver::default()))
+        .collect();
+    let mut done = vec![false; flows.len()];
+    let mut outstanding: Vec<(usize, acme_proto::Request)> = Vec::new();
+    let mut rounds = 0;
+    while done.iter().any(|d| !d) {
+        rounds += 1;
+        assert!(rounds < 10_000);
+        let mut earliest_wait = None;
+        for (i, (flow, solver)) in flows.iter_mut().enumerate() {
+            if done[i] {
+                continue;
+            }
+            // Drain each flow until it has a request out, a wait, or is done.
+            loop {
+                match flow.poll(&mut h.client, h.now) {
+                    Step::Send(request) => {
+                        outstanding.push((i, request));
+                        break;
+                    }
+                    Step::Event(e) => solver.on_event(flow, e),
+                    Step::Wait(w) => {
+                        earliest_wait = Some(
+                            earliest_wait.map_or(w.until, |e: acme_proto::UnixTime| e.min(w.until)),
+                        );
+                        break;
+                    }
+                    Step::Pending => break,
+                    Step::Done => {
+                        flow.take_outcome().unwrap().unwrap();
+                        done[i] = true;
+                        break;
+                    }
+                    _ => unreachable!(),
+                }
+            }
+        }
+        if outstanding.is_empty() {
+            if let Some(until) = earliest_wait {
+                h.now = until;
+            }
+            continue;
+        }
+        // Answer in a scrambled order: responses do not come back as sent.
+        outstanding.reverse();
+        let n = outstanding.len();
+        outstanding.rotate_left(rounds % n);
+        for (i, request) in outstanding.drain(..) {
+            let response = h.ca.handle(&request, h.now);
+            flows[i]
+                .0
+                .handle_response(&mut h.client, request.id, response, h.now)
+                .unwrap();
+        }
+    }
+    assert_eq!(h.ca.certificates().len(), 50);
+    assert_eq!(h.ca.orders().len(), 50);
+    assert!(
+        h.ca.head_nonce_requests() <= 50,
+        "nonces come from the shared pool"
+    );
+    assert_clean(&h);
+}

@@ -18,8 +18,10 @@ pub(crate) struct NoncePool {
 }
 
 impl NoncePool {
-    /// Nonces kept at most; the oldest are dropped first.
-    const CAPACITY: usize = 32;
+    /// Nonces kept at most; the oldest are dropped first. As many as requests a busy
+    /// client has in flight, so that concurrent orders refill the pool they draw from
+    /// (a few tens of kilobytes at most).
+    const CAPACITY: usize = 256;
     /// Used nonces remembered, to refuse one the server repeats.
     const USED_MEMORY: usize = 1024;
 
@@ -86,11 +88,11 @@ mod tests {
     #[test]
     fn bounded() {
         let mut pool = NoncePool::default();
-        for i in 0..100 {
+        for i in 0..1000 {
             pool.push(n(&format!("nonce{i:05}")));
         }
         assert_eq!(pool.len(), NoncePool::CAPACITY);
-        assert_eq!(pool.take(), Some(n("nonce00099")));
+        assert_eq!(pool.take(), Some(n("nonce00999")));
         for _ in 0..5000 {
             let Some(_) = pool.take() else { break };
         }
