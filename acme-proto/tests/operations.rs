@@ -373,3 +373,79 @@ fn authorization_deactivation() {
     );
     assert_clean(&h);
 }
+
+#[test]
+fn validity_period_is_requested() {
+    let mut h = Harness::with_account();
+    let not_before = common::ca::T0.saturating_add(std::time::Duration::from_secs(3600));
+    let not_after = not_before.saturating_add(std::time::Duration::from_secs(7 * 86_400));
+    let mut flow = OrderFlow::new(
+        NewOrder::new([dns("period.example.org")]).valid_between(Some(not_before), Some(not_after)),
+    )
+    .unwrap();
+    h.order(&mut flow, &mut Solver::default()).unwrap();
+    let cert = &h.ca.certificates()[0];
+    assert_eq!((cert.not_before, cert.not_after), (not_before, not_after));
+    assert_eq!(flow.order().unwrap().not_after, Some(not_after));
+}
+
+#[test]
+fn explanation_url_is_read() {
+    let mut config = Config::new("https://ca.test");
+    let mut ari = acme_proto_fake_ca::AriConfig::default();
+    ari.explanation_url = Some("https://ca.test/why".into());
+    config.ari = Some(ari);
+    let mut h = Harness::new(config, 4);
+    h.create_account();
+    h.order(
+        &mut OrderFlow::new(NewOrder::new([dns("why.example.org")])).unwrap(),
+        &mut Solver::default(),
+    )
+    .unwrap();
+    let der = h.ca.certificates()[0].der.clone();
+    let cert_id = acme_proto::CertificateInfo::from_der(&der)
+        .unwrap()
+        .cert_id()
+        .unwrap();
+    let mut op = h.client.renewal_info(&cert_id);
+    let suggestion = h.run(&mut op, |_, _, e| match e {}).unwrap();
+    assert_eq!(
+        suggestion.info.explanation_url.unwrap().as_str(),
+        "https://ca.test/why"
+    );
+}
+
+#[test]
+fn saved_credentials_work_in_another_process() {
+    use acme_proto::client::AccountCredentials;
+    let mut algorithms = vec![
+        SignatureAlgorithm::Es256,
+        SignatureAlgorithm::Es384,
+        SignatureAlgorithm::Es512,
+        SignatureAlgorithm::EdDsa,
+    ];
+    if cfg!(feature = "rsa") {
+        algorithms.push(SignatureAlgorithm::Rs256);
+    }
+    for (i, alg) in algorithms.into_iter().enumerate() {
+        let seed = 300 + i as u64;
+        let mut h = Harness::with_key(Config::new("https://ca.test"), key(seed, alg));
+        let info = h.create_account();
+        let saved = AccountCredentials::new(
+            h.client.directory_url().clone(),
+            info.url.clone(),
+            key(seed, alg),
+        )
+        .to_json()
+        .unwrap();
+        let loaded = AccountCredentials::from_json(&saved).unwrap();
+        assert_eq!(loaded.key().algorithm(), alg);
+        h.client = loaded.into_client().unwrap();
+        let mut op = h.client.fetch_account().unwrap();
+        let fetched = h.run(&mut op, |_, _, e| match e {}).unwrap();
+        assert_eq!(fetched.url, info.url, "{alg:?}");
+        assert_clean(&h);
+    }
+    assert!(AccountCredentials::from_json(b"{\"directory\":1}").is_err());
+    assert!(AccountCredentials::from_json(&vec![b' '; 20_000]).is_err());
+}

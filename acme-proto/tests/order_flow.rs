@@ -37,16 +37,19 @@ fn one_name_http01_order_issues_and_cleans_up() {
     let mut solver = Solver::preferring(&["http-01"]);
     let issued = h.order(&mut flow, &mut solver).unwrap();
 
-    assert!(issued.chain.starts_with("-----BEGIN CERTIFICATE-----"));
-    assert_eq!(
-        issued.chain.matches("BEGIN CERTIFICATE").count(),
-        2,
-        "leaf and intermediate"
+    assert!(
+        issued
+            .chain
+            .pem()
+            .starts_with("-----BEGIN CERTIFICATE-----")
     );
+    assert_eq!(issued.chain.len(), 2, "leaf and intermediate");
+    let leaf = issued.chain.end_entity();
+    assert_eq!(leaf.dns_names(), ["www.example.org"]);
     assert!(issued.alternates.is_empty());
     let certs = h.ca.certificates();
     assert_eq!(certs.len(), 1);
-    assert_eq!(certs[0].chains[0], issued.chain);
+    assert_eq!(certs[0].chains[0], issued.chain.pem());
 
     // The events, in order: created, authorize (http-01 offered with its solution),
     // cleanup of exactly what was provisioned, CSR.
@@ -252,9 +255,16 @@ fn alternate_chains_are_downloaded() {
         .unwrap();
     assert_eq!(issued.alternates.len(), 2);
     let chains = &h.ca.certificates()[0].chains;
-    assert_eq!(&issued.chain, &chains[0]);
-    assert_eq!(issued.alternates[0].1, chains[1]);
-    assert_eq!(issued.alternates[1].1, chains[2]);
+    assert_eq!(issued.chain.pem(), chains[0]);
+    assert_eq!(issued.alternates[0].1.pem(), chains[1]);
+    assert_eq!(issued.alternates[1].1.pem(), chains[2]);
+    // Each chain leads to its own root; the preferred one is picked by that name.
+    for (_, alternate) in &issued.alternates {
+        let root = alternate.root_name().unwrap();
+        assert_ne!(Some(root), issued.chain.root_name());
+        assert_eq!(issued.preferred_chain(root), alternate);
+    }
+    assert_eq!(issued.preferred_chain("No Such Root"), &issued.chain);
     assert_clean(&h);
 }
 

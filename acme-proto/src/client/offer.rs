@@ -187,3 +187,131 @@ pub(crate) fn offer(
         solution,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::Jwk;
+    use crate::resource::Resource;
+    use alloc::vec;
+
+    const TOKEN: &str = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA";
+
+    fn authorization(identifier: &str, wildcard: bool) -> Authorization {
+        let json = alloc::format!(
+            r#"{{"identifier":{identifier},"status":"pending","wildcard":{wildcard},"challenges":[
+            {{"type":"http-01","url":"https://ca.test/c/1","status":"pending","token":"{TOKEN}"}},
+            {{"type":"dns-01","url":"https://ca.test/c/2","status":"pending","token":"{TOKEN}"}},
+            {{"type":"tls-alpn-01","url":"https://ca.test/c/3","status":"pending","token":"{TOKEN}"}},
+            {{"type":"dns-account-01","url":"https://ca.test/c/4","status":"pending","token":"{TOKEN}"}},
+            {{"type":"dns-persist-01","url":"https://ca.test/c/5","status":"pending","issuer-domain-names":["ca.test"]}},
+            {{"type":"brand-new-01","url":"https://ca.test/c/6","status":"pending"}},
+            {{"type":"http-01","url":"https://ca.test/c/7","status":"valid","token":"{TOKEN}"}}]}}"#
+        );
+        Authorization::from_json(json.as_bytes()).unwrap()
+    }
+
+    fn thumbprint() -> Thumbprint {
+        // RFC 7638 §3.1's example key.
+        Jwk::from_json(br#"{"kty":"RSA","e":"AQAB","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"}"#)
+            .unwrap()
+            .thumbprint()
+    }
+
+    fn offered(identifier: &str, wildcard: bool) -> Vec<ChallengeOffer> {
+        let url = Url::parse("https://ca.test/authz/1").unwrap();
+        let account = Url::parse("https://ca.test/acct/1").unwrap();
+        offers(
+            &url,
+            &authorization(identifier, wildcard),
+            &thumbprint(),
+            &account,
+        )
+    }
+
+    #[test]
+    fn a_name_is_offered_every_known_pending_type() {
+        let offers = offered(r#"{"type":"dns","value":"www.example.org"}"#, false);
+        let types: Vec<_> = offers.iter().map(ChallengeOffer::type_name).collect();
+        // Not the unknown type, not the challenge that is already valid.
+        assert_eq!(
+            types,
+            [
+                "http-01",
+                "dns-01",
+                "tls-alpn-01",
+                "dns-account-01",
+                "dns-persist-01"
+            ]
+        );
+        let key_authorization =
+            alloc::format!("{TOKEN}.NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+        for offer in &offers {
+            match &offer.solution {
+                Solution::Http01 {
+                    path,
+                    key_authorization: ka,
+                    ..
+                } => {
+                    assert_eq!(path, &alloc::format!("/.well-known/acme-challenge/{TOKEN}"));
+                    assert_eq!(ka.as_str(), key_authorization);
+                }
+                Solution::Dns01 { name, value } => {
+                    assert_eq!(name, "_acme-challenge.www.example.org");
+                    assert_eq!(
+                        value,
+                        &KeyAuthorization::new(&ChallengeToken::new(TOKEN).unwrap(), &thumbprint())
+                            .dns_txt_value()
+                    );
+                }
+                Solution::TlsAlpn01 {
+                    server_name,
+                    digest,
+                    key_authorization: ka,
+                } => {
+                    assert_eq!(server_name, "www.example.org");
+                    assert_eq!(digest, &ka.tls_alpn_digest());
+                }
+                Solution::DnsAccount01 { name, value } => {
+                    assert_eq!(
+                        name,
+                        &dns_account01_record_name("www.example.org", "https://ca.test/acct/1")
+                    );
+                    assert!(name.ends_with("._acme-challenge.www.example.org"), "{name}");
+                    assert_eq!(value.len(), 43);
+                }
+                Solution::DnsPersist01 { name, value } => {
+                    assert_eq!(name, "_validation-persist.www.example.org");
+                    assert_eq!(value, "ca.test; accounturi=https://ca.test/acct/1");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_wildcard_is_offered_dns_only() {
+        let offers = offered(r#"{"type":"dns","value":"example.org"}"#, true);
+        let types: Vec<_> = offers.iter().map(ChallengeOffer::type_name).collect();
+        assert_eq!(types, ["dns-01", "dns-account-01", "dns-persist-01"]);
+        assert!(offers.iter().all(|o| o.wildcard));
+        let Solution::DnsPersist01 { value, .. } = &offers[2].solution else {
+            panic!()
+        };
+        assert_eq!(
+            value,
+            "ca.test; accounturi=https://ca.test/acct/1; policy=wildcard"
+        );
+    }
+
+    #[test]
+    fn an_ip_address_is_offered_http_and_tls_only() {
+        let offers = offered(r#"{"type":"ip","value":"2001:db8::1"}"#, false);
+        let types: Vec<_> = offers.iter().map(ChallengeOffer::type_name).collect();
+        assert_eq!(types, ["http-01", "tls-alpn-01"]);
+        let Solution::TlsAlpn01 { server_name, .. } = &offers[1].solution else {
+            panic!()
+        };
+        assert!(server_name.ends_with(".ip6.arpa"), "{server_name}");
+        let _ = vec![0];
+    }
+}

@@ -41,6 +41,7 @@ use super::offer::{self, ChallengeOffer};
 use super::operation::{Deadline, Operation};
 use super::{Client, Polled, Step, Wait, WaitReason};
 use crate::b64;
+use crate::certificate::CertificateChain;
 use crate::error::{Error, Malformed, MalformedKind, Misuse};
 use crate::headers::LinkRelation;
 use crate::identifier::Identifier;
@@ -154,10 +155,20 @@ pub struct Issued {
     pub order_url: Url,
     /// The certificate URL.
     pub certificate_url: Url,
-    /// The default chain, PEM, end-entity first, as the server sent it.
-    pub chain: String,
+    /// The default chain, end-entity first; [`CertificateChain::pem`] gives the text
+    /// exactly as the server sent it.
+    pub chain: CertificateChain,
     /// Alternate chains (`Link: rel="alternate"`), with their URLs.
-    pub alternates: Vec<(Url, String)>,
+    pub alternates: Vec<(Url, CertificateChain)>,
+}
+
+impl Issued {
+    /// The chain leading to the root named `root` (the issuer common name of the chain's
+    /// last certificate), or the default chain when none does: certbot's and lego's
+    /// `--preferred-chain` rule, see [`select_chain`](crate::certificate::select_chain).
+    pub fn preferred_chain(&self, root: &str) -> &CertificateChain {
+        crate::certificate::select_chain(&self.chain, self.alternates.iter().map(|(_, c)| c), root)
+    }
 }
 
 /// A saved order: enough to resume it in another process (with the same account key).
@@ -296,8 +307,8 @@ pub struct OrderFlow {
     deadline: Deadline,
     polls: u32,
     finalize_attempts: u32,
-    certificate: Option<(Url, String)>,
-    alternates: Vec<(Url, String)>,
+    certificate: Option<(Url, CertificateChain)>,
+    alternates: Vec<(Url, CertificateChain)>,
     outcome: Option<Result<Issued, Error>>,
 }
 
@@ -902,7 +913,8 @@ impl OrderFlow {
                 Ok(())
             }
             (Purpose::Certificate, Ok(exchanged)) => {
-                let chain = String::from(exchanged.response.pem_chain(&limits, now)?);
+                let chain =
+                    CertificateChain::from_pem(exchanged.response.pem_chain(&limits, now)?)?;
                 let links = exchanged.response.links(&exchanged.url)?;
                 let mut alternates = Vec::new();
                 for url in crate::headers::links_with(&links, &LinkRelation::Alternate)
@@ -919,7 +931,8 @@ impl OrderFlow {
                 Ok(())
             }
             (Purpose::Alternate(index), Ok(exchanged)) => {
-                let chain = String::from(exchanged.response.pem_chain(&limits, now)?);
+                let chain =
+                    CertificateChain::from_pem(exchanged.response.pem_chain(&limits, now)?)?;
                 self.alternates.push((exchanged.url, chain));
                 if let State::Download { next, .. } = &mut self.state {
                     *next = index + 1;
