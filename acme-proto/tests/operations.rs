@@ -20,18 +20,10 @@ use acme_proto::{
 };
 use acme_proto_fake_ca::{Config, EabConfig, RequestKind};
 use common::TestRng;
-use common::ca::{Harness, Solver, csr_with_key, dns};
+use common::ca::{Harness, Solver, assert_clean, csr_with_key, dns};
 
 fn key(seed: u64, alg: SignatureAlgorithm) -> AccountKey {
     AccountKey::generate(alg, &mut TestRng::new(seed)).unwrap()
-}
-
-fn assert_clean(h: &Harness) {
-    assert!(
-        h.ca.violations().is_empty(),
-        "protocol violations: {:#?}",
-        h.ca.violations()
-    );
 }
 
 #[test]

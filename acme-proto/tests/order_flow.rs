@@ -16,18 +16,10 @@ use acme_proto::client::{
 };
 use acme_proto::{Client, Error, Identifier, MalformedKind, Misuse, ProblemType};
 use acme_proto_fake_ca::{Config, Fault, RequestKind};
-use common::ca::{Harness, Solver, T0, dns};
+use common::ca::{Harness, Solver, T0, assert_clean, dns};
 
 fn order(names: &[&str]) -> OrderFlow {
     OrderFlow::new(NewOrder::new(names.iter().map(|n| dns(n)))).unwrap()
-}
-
-fn assert_clean(h: &Harness) {
-    assert!(
-        h.ca.violations().is_empty(),
-        "protocol violations: {:#?}",
-        h.ca.violations()
-    );
 }
 
 #[test]

@@ -11,7 +11,9 @@ use alloc::vec::Vec;
 
 use url::Url;
 
-use super::exchange::{Body, Endpoint, Exchanged, KeyChoice, NewAccountPayload, Payload, Spec};
+use super::exchange::{
+    Body, Endpoint, Exchanged, KeyChoice, NOT_IN_FLIGHT, NewAccountPayload, Payload, Spec,
+};
 use super::operation::{Operation, Single};
 use super::{Client, NoEvent, Step};
 use crate::crypto::{ExternalAccountBinding, Signer};
@@ -386,12 +388,8 @@ impl Operation for OrderListing {
         response: Response,
         now: UnixTime,
     ) -> Result<(), Misuse> {
-        match self.page.as_mut() {
-            Some(page) => page.handle_response(client, id, response, now),
-            None => Err(Misuse::InvalidArgument(
-                "no request with this id is in flight here",
-            )),
-        }
+        let page = self.page.as_mut().ok_or(NOT_IN_FLIGHT)?;
+        page.handle_response(client, id, response, now)
     }
 
     fn handle_transport_failure(
@@ -400,12 +398,8 @@ impl Operation for OrderListing {
         id: RequestId,
         now: UnixTime,
     ) -> Result<(), Misuse> {
-        match self.page.as_mut() {
-            Some(page) => page.handle_transport_failure(client, id, now),
-            None => Err(Misuse::InvalidArgument(
-                "no request with this id is in flight here",
-            )),
-        }
+        let page = self.page.as_mut().ok_or(NOT_IN_FLIGHT)?;
+        page.handle_transport_failure(client, id, now)
     }
 
     fn take_outcome(&mut self) -> Option<Result<Vec<Url>, Error>> {

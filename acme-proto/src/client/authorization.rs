@@ -15,7 +15,7 @@ use alloc::vec::Vec;
 
 use url::Url;
 
-use super::exchange::{Endpoint, Exchange, ExchangeStep, Exchanged, Spec};
+use super::exchange::{Delivery, Endpoint, Exchange, ExchangeStep, Exchanged, Spec, deliver};
 use super::offer::{self, ChallengeOffer};
 use super::operation::{Deadline, Operation, Single};
 use super::order::OrderEvent;
@@ -199,20 +199,18 @@ impl PreAuthorization {
         let exchanged = result?;
         let limits = client.limits().clone();
         match self.state {
-            State::Create => {
-                let url = exchanged.response.location(&exchanged.url)?;
-                client.check_url(&url)?;
-                self.url = Some(url);
+            State::Create | State::Poll { .. } => {
+                if self.state == State::Create {
+                    let url = exchanged.response.location(&exchanged.url)?;
+                    client.check_url(&url)?;
+                    self.url = Some(url);
+                }
                 let authorization =
                     exchanged
                         .response
                         .json(ResponseKind::Authorization, &limits, now)?;
-                self.on_authorization(
-                    client,
-                    authorization,
-                    now,
-                    exchanged.response.retry_after(now),
-                )
+                let retry_after = exchanged.response.retry_after(now);
+                self.on_authorization(client, authorization, now, retry_after)
             }
             State::Respond => {
                 let _: Challenge =
@@ -222,18 +220,6 @@ impl PreAuthorization {
                 let at = now.saturating_add(client.policy().poll_initial);
                 self.state = State::Poll { at };
                 Ok(())
-            }
-            State::Poll { .. } => {
-                let authorization =
-                    exchanged
-                        .response
-                        .json(ResponseKind::Authorization, &limits, now)?;
-                self.on_authorization(
-                    client,
-                    authorization,
-                    now,
-                    exchanged.response.retry_after(now),
-                )
             }
             State::AwaitChoice | State::Done => Ok(()),
         }
@@ -338,12 +324,14 @@ impl Operation for PreAuthorization {
         now: UnixTime,
     ) -> Result<(), Misuse> {
         let deadline = self.deadline.get();
-        match self.exchange.as_mut() {
-            Some(exchange) => exchange.handle_response(client, id, response, now, deadline),
-            None => Err(Misuse::InvalidArgument(
-                "no request with this id is in flight here",
-            )),
-        }
+        deliver(
+            self.exchange.as_mut(),
+            client,
+            id,
+            Delivery::Response(response),
+            now,
+            deadline,
+        )
     }
 
     fn handle_transport_failure(
@@ -353,12 +341,14 @@ impl Operation for PreAuthorization {
         now: UnixTime,
     ) -> Result<(), Misuse> {
         let deadline = self.deadline.get();
-        match self.exchange.as_mut() {
-            Some(exchange) => exchange.handle_transport_failure(client, id, now, deadline),
-            None => Err(Misuse::InvalidArgument(
-                "no request with this id is in flight here",
-            )),
-        }
+        deliver(
+            self.exchange.as_mut(),
+            client,
+            id,
+            Delivery::TransportFailure,
+            now,
+            deadline,
+        )
     }
 
     fn take_outcome(&mut self) -> Option<Result<Authorization, Error>> {

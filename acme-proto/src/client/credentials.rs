@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use super::Client;
 use crate::crypto::AccountKey;
-use crate::error::{Error, Malformed, MalformedKind, Misuse};
+use crate::error::{Error, Misuse};
 
 /// What identifies an ACME account: save it after creating the account, load it to use
 /// the account again.
@@ -114,18 +114,7 @@ impl AccountCredentials {
     /// together by hand from another client's files.
     pub fn from_json(bytes: &[u8]) -> Result<Self, Error> {
         const CONTEXT: &str = "account credentials";
-        if bytes.len() > Self::MAX_LEN {
-            return Err(Malformed::new(
-                CONTEXT,
-                MalformedKind::TooLarge {
-                    limit: Self::MAX_LEN,
-                    actual: bytes.len(),
-                },
-            )
-            .into());
-        }
-        let stored: Stored = serde_json::from_slice(bytes)
-            .map_err(|e| Malformed::new(CONTEXT, MalformedKind::json(&e)))?;
+        let stored: Stored = crate::resource::bounded_json(CONTEXT, bytes, Self::MAX_LEN)?;
         let key = AccountKey::from_pem(stored.key.as_bytes())?;
         Ok(Self {
             directory_url: stored.directory,

@@ -487,6 +487,37 @@ impl Exchange {
     }
 }
 
+/// What happened to a request, as the caller reports it.
+#[derive(Debug)]
+pub(crate) enum Delivery {
+    /// Its response.
+    Response(Response),
+    /// A transport failure.
+    TransportFailure,
+}
+
+/// Hands what happened to request `id` to the operation's exchange, if it has one out.
+pub(crate) fn deliver(
+    exchange: Option<&mut Exchange>,
+    client: &mut Client,
+    id: RequestId,
+    delivery: Delivery,
+    now: UnixTime,
+    deadline: UnixTime,
+) -> Result<(), Misuse> {
+    let exchange = exchange.ok_or(NOT_IN_FLIGHT)?;
+    match delivery {
+        Delivery::Response(response) => {
+            exchange.handle_response(client, id, response, now, deadline)
+        }
+        Delivery::TransportFailure => exchange.handle_transport_failure(client, id, now, deadline),
+    }
+}
+
+/// The caller handed back a request the operation did not send, or twice.
+pub(crate) const NOT_IN_FLIGHT: Misuse =
+    Misuse::InvalidArgument("no request with this id is in flight here");
+
 fn plain(client: &mut Client, method: Method, url: Url, kind: ResponseKind) -> Request {
     let cap = client.limits().read_cap(kind);
     Request::new(client.next_request_id(), method, url, cap)

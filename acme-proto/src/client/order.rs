@@ -36,7 +36,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::exchange::{Body, Endpoint, Exchange, ExchangeStep, Exchanged, Spec};
+use super::exchange::{Body, Delivery, Endpoint, Exchange, ExchangeStep, Exchanged, Spec, deliver};
 use super::offer::{self, ChallengeOffer};
 use super::operation::{Deadline, Operation};
 use super::{Client, Polled, Step, Wait, WaitReason};
@@ -206,17 +206,7 @@ impl OrderSnapshot {
     /// Reads a snapshot written by [`OrderSnapshot::to_json`], checking its version.
     pub fn from_json(bytes: &[u8]) -> Result<Self, Malformed> {
         const CONTEXT: &str = "order snapshot";
-        if bytes.len() > Self::MAX_LEN {
-            return Err(Malformed::new(
-                CONTEXT,
-                MalformedKind::TooLarge {
-                    limit: Self::MAX_LEN,
-                    actual: bytes.len(),
-                },
-            ));
-        }
-        let snapshot: Self = serde_json::from_slice(bytes)
-            .map_err(|e| Malformed::new(CONTEXT, MalformedKind::json(&e)))?;
+        let snapshot: Self = crate::resource::bounded_json(CONTEXT, bytes, Self::MAX_LEN)?;
         if snapshot.version != Self::VERSION {
             return Err(Malformed::new(
                 CONTEXT,
@@ -1145,12 +1135,14 @@ impl Operation for OrderFlow {
         now: UnixTime,
     ) -> Result<(), Misuse> {
         let deadline = self.deadline.get();
-        match self.exchange.as_mut() {
-            Some((_, exchange)) => exchange.handle_response(client, id, response, now, deadline),
-            None => Err(Misuse::InvalidArgument(
-                "no request with this id is in flight here",
-            )),
-        }
+        deliver(
+            self.exchange.as_mut().map(|(_, e)| e),
+            client,
+            id,
+            Delivery::Response(response),
+            now,
+            deadline,
+        )
     }
 
     fn handle_transport_failure(
@@ -1160,12 +1152,14 @@ impl Operation for OrderFlow {
         now: UnixTime,
     ) -> Result<(), Misuse> {
         let deadline = self.deadline.get();
-        match self.exchange.as_mut() {
-            Some((_, exchange)) => exchange.handle_transport_failure(client, id, now, deadline),
-            None => Err(Misuse::InvalidArgument(
-                "no request with this id is in flight here",
-            )),
-        }
+        deliver(
+            self.exchange.as_mut().map(|(_, e)| e),
+            client,
+            id,
+            Delivery::TransportFailure,
+            now,
+            deadline,
+        )
     }
 
     fn take_outcome(&mut self) -> Option<Result<Issued, Error>> {

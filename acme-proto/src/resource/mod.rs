@@ -56,6 +56,25 @@ impl Resource for Problem {
     const NAME: &'static str = "problem document";
 }
 
+/// Reads JSON saved by this crate (snapshots, credentials): refused unread when larger
+/// than `max` bytes, then parsed, errors naming `context`.
+pub(crate) fn bounded_json<T: DeserializeOwned>(
+    context: &'static str,
+    bytes: &[u8],
+    max: usize,
+) -> Result<T, Malformed> {
+    if bytes.len() > max {
+        return Err(Malformed::new(
+            context,
+            MalformedKind::TooLarge {
+                limit: max,
+                actual: bytes.len(),
+            },
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| Malformed::new(context, MalformedKind::json(&e)))
+}
+
 /// Reads `null` as the default value: servers written in Go send `null` for an empty
 /// list, and an empty list is what it means.
 pub(crate) fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>

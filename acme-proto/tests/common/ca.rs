@@ -161,3 +161,12 @@ pub fn csr_with_key(names: Vec<String>, key: &rcgen::KeyPair) -> Vec<u8> {
 pub fn dns(name: &str) -> Identifier {
     Identifier::dns(name).unwrap()
 }
+
+/// The fake CA saw no protocol violation from the client.
+pub fn assert_clean(h: &Harness) {
+    assert!(
+        h.ca.violations().is_empty(),
+        "protocol violations: {:#?}",
+        h.ca.violations()
+    );
+}
