@@ -789,3 +789,40 @@ fn fifty_interleaved_orders_share_one_client() {
     );
     assert_clean(&h);
 }
+
+#[test]
+fn resuming_an_order_that_failed_meanwhile_reports_why() {
+    let mut h = Harness::with_account();
+    // Save the order right after it was created...
+    let mut solver = Solver {
+        skip_authorize: true,
+        ..Solver::default()
+    };
+    let saved = snapshot_after(&mut h, 0, &mut solver).unwrap();
+    // ...then, elsewhere, its challenge fails.
+    h.ca.script(
+        RequestKind::Challenge,
+        Fault::InvalidChallenge {
+            problem_type: "unauthorized".into(),
+            detail: "the token was not found".into(),
+        },
+        1,
+    );
+    let mut other = Solver::default();
+    let mut flow = OrderFlow::resume(OrderSnapshot::from_json(&saved).unwrap());
+    let outcome = h.order(&mut flow, &mut other);
+    let Err(Error::Problem(problem)) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(problem.kind, ProblemType::Unauthorized);
+    // Resume once more: the order is invalid now, and says why from its authorization.
+    let mut again = OrderFlow::resume(OrderSnapshot::from_json(&saved).unwrap());
+    let outcome = h.order(&mut again, &mut Solver::default());
+    let Err(Error::Problem(problem)) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(problem.kind, ProblemType::Unauthorized);
+    assert_eq!(problem.detail.as_deref(), Some("the token was not found"));
+    assert_eq!(h.ca.orders().len(), 1);
+    assert_clean(&h);
+}
