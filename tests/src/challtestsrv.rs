@@ -64,7 +64,15 @@ impl ChallTestSrv {
         srv.process.wait_until(
             &format!("challtestsrv's DNS server at {server}"),
             START_LIMIT,
-            || dns::query(server, "harness-ready.invalid", dns::TYPE_A, Duration::from_millis(200)).is_ok(),
+            || {
+                dns::query(
+                    server,
+                    "harness-ready.invalid",
+                    dns::TYPE_A,
+                    Duration::from_millis(200),
+                )
+                .is_ok()
+            },
         )?;
         Ok(srv)
     }
@@ -123,7 +131,11 @@ impl ChallTestSrv {
     }
 
     fn post(&self, path: &str, body: &serde_json::Value) -> Result<(), HarnessError> {
-        http::post_json(&self.agent, &format!("{}/{path}", self.management_url()), body)
+        http::post_json(
+            &self.agent,
+            &format!("{}/{path}", self.management_url()),
+            body,
+        )
     }
 }
 

@@ -93,7 +93,9 @@ fn encode_query(id: u16, name: &str, qtype: u16) -> Option<Vec<u8>> {
     packet.extend_from_slice(&id.to_be_bytes());
     packet.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]); // RD; one question
     for label in name.trim_end_matches('.').split('.') {
-        let len = u8::try_from(label.len()).ok().filter(|&l| (1..=63).contains(&l))?;
+        let len = u8::try_from(label.len())
+            .ok()
+            .filter(|&l| (1..=63).contains(&l))?;
         packet.push(len);
         packet.extend_from_slice(label.as_bytes());
     }
@@ -169,6 +171,9 @@ mod tests {
         reply.extend_from_slice(b"\x02ab\x01c");
         let answers = decode_answers(&reply, TYPE_TXT);
         assert_eq!(answers.map(txt_values), Some(vec!["abc".to_owned()]));
-        assert_eq!(decode_answers(reply.get(..20).unwrap_or_default(), TYPE_TXT), None);
+        assert_eq!(
+            decode_answers(reply.get(..20).unwrap_or_default(), TYPE_TXT),
+            None
+        );
     }
 }

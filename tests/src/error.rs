@@ -83,10 +83,7 @@ impl fmt::Display for HarnessError {
                 program,
                 status,
                 log_tail,
-            } => write!(
-                f,
-                "{program} exited during start-up ({status}): {log_tail}"
-            ),
+            } => write!(f, "{program} exited during start-up ({status}): {log_tail}"),
             Self::AddressInUse {
                 program,
                 attempts,

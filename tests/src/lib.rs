@@ -38,27 +38,26 @@ pub use pebble::Pebble;
 /// Returns `None` after printing why to stderr when `pebble` or `pebble-challtestsrv`
 /// is missing and `CI` is not `true` (or `1`). Panics, failing the test, when Pebble is
 /// missing in CI or fails to start for any other reason.
+// Test infrastructure: a panic here is the test failing, with the harness's message.
+#[allow(clippy::panic, clippy::print_stderr)]
 pub fn start_or_skip(options: PebbleOptions) -> Option<Pebble> {
     let ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
     match Pebble::start(options) {
         Ok(pebble) => Some(pebble),
-        Err(error) => skip_or_fail(error, ci),
-    }
-}
-
-// Test infrastructure: a panic here is the test failing, with the harness's message.
-#[allow(clippy::panic, clippy::print_stderr)]
-fn skip_or_fail(error: HarnessError, ci: bool) -> Option<Pebble> {
-    match error {
-        HarnessError::NotInstalled { .. } if !ci => {
+        Err(error) if skips(&error, ci) => {
             eprintln!("skipping: {error}");
             None
         }
-        HarnessError::NotInstalled { .. } => {
+        Err(error @ HarnessError::NotInstalled { .. }) => {
             panic!("{error} (CI is set: a missing Pebble fails the test)")
         }
-        error => panic!("{error}"),
+        Err(error) => panic!("{error}"),
     }
+}
+
+/// Only a missing Pebble skips, and only outside CI.
+fn skips(error: &HarnessError, ci: bool) -> bool {
+    matches!(error, HarnessError::NotInstalled { .. }) && !ci
 }
 
 #[cfg(test)]
@@ -67,10 +66,15 @@ mod tests {
 
     #[test]
     fn a_missing_pebble_skips_outside_ci() {
-        let error = || HarnessError::NotInstalled { program: "pebble" };
-        assert!(skip_or_fail(error(), false).is_none());
-        let in_ci = std::panic::catch_unwind(|| skip_or_fail(error(), true));
-        assert!(in_ci.is_err());
+        let missing = HarnessError::NotInstalled { program: "pebble" };
+        assert!(skips(&missing, false));
+        assert!(!skips(&missing, true));
+        let hung = HarnessError::Hung {
+            what: "pebble".into(),
+            waited: std::time::Duration::from_secs(10),
+            log_tail: String::new(),
+        };
+        assert!(!skips(&hung, false));
     }
 
     #[test]

@@ -69,7 +69,8 @@ impl PebbleOptions {
         self
     }
 
-    /// `PEBBLE_CHAIN_LENGTH`: certificates in each chain, leaf and root included.
+    /// `PEBBLE_CHAIN_LENGTH`: how many intermediates Pebble 2.4.0 puts between its root
+    /// and the leaf (seen here: 3 gives root → 3 intermediates; unset gives 1).
     #[must_use]
     pub fn chain_length(mut self, length: u8) -> Self {
         self.chain_length = Some(length);
@@ -79,7 +80,11 @@ impl PebbleOptions {
     /// An External Account Binding key: `kid` and its HMAC key in base64url. Any key
     /// makes EAB required (`externalAccountBindingRequired` in Pebble's config).
     #[must_use]
-    pub fn eab_key(mut self, kid: impl Into<String>, hmac_key_base64url: impl Into<String>) -> Self {
+    pub fn eab_key(
+        mut self,
+        kid: impl Into<String>,
+        hmac_key_base64url: impl Into<String>,
+    ) -> Self {
         self.eab_keys.insert(kid.into(), hmac_key_base64url.into());
         self
     }

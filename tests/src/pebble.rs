@@ -9,13 +9,13 @@ use serde_json::json;
 use tempfile::TempDir;
 use ureq::Agent;
 
+use crate::HarnessError;
 use crate::challtestsrv::ChallTestSrv;
 use crate::http;
 use crate::options::PebbleOptions;
 use crate::ports::{PortLease, loopback};
 use crate::process::{self, Process};
 use crate::tls;
-use crate::HarnessError;
 
 /// How long Pebble may take to answer on its directory and management interface.
 const START_LIMIT: Duration = Duration::from_secs(10);
@@ -238,7 +238,10 @@ impl Setup<'_> {
             .arg(&config)
             .arg("-dnsserver")
             .arg(challtestsrv.dns_server().to_string())
-            .env("PEBBLE_WFE_NONCEREJECT", options.nonce_reject_percent.to_string())
+            .env(
+                "PEBBLE_WFE_NONCEREJECT",
+                options.nonce_reject_percent.to_string(),
+            )
             .env("PEBBLE_AUTHZREUSE", options.authz_reuse_percent.to_string());
         if options.strict {
             command.arg("-strict");
@@ -253,7 +256,10 @@ impl Setup<'_> {
             command.env("PEBBLE_CHAIN_LENGTH", length.to_string());
         }
         if options.alternate_roots > 0 {
-            command.env("PEBBLE_ALTERNATE_ROOTS", options.alternate_roots.to_string());
+            command.env(
+                "PEBBLE_ALTERNATE_ROOTS",
+                options.alternate_roots.to_string(),
+            );
         }
         let mut process = Process::spawn(
             "pebble",
@@ -290,10 +296,10 @@ impl Setup<'_> {
             "ocspResponderURL": "",
             "externalAccountBindingRequired": !options.eab_keys.is_empty(),
         });
-        if !options.eab_keys.is_empty() {
-            if let Some(map) = pebble.as_object_mut() {
-                map.insert("externalAccountMACKeys".into(), json!(options.eab_keys));
-            }
+        if !options.eab_keys.is_empty()
+            && let Some(map) = pebble.as_object_mut()
+        {
+            map.insert("externalAccountMACKeys".into(), json!(options.eab_keys));
         }
         let path = self.dir.join(format!("pebble-config-{attempt}.json"));
         std::fs::write(&path, json!({ "pebble": pebble }).to_string())

@@ -27,10 +27,8 @@ impl Process {
         mut command: Command,
         log: PathBuf,
     ) -> Result<Self, HarnessError> {
-        let out = File::create(&log).map_err(HarnessError::io(format!(
-            "cannot create {}",
-            log.display()
-        )))?;
+        let out = File::create(&log)
+            .map_err(HarnessError::io(format!("cannot create {}", log.display())))?;
         let err = out
             .try_clone()
             .map_err(HarnessError::io("cannot duplicate a log file handle"))?;
@@ -173,4 +171,3 @@ pub(crate) fn command(program: &Path) -> Command {
     }
     command
 }
-

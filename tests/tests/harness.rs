@@ -1,6 +1,12 @@
 //! The Pebble harness itself: it starts, answers over HTTPS trusting only its own root,
 //! runs in parallel, takes EAB keys, drives challtestsrv, and leaves nothing behind.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stderr)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stderr
+)]
 
 use std::net::{Ipv4Addr, TcpListener, UdpSocket};
 use std::path::Path;
@@ -49,8 +55,16 @@ fn the_directory_answers_over_https_trusting_the_harness_root() {
         return;
     };
     let dir = directory(&pebble);
-    for key in ["newNonce", "newAccount", "newOrder", "revokeCert", "keyChange"] {
-        let url = dir[key].as_str().unwrap_or_else(|| panic!("no {key} in {dir}"));
+    for key in [
+        "newNonce",
+        "newAccount",
+        "newOrder",
+        "revokeCert",
+        "keyChange",
+    ] {
+        let url = dir[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {key} in {dir}"));
         assert!(url.starts_with("https://127.0.0.1:"), "{key}: {url}");
     }
     assert_eq!(dir["meta"]["externalAccountRequired"], false);
@@ -127,9 +141,16 @@ fn challtestsrv_serves_the_records_it_is_given() {
     srv.clear_txt(name).unwrap();
     assert_eq!(srv.lookup_txt(name).unwrap(), Vec::<String>::new());
 
-    assert_eq!(srv.lookup_a("anything.example").unwrap(), [Ipv4Addr::LOCALHOST]);
-    srv.add_a("moved.example", Ipv4Addr::new(127, 0, 0, 2)).unwrap();
-    assert_eq!(srv.lookup_a("moved.example").unwrap(), [Ipv4Addr::new(127, 0, 0, 2)]);
+    assert_eq!(
+        srv.lookup_a("anything.example").unwrap(),
+        [Ipv4Addr::LOCALHOST]
+    );
+    srv.add_a("moved.example", Ipv4Addr::new(127, 0, 0, 2))
+        .unwrap();
+    assert_eq!(
+        srv.lookup_a("moved.example").unwrap(),
+        [Ipv4Addr::new(127, 0, 0, 2)]
+    );
 }
 
 #[test]
@@ -141,7 +162,10 @@ fn issuer_roots_are_pem_certificates_one_per_hierarchy() {
     assert_eq!(roots.len(), 3);
     for root in &roots {
         assert!(root.starts_with("-----BEGIN CERTIFICATE-----"), "{root}");
-        assert!(root.trim_end().ends_with("-----END CERTIFICATE-----"), "{root}");
+        assert!(
+            root.trim_end().ends_with("-----END CERTIFICATE-----"),
+            "{root}"
+        );
     }
     assert_ne!(roots[0], roots[1]);
     assert_ne!(roots[1], roots[2]);
@@ -158,8 +182,37 @@ fn options_reach_pebble() {
     let Some(pebble) = started(options) else {
         return;
     };
-    // Every nonce is refused at 100 %: a POST with a fresh nonce still gets badNonce.
-    assert!(directory(&pebble)["newNonce"].is_string());
+    // Pebble says at start-up what it was configured with.
+    let log = pebble.log_tail();
+    for line in [
+        "Disabling random VA sleeps",
+        "VA always returns valid",
+        "Configured to reject 100% of good nonces",
+        "Configured to attempt authz reuse for each identifier 0% of the time",
+    ] {
+        assert!(log.contains(line), "{line:?} not in {log}");
+    }
+    let chain = log
+        .lines()
+        .find(|l| l.contains("Generated issuance chain"))
+        .unwrap();
+    assert_eq!(chain.matches(" -> ").count(), 3, "{chain}");
+}
+
+#[test]
+fn defaults_are_fast_and_deterministic() {
+    let Some(pebble) = started(PebbleOptions::default()) else {
+        return;
+    };
+    let log = pebble.log_tail();
+    for line in [
+        "Disabling random VA sleeps",
+        "Configured to reject 0% of good nonces",
+        "Configured to attempt authz reuse for each identifier 50% of the time",
+    ] {
+        assert!(log.contains(line), "{line:?} not in {log}");
+    }
+    assert!(!log.contains("VA always returns valid"), "{log}");
 }
 
 #[test]
@@ -186,7 +239,10 @@ fn dropping_stops_both_processes_and_frees_the_ports() {
     eprintln!("pebble stopped in {} ms", began.elapsed().as_millis());
 
     for pid in pids {
-        assert!(!Path::new(&format!("/proc/{pid}")).exists(), "pid {pid} lingers");
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "pid {pid} lingers"
+        );
     }
     for addr in tcp {
         TcpListener::bind(addr).unwrap_or_else(|e| panic!("{addr} still taken: {e}"));
