@@ -251,3 +251,25 @@ fn dropping_stops_both_processes_and_frees_the_ports() {
     // The listener handed over outlives the Pebble: it is the test's now.
     assert!(http01.local_addr().is_ok());
 }
+
+#[test]
+fn a_panicking_test_leaves_no_process_behind() {
+    let (pids_tx, pids_rx) = std::sync::mpsc::channel();
+    let test = thread::spawn(move || {
+        let Some(pebble) = start_or_skip(PebbleOptions::default()) else {
+            return;
+        };
+        pids_tx
+            .send([pebble.pid(), pebble.challtestsrv().pid()])
+            .unwrap();
+        panic!("the test fails while its Pebble runs");
+    });
+    let outcome = test.join();
+    let Ok(pids) = pids_rx.recv() else {
+        return; // skipped: pebble is not installed
+    };
+    assert!(outcome.is_err());
+    for pid in pids {
+        assert!(!Path::new(&format!("/proc/{pid}")).exists(), "pid {pid} lingers");
+    }
+}
