@@ -270,6 +270,9 @@ fn a_panicking_test_leaves_no_process_behind() {
     };
     assert!(outcome.is_err());
     for pid in pids {
-        assert!(!Path::new(&format!("/proc/{pid}")).exists(), "pid {pid} lingers");
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "pid {pid} lingers"
+        );
     }
 }
