@@ -1,2 +1,97 @@
-//! Integration tests of acme-proto against Pebble: the harness comes with the drivers.
+//! Integration tests of acme-proto against Pebble, Let's Encrypt's test CA.
+//!
+//! [`Pebble::start`] runs a Pebble of the test's own, and the `pebble-challtestsrv` it
+//! resolves names through, on free loopback ports with a TLS root generated for the
+//! run; dropping the [`Pebble`] stops both. Tests usually go through
+//! [`start_or_skip`], which turns a missing Pebble into a skip on a developer's
+//! machine and into a failure in CI:
+//!
+//! ```no_run
+//! use acme_proto_tests::{PebbleOptions, start_or_skip};
+//!
+//! let Some(pebble) = start_or_skip(PebbleOptions::default().always_valid(true)) else {
+//!     return; // pebble is not installed, and this is not CI
+//! };
+//! let directory = pebble.directory_url(); // trust pebble.root_pem() only
+//! # let _ = directory;
+//! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod challtestsrv;
+mod dns;
+mod error;
+mod http;
+mod options;
+mod pebble;
+mod ports;
+mod process;
+mod tls;
+
+pub use challtestsrv::ChallTestSrv;
+pub use error::HarnessError;
+pub use options::PebbleOptions;
+pub use pebble::Pebble;
+
+/// Starts Pebble, or skips the test when Pebble is not installed and this is not CI.
+///
+/// Returns `None` after printing why to stderr when `pebble` or `pebble-challtestsrv`
+/// is missing and `CI` is not `true` (or `1`). Panics, failing the test, when Pebble is
+/// missing in CI or fails to start for any other reason.
+// Test infrastructure: a panic here is the test failing, with the harness's message.
+#[allow(clippy::panic, clippy::print_stderr)]
+pub fn start_or_skip(options: PebbleOptions) -> Option<Pebble> {
+    let ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+    match Pebble::start(options) {
+        Ok(pebble) => Some(pebble),
+        Err(error) if skips(&error, ci) => {
+            eprintln!("skipping: {error}");
+            None
+        }
+        Err(error @ HarnessError::NotInstalled { .. }) => {
+            panic!("{error} (CI is set: a missing Pebble fails the test)")
+        }
+        Err(error) => panic!("{error}"),
+    }
+}
+
+/// Only a missing Pebble skips, and only outside CI.
+fn skips(error: &HarnessError, ci: bool) -> bool {
+    matches!(error, HarnessError::NotInstalled { .. }) && !ci
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_pebble_skips_outside_ci() {
+        let missing = HarnessError::NotInstalled { program: "pebble" };
+        assert!(skips(&missing, false));
+        assert!(!skips(&missing, true));
+        let hung = HarnessError::Hung {
+            what: "pebble".into(),
+            waited: std::time::Duration::from_secs(10),
+            log_tail: String::new(),
+        };
+        assert!(!skips(&hung, false));
+    }
+
+    #[test]
+    fn a_missing_program_is_reported_as_not_installed() {
+        let empty = tempfile::tempdir().map_err(|e| e.to_string());
+        let Ok(empty) = empty else {
+            return;
+        };
+        let error = Pebble::start(PebbleOptions::default().programs_dir(empty.path()));
+        assert!(
+            matches!(error, Err(HarnessError::NotInstalled { program: "pebble" })),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .err()
+                .is_some_and(|e| e.to_string().contains("run `cargo xtask test`"))
+        );
+    }
+}

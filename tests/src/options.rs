@@ -1,0 +1,112 @@
+//! What a test asks of its Pebble.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// How to start Pebble: a builder, `PebbleOptions::default()` for a plain, fast server.
+///
+/// Defaults: not strict, no nonce rejected (Pebble's own default is 5 %), authorization
+/// reuse at Pebble's default of 50 %, Pebble's default chain length, no alternate roots,
+/// no EAB, challenges really validated, and `PEBBLE_VA_NOSLEEP` on (Pebble otherwise
+/// sleeps up to 15 s before each validation).
+#[derive(Debug, Clone)]
+pub struct PebbleOptions {
+    pub(crate) strict: bool,
+    pub(crate) nonce_reject_percent: u8,
+    pub(crate) authz_reuse_percent: u8,
+    pub(crate) alternate_roots: u8,
+    pub(crate) chain_length: Option<u8>,
+    pub(crate) eab_keys: BTreeMap<String, String>,
+    pub(crate) always_valid: bool,
+    pub(crate) no_sleep: bool,
+    pub(crate) programs_dir: Option<PathBuf>,
+}
+
+impl Default for PebbleOptions {
+    fn default() -> Self {
+        Self {
+            strict: false,
+            nonce_reject_percent: 0,
+            authz_reuse_percent: 50,
+            alternate_roots: 0,
+            chain_length: None,
+            eab_keys: BTreeMap::new(),
+            always_valid: false,
+            no_sleep: true,
+            programs_dir: None,
+        }
+    }
+}
+
+impl PebbleOptions {
+    /// Pebble's `-strict`: upcoming breaking changes of the API enforced.
+    #[must_use]
+    pub fn strict(mut self, on: bool) -> Self {
+        self.strict = on;
+        self
+    }
+
+    /// `PEBBLE_WFE_NONCEREJECT`: the share of valid nonces refused as `badNonce`
+    /// (capped at 100).
+    #[must_use]
+    pub fn nonce_reject_percent(mut self, percent: u8) -> Self {
+        self.nonce_reject_percent = percent.min(100);
+        self
+    }
+
+    /// `PEBBLE_AUTHZREUSE`: the share of new orders given an existing valid
+    /// authorization (capped at 100).
+    #[must_use]
+    pub fn authz_reuse_percent(mut self, percent: u8) -> Self {
+        self.authz_reuse_percent = percent.min(100);
+        self
+    }
+
+    /// `PEBBLE_ALTERNATE_ROOTS`: how many extra hierarchies issue alternate chains.
+    #[must_use]
+    pub fn alternate_roots(mut self, count: u8) -> Self {
+        self.alternate_roots = count;
+        self
+    }
+
+    /// `PEBBLE_CHAIN_LENGTH`: how many intermediates Pebble 2.4.0 puts between its root
+    /// and the leaf (seen here: 3 gives root → 3 intermediates; unset gives 1).
+    #[must_use]
+    pub fn chain_length(mut self, length: u8) -> Self {
+        self.chain_length = Some(length);
+        self
+    }
+
+    /// An External Account Binding key: `kid` and its HMAC key in base64url. Any key
+    /// makes EAB required (`externalAccountBindingRequired` in Pebble's config).
+    #[must_use]
+    pub fn eab_key(
+        mut self,
+        kid: impl Into<String>,
+        hmac_key_base64url: impl Into<String>,
+    ) -> Self {
+        self.eab_keys.insert(kid.into(), hmac_key_base64url.into());
+        self
+    }
+
+    /// `PEBBLE_VA_ALWAYS_VALID`: every challenge passes without being checked.
+    #[must_use]
+    pub fn always_valid(mut self, on: bool) -> Self {
+        self.always_valid = on;
+        self
+    }
+
+    /// `PEBBLE_VA_NOSLEEP`: validate at once instead of after a random sleep (default on).
+    #[must_use]
+    pub fn no_sleep(mut self, on: bool) -> Self {
+        self.no_sleep = on;
+        self
+    }
+
+    /// Look for `pebble` and `pebble-challtestsrv` in this directory instead of `PATH`.
+    #[must_use]
+    pub fn programs_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.programs_dir = Some(dir.into());
+        self
+    }
+}
