@@ -1,6 +1,10 @@
-//! The tokio driver for [`acme_proto`]: not written yet (see the project's issue on the
-//! drivers). Until then, drive [`acme_proto`] from your own runtime.
+//! The tokio driver for [`acme_proto`] (being built): the HTTPS transport so far.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod transport;
+
 pub use acme_proto;
+pub use transport::{
+    Roots, Transport, TransportBuilder, TransportError, TransportErrorKind, USER_AGENT,
+};
