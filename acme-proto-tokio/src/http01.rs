@@ -22,6 +22,9 @@ use crate::solver::{Solver, SolverError};
 const PREFIX: &str = "/.well-known/acme-challenge/";
 /// How long one validation connection may stay open.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most connections served at once; more are closed on arrival, so that a flood
+/// cannot grow the task set without bound.
+const MAX_CONNECTIONS: usize = 256;
 
 /// Token → (key authorization, how many orders presented it). Two concurrent orders
 /// may be offered the same challenge (a reused authorization): it stays served until
@@ -133,6 +136,10 @@ async fn serve(listener: TcpListener, tokens: Tokens) {
                 continue;
             }
         };
+        if connections.len() >= MAX_CONNECTIONS {
+            tracing::warn!("http-01 responder: too many connections, closing a new one");
+            continue;
+        }
         let _ = stream.set_nodelay(true);
         let tokens = Arc::clone(&tokens);
         connections.spawn(async move {

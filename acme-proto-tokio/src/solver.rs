@@ -38,7 +38,7 @@ pub trait Solver: Sync {
     ) -> impl Future<Output = Result<(), SolverError>> + Send;
 }
 
-impl<S: Solver + Send> Solver for &S {
+impl<S: Solver> Solver for &S {
     fn choose<'a>(&self, offers: &'a [ChallengeOffer]) -> Option<&'a ChallengeOffer> {
         (**self).choose(offers)
     }

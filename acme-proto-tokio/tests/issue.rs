@@ -311,3 +311,45 @@ async fn the_last_transport_failure_comes_back_when_the_core_gives_up() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_orders_for_one_name_all_succeed() {
+    const ORDERS: usize = 10;
+    let server = CaServer::start().await;
+    let responder = Arc::new(responder().await);
+    let client = Arc::new(account(&server, keys::P256).await);
+    let tasks: Vec<_> = (0..ORDERS)
+        .map(|_| {
+            let client = Arc::clone(&client);
+            let responder = Arc::clone(&responder);
+            tokio::spawn(async move {
+                let name = Identifier::dns("shared.example.org").unwrap();
+                client.issue([name], &*responder).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert!(
+        responder.is_empty(),
+        "served until the last order cleaned up"
+    );
+    let ca = server.ca.lock().unwrap();
+    assert_eq!(ca.certificates().len(), ORDERS);
+    let mut authorizations: Vec<String> = ca
+        .orders()
+        .into_iter()
+        .flat_map(|o| o.authorizations)
+        .collect();
+    authorizations.sort();
+    authorizations.dedup();
+    println!(
+        "{ORDERS} orders for one name: {} authorization(s)",
+        authorizations.len()
+    );
+    // How many are shared depends on timing (the fake CA reuses an account's existing
+    // authorizations); the responder's reference count is tested in `http01.rs`.
+    assert!(authorizations.len() <= ORDERS);
+    assert_eq!(ca.violations(), &[] as &[String]);
+}

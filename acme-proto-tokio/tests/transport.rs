@@ -86,7 +86,7 @@ async fn an_endless_body_is_cut_at_the_cap_while_reading() {
     let error = plain().send(&get(&url, 64 * 1024)).await.unwrap_err();
     assert_eq!(error.kind(), TransportErrorKind::BodyTooLarge, "{error}");
     assert!(
-        started.elapsed() < Duration::from_secs(1),
+        started.elapsed() < Duration::from_secs(5),
         "{:?}",
         started.elapsed()
     );
@@ -138,7 +138,7 @@ async fn a_silent_server_hits_the_read_timeout() {
     let elapsed = started.elapsed();
     assert_eq!(error.kind(), TransportErrorKind::Timeout, "{error}");
     assert!(
-        elapsed >= Duration::from_millis(280) && elapsed < Duration::from_secs(1),
+        elapsed >= Duration::from_millis(280) && elapsed < Duration::from_secs(3),
         "{elapsed:?}"
     );
 }
@@ -160,7 +160,7 @@ async fn a_dribbling_server_hits_the_total_timeout() {
     let elapsed = started.elapsed();
     assert_eq!(error.kind(), TransportErrorKind::Timeout, "{error}");
     assert!(
-        elapsed >= Duration::from_millis(1900) && elapsed < Duration::from_secs(3),
+        elapsed >= Duration::from_millis(1900) && elapsed < Duration::from_secs(6),
         "{elapsed:?}"
     );
 }
