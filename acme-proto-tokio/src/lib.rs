@@ -1,6 +1,71 @@
-//! The tokio driver for [`acme_proto`]: not written yet (see the project's issue on the
-//! drivers). Until then, drive [`acme_proto`] from your own runtime.
+//! The tokio driver for [`acme_proto`]: HTTPS with hyper and rustls (ring), an account
+//! signer on ring, the drive loop, and an http-01 responder.
+//!
+//! ```no_run
+//! use acme_proto::client::NewAccount;
+//! use acme_proto::crypto::{AccountKey, SignatureAlgorithm};
+//! use acme_proto::Identifier;
+//! use acme_proto_tokio::{AcmeClient, Http01Responder, Transport};
+//!
+//! # async fn run(key: AccountKey) -> Result<(), Box<dyn std::error::Error>> {
+//! // The key: `AccountKey::generate(SignatureAlgorithm::Es256, &mut rng)`, or loaded.
+//! let client = AcmeClient::new(
+//!     "https://acme-staging-v02.api.letsencrypt.org/directory".parse()?,
+//!     key,
+//!     Transport::builder().build()?,
+//! )?;
+//! client.create_account(NewAccount::agreeing_to_terms(["mailto:admin@example.org"])).await?;
+//! let saved = client.credentials().ok_or("no account")?.to_json()?; // keep it secret
+//!
+//! let responder = Http01Responder::bind("[::]:80".parse()?).await?;
+//! let certificate = client.issue([Identifier::dns("www.example.org")?], &responder).await?;
+//! println!("{}", certificate.issued.chain.pem());
+//! # let _ = (saved, SignatureAlgorithm::Es256); Ok(()) }
+//! ```
+//!
+//! # What lives where
+//!
+//! * [`Transport`] moves one request: HTTP/1.1 or HTTP/2, TLS always verified (Mozilla's
+//!   roots, the system's, and/or roots you add), `TCP_NODELAY`, connect / read / total
+//!   timeouts, the body cap enforced while reading, no redirects followed.
+//! * [`drive()`] runs any [`Operation`](acme_proto::client::Operation): it sends, sleeps
+//!   until the core's `Wait`, and hands events to a callback. Retries, backoff, nonces
+//!   and polling are all the core's. Many operations run at once over one
+//!   [`Client`](acme_proto::Client) behind a `std::sync::Mutex`, locked only between
+//!   awaits.
+//! * [`Solver`] puts challenges in place; [`Http01Responder`] is the built-in one.
+//! * [`AcmeClient`] ties them together: accounts, and [`issue`](AcmeClient::issue).
+//! * [`RingSigner`] signs with ring (ES256, ES384, EdDSA), five times faster than the
+//!   core's pure-Rust ECDSA; its ECDSA is randomized, so golden tests use the core's key.
+//!
+//! # Logs
+//!
+//! `tracing` events: each request at `debug` (method, URL, status), refusals and
+//! transport failures at `info` (with the problem type). Never a JWS body, a key or a
+//! key authorization.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod client;
+mod drive;
+mod error;
+mod http01;
+mod signer;
+mod solver;
+mod transport;
+
 pub use acme_proto;
+pub use client::{AcmeClient, Certificate};
+pub use drive::{EventHandler, drive};
+pub use error::DriverError;
+pub use http01::Http01Responder;
+pub use signer::RingSigner;
+pub use solver::{Solver, SolverError};
+pub use transport::{
+    Roots, Transport, TransportBuilder, TransportError, TransportErrorKind, USER_AGENT,
+};
+
+/// The README's example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

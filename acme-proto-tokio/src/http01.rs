@@ -1,0 +1,184 @@
+//! A built-in http-01 responder (RFC 8555 §8.3): a small HTTP/1.1 server answering
+//! `GET /.well-known/acme-challenge/{token}` with the key authorization of each
+//! challenge put in place, and 404 for everything else.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use acme_proto::client::{ChallengeOffer, Solution};
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::solver::{Solver, SolverError};
+
+const PREFIX: &str = "/.well-known/acme-challenge/";
+/// How long one validation connection may stay open.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most connections served at once; more are closed on arrival, so that a flood
+/// cannot grow the task set without bound.
+const MAX_CONNECTIONS: usize = 256;
+
+/// Token → (key authorization, how many orders presented it). Two concurrent orders
+/// may be offered the same challenge (a reused authorization): it stays served until
+/// both cleaned up.
+type Tokens = Arc<Mutex<HashMap<String, (String, usize)>>>;
+
+/// An http-01 responder: serves exactly the tokens presented to it, on one address,
+/// for as many concurrent orders as share it. It stops serving when dropped.
+///
+/// The validation server connects to port 80 of each name, so the responder must be
+/// reachable there (bind `0.0.0.0:80`, or a port a proxy forwards to).
+#[derive(Debug)]
+pub struct Http01Responder {
+    tokens: Tokens,
+    local_addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Http01Responder {
+    /// Binds `addr` and starts serving (on the current tokio runtime).
+    pub async fn bind(addr: SocketAddr) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let local_addr = listener.local_addr()?;
+        let tokens = Tokens::default();
+        let task = tokio::spawn(serve(listener, Arc::clone(&tokens)));
+        Ok(Self {
+            tokens,
+            local_addr,
+            task,
+        })
+    }
+
+    /// The address it listens on (with the port chosen, when bound to port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// How many tokens are being served.
+    pub fn len(&self) -> usize {
+        lock(&self.tokens).len()
+    }
+
+    /// Whether no token is being served.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Drop for Http01Responder {
+    fn drop(&mut self) {
+        // Aborting the accept loop drops its `JoinSet`, which aborts every connection.
+        self.task.abort();
+    }
+}
+
+fn lock(tokens: &Tokens) -> std::sync::MutexGuard<'_, HashMap<String, (String, usize)>> {
+    // The map is always consistent between two statements: poisoning carries no meaning.
+    tokens.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Solver for Http01Responder {
+    fn choose<'a>(&self, offers: &'a [ChallengeOffer]) -> Option<&'a ChallengeOffer> {
+        offers
+            .iter()
+            .find(|o| matches!(o.solution, Solution::Http01 { .. }))
+    }
+
+    async fn present(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
+        let Solution::Http01 {
+            token,
+            key_authorization,
+            ..
+        } = &offer.solution
+        else {
+            return Err(format!("not an http-01 challenge: {}", offer.type_name()).into());
+        };
+        let mut tokens = lock(&self.tokens);
+        let entry = tokens
+            .entry(token.as_str().to_owned())
+            .or_insert_with(|| (key_authorization.as_str().to_owned(), 0));
+        entry.1 = entry.1.saturating_add(1);
+        Ok(())
+    }
+
+    async fn cleanup(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
+        if let Solution::Http01 { token, .. } = &offer.solution {
+            let mut tokens = lock(&self.tokens);
+            if let Some(entry) = tokens.get_mut(token.as_str()) {
+                entry.1 = entry.1.saturating_sub(1);
+                if entry.1 == 0 {
+                    tokens.remove(token.as_str());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn serve(listener: TcpListener, tokens: Tokens) {
+    let mut connections = JoinSet::new();
+    loop {
+        while connections.try_join_next().is_some() {}
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                // Out of file descriptors and the like: wait instead of spinning.
+                tracing::warn!(%error, "http-01 responder: accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        if connections.len() >= MAX_CONNECTIONS {
+            tracing::warn!("http-01 responder: too many connections, closing a new one");
+            continue;
+        }
+        let _ = stream.set_nodelay(true);
+        let tokens = Arc::clone(&tokens);
+        connections.spawn(async move {
+            let service = service_fn(move |request| {
+                let response = answer(&tokens, &request);
+                async move { Ok::<_, Infallible>(response) }
+            });
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(10))
+                .serve_connection(TokioIo::new(stream), service);
+            let _ = tokio::time::timeout(CONNECTION_TIMEOUT, connection).await;
+        });
+    }
+}
+
+fn answer<B>(tokens: &Tokens, request: &http::Request<B>) -> http::Response<Full<Bytes>> {
+    let method = request.method();
+    let found = if method == http::Method::GET || method == http::Method::HEAD {
+        request
+            .uri()
+            .path()
+            .strip_prefix(PREFIX)
+            .and_then(|token| lock(tokens).get(token).map(|(ka, _)| ka.clone()))
+    } else {
+        None
+    };
+    tracing::debug!(%method, path = request.uri().path(), found = found.is_some(), "http-01 request");
+    let mut response = match found {
+        Some(key_authorization) => http::Response::new(Full::new(Bytes::from(key_authorization))),
+        None => {
+            let mut response = http::Response::new(Full::new(Bytes::from_static(b"not found\n")));
+            *response.status_mut() = http::StatusCode::NOT_FOUND;
+            response
+        }
+    };
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain"),
+    );
+    response
+}
