@@ -61,6 +61,7 @@ mod order;
 mod reply;
 mod route;
 mod script;
+pub mod test_keys;
 
 use std::collections::BTreeMap;
 

@@ -8,7 +8,11 @@
     clippy::indexing_slicing
 )]
 
-pub mod keys;
+#[allow(
+    unused_imports,
+    reason = "shared by several test binaries; not all use the keys"
+)]
+pub use acme_proto_fake_ca::test_keys as keys;
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};

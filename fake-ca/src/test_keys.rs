@@ -1,6 +1,8 @@
-//! Fixed account and certificate keys (PKCS#8 PEM), generated once with Python's
-//! `cryptography` so every run signs the same bytes.
+//! Fixed account and certificate keys (PKCS#8 PEM) for tests, generated once with
+//! Python's `cryptography` so every run signs the same bytes. Test material only:
+//! these keys are public.
 
+/// A fixed test key (P256).
 pub const P256: &str = "-----BEGIN PRIVATE KEY-----
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgEA+U8qCPVJxTydtu
 5PffVyZ5A2w5bgao1z+fSkK9U2WhRANCAATvTerRRCRdg4IFMrjJLVd4U/QexuSA
@@ -8,6 +10,7 @@ lunPJ/tUmWmBL1iZHyEh+A/3SNwU0xj7+ujndiHtjSCu045Mq0OPBPpx
 -----END PRIVATE KEY-----
 ";
 
+/// A fixed test key (P256_B).
 pub const P256_B: &str = "-----BEGIN PRIVATE KEY-----
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgLnJwJTlJlLWZKJNn
 GFmORWGM401ROVICkEZuCVB/xP+hRANCAAQOC3Dp+CsYhsIeq1wDXJdyXloPf4Il
@@ -15,6 +18,7 @@ v4bNd/0+5W5f43LagtCTIegqCoiUF9dF4pc/ES9v6+K3XqefyjP+tgyr
 -----END PRIVATE KEY-----
 ";
 
+/// A fixed test key (P384).
 pub const P384: &str = "-----BEGIN PRIVATE KEY-----
 MIG2AgEAMBAGByqGSM49AgEGBSuBBAAiBIGeMIGbAgEBBDCTG/+lb+2ipm9Zl8m/
 yFUWdAohec0h9sKesH78kdn/NO8ZuobQUYbjrlQRVXeWaN2hZANiAATYXra1oXTR
@@ -23,6 +27,7 @@ eHtsTtbcI3nuU9HYnf1McWU0a8+Lc78ai+dpeVD8O3Qr2KdkkjLr+Lw=
 -----END PRIVATE KEY-----
 ";
 
+/// A fixed test key (P521).
 pub const P521: &str = "-----BEGIN PRIVATE KEY-----
 MIHuAgEAMBAGByqGSM49AgEGBSuBBAAjBIHWMIHTAgEBBEIBE76gth3Z5rUlzHlG
 pAx7JOGH2K29Ocuna3fAuW+SlOro4MhMrQKIl55zphXHFsIasgm3x9GE0TslV99q
@@ -33,11 +38,13 @@ GQ==
 -----END PRIVATE KEY-----
 ";
 
+/// A fixed test key (ED25519).
 pub const ED25519: &str = "-----BEGIN PRIVATE KEY-----
 MC4CAQAwBQYDK2VwBCIEIE/ohtqIaRNt+D78QqJ/eHfGNyTRg/LDnsW39TCeJXag
 -----END PRIVATE KEY-----
 ";
 
+/// A fixed test key (RSA2048).
 pub const RSA2048: &str = "-----BEGIN PRIVATE KEY-----
 MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQDIs3tgdrnUsi3N
 drZyqdK8USv9CR9uk9gGv1aK3nwB/AX4nNnfkKNxzYwD8GJlcmO6pEZkC8u/kNXs
@@ -68,6 +75,7 @@ Ch+pYyggxo0ctuqs7SAr3A==
 -----END PRIVATE KEY-----
 ";
 
+/// A fixed test key (CERT_P256).
 pub const CERT_P256: &str = "-----BEGIN PRIVATE KEY-----
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgQTvy0jrkKz/IVHT7
 dwDgL3G2inWa2F4gMUDVT/tIDN6hRANCAATkhsWKKYi3Uypo1rA8QLCc/OjW25Fw
