@@ -2,10 +2,9 @@
 //! `GET /.well-known/acme-challenge/{token}` with the key authorization of each
 //! challenge put in place, and 404 for everything else.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use acme_proto::client::{ChallengeOffer, Solution};
@@ -17,6 +16,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::presented::Presented;
 use crate::solver::{Solver, SolverError};
 
 const PREFIX: &str = "/.well-known/acme-challenge/";
@@ -26,10 +26,8 @@ const CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
 /// cannot grow the task set without bound.
 const MAX_CONNECTIONS: usize = 256;
 
-/// Token → (key authorization, how many orders presented it). Two concurrent orders
-/// may be offered the same challenge (a reused authorization): it stays served until
-/// both cleaned up.
-type Tokens = Arc<Mutex<HashMap<String, (String, usize)>>>;
+/// Token → key authorization.
+type Tokens = Arc<Presented<String>>;
 
 /// An http-01 responder: serves exactly the tokens presented to it, on one address,
 /// for as many concurrent orders as share it. It stops serving when dropped.
@@ -64,7 +62,7 @@ impl Http01Responder {
 
     /// How many tokens are being served.
     pub fn len(&self) -> usize {
-        lock(&self.tokens).len()
+        self.tokens.len()
     }
 
     /// Whether no token is being served.
@@ -78,11 +76,6 @@ impl Drop for Http01Responder {
         // Aborting the accept loop drops its `JoinSet`, which aborts every connection.
         self.task.abort();
     }
-}
-
-fn lock(tokens: &Tokens) -> std::sync::MutexGuard<'_, HashMap<String, (String, usize)>> {
-    // The map is always consistent between two statements: poisoning carries no meaning.
-    tokens.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Solver for Http01Responder {
@@ -101,23 +94,16 @@ impl Solver for Http01Responder {
         else {
             return Err(format!("not an http-01 challenge: {}", offer.type_name()).into());
         };
-        let mut tokens = lock(&self.tokens);
-        let entry = tokens
-            .entry(token.as_str().to_owned())
-            .or_insert_with(|| (key_authorization.as_str().to_owned(), 0));
-        entry.1 = entry.1.saturating_add(1);
+        self.tokens.add(
+            token.as_str().to_owned(),
+            key_authorization.as_str().to_owned(),
+        );
         Ok(())
     }
 
     async fn cleanup(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
         if let Solution::Http01 { token, .. } = &offer.solution {
-            let mut tokens = lock(&self.tokens);
-            if let Some(entry) = tokens.get_mut(token.as_str()) {
-                entry.1 = entry.1.saturating_sub(1);
-                if entry.1 == 0 {
-                    tokens.remove(token.as_str());
-                }
-            }
+            self.tokens.remove(token.as_str());
         }
         Ok(())
     }
@@ -163,7 +149,7 @@ fn answer<B>(tokens: &Tokens, request: &http::Request<B>) -> http::Response<Full
             .uri()
             .path()
             .strip_prefix(PREFIX)
-            .and_then(|token| lock(tokens).get(token).map(|(ka, _)| ka.clone()))
+            .and_then(|token| tokens.get(token))
     } else {
         None
     };

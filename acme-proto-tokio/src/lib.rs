@@ -1,5 +1,5 @@
 //! The tokio driver for [`acme_proto`]: HTTPS with hyper and rustls (ring), an account
-//! signer on ring, the drive loop, and an http-01 responder.
+//! signer on ring, the drive loop, and http-01 and tls-alpn-01 responders.
 //!
 //! ```no_run
 //! use acme_proto::client::NewAccount;
@@ -50,8 +50,10 @@ mod client;
 mod drive;
 mod error;
 mod http01;
+mod presented;
 mod signer;
 mod solver;
+mod tlsalpn01;
 mod transport;
 
 pub use acme_proto;
@@ -61,6 +63,7 @@ pub use error::DriverError;
 pub use http01::Http01Responder;
 pub use signer::RingSigner;
 pub use solver::{Solver, SolverError};
+pub use tlsalpn01::{ACME_TLS_ALPN, TlsAlpn01Responder};
 pub use transport::{
     Roots, Transport, TransportBuilder, TransportError, TransportErrorKind, USER_AGENT,
 };
