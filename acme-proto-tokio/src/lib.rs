@@ -47,6 +47,7 @@
 #![deny(missing_docs)]
 
 mod client;
+mod dns_hook;
 mod drive;
 mod error;
 mod http01;
@@ -58,6 +59,7 @@ mod transport;
 
 pub use acme_proto;
 pub use client::{AcmeClient, Certificate};
+pub use dns_hook::DnsHook;
 pub use drive::{EventHandler, drive};
 pub use error::DriverError;
 pub use http01::Http01Responder;
