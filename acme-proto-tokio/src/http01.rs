@@ -14,17 +14,14 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
-use crate::presented::Presented;
+use crate::presented::{Presented, serve_connections};
 use crate::solver::{Solver, SolverError};
 
 const PREFIX: &str = "/.well-known/acme-challenge/";
 /// How long one validation connection may stay open.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
-/// The most connections served at once; more are closed on arrival, so that a flood
-/// cannot grow the task set without bound.
-const MAX_CONNECTIONS: usize = 256;
 
 /// Token → key authorization.
 type Tokens = Arc<Presented<String>>;
@@ -110,25 +107,9 @@ impl Solver for Http01Responder {
 }
 
 async fn serve(listener: TcpListener, tokens: Tokens) {
-    let mut connections = JoinSet::new();
-    loop {
-        while connections.try_join_next().is_some() {}
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(error) => {
-                // Out of file descriptors and the like: wait instead of spinning.
-                tracing::warn!(%error, "http-01 responder: accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        if connections.len() >= MAX_CONNECTIONS {
-            tracing::warn!("http-01 responder: too many connections, closing a new one");
-            continue;
-        }
-        let _ = stream.set_nodelay(true);
+    serve_connections(listener, "http-01", move |stream| {
         let tokens = Arc::clone(&tokens);
-        connections.spawn(async move {
+        async move {
             let service = service_fn(move |request| {
                 let response = answer(&tokens, &request);
                 async move { Ok::<_, Infallible>(response) }
@@ -138,8 +119,9 @@ async fn serve(listener: TcpListener, tokens: Tokens) {
                 .header_read_timeout(Duration::from_secs(10))
                 .serve_connection(TokioIo::new(stream), service);
             let _ = tokio::time::timeout(CONNECTION_TIMEOUT, connection).await;
-        });
-    }
+        }
+    })
+    .await;
 }
 
 fn answer<B>(tokens: &Tokens, request: &http::Request<B>) -> http::Response<Full<Bytes>> {

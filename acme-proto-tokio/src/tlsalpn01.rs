@@ -13,18 +13,16 @@ use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::PrivateKeyDer;
 use tokio::net::TcpListener;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-use crate::presented::Presented;
+use crate::presented::{Presented, serve_connections};
 use crate::solver::{Solver, SolverError};
 
 /// The ALPN protocol of tls-alpn-01 (RFC 8737 §6.2).
 pub const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
 /// How long one validation handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// The most handshakes served at once; more are closed on arrival.
-const MAX_CONNECTIONS: usize = 256;
 
 /// Server name (lowercase SNI) → the challenge certificate.
 type Certificates = Arc<Presented<Arc<CertifiedKey>>>;
@@ -155,35 +153,16 @@ impl Solver for TlsAlpn01Responder {
 
     async fn cleanup(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
         if let Solution::TlsAlpn01 { server_name, .. } = &offer.solution {
-            let sni = server_name.to_ascii_lowercase();
-            if self.certificates.contains(&sni) {
-                self.certificates.remove(&sni);
-            }
+            self.certificates.remove(&server_name.to_ascii_lowercase());
         }
         Ok(())
     }
 }
 
 async fn serve(listener: TcpListener, acceptor: TlsAcceptor) {
-    let mut connections = JoinSet::new();
-    loop {
-        while connections.try_join_next().is_some() {}
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(error) => {
-                // Out of file descriptors and the like: wait instead of spinning.
-                tracing::warn!(%error, "tls-alpn-01 responder: accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        if connections.len() >= MAX_CONNECTIONS {
-            tracing::warn!("tls-alpn-01 responder: too many connections, closing a new one");
-            continue;
-        }
-        let _ = stream.set_nodelay(true);
+    serve_connections(listener, "tls-alpn-01", move |stream| {
         let acceptor = acceptor.clone();
-        connections.spawn(async move {
+        async move {
             // The handshake is the whole answer; the validation server then closes.
             match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                 Ok(Ok(mut tls)) => {
@@ -192,6 +171,7 @@ async fn serve(listener: TcpListener, acceptor: TlsAcceptor) {
                 Ok(Err(error)) => tracing::debug!(%error, "tls-alpn-01 handshake refused"),
                 Err(_) => tracing::debug!("tls-alpn-01 handshake timed out"),
             }
-        });
-    }
+        }
+    })
+    .await;
 }
