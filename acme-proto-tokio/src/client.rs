@@ -3,29 +3,19 @@
 use std::sync::Mutex;
 
 use acme_proto::client::{
-    AccountCredentials, AccountInfo, ChallengeOffer, Issued, NewAccount, NewOrder, Operation,
-    OrderEvent, OrderFlow,
+    AccountCredentials, AccountInfo, Issued, NewAccount, NewOrder, Operation, OrderFlow,
+    RenewalSuggestion, RevocationReason,
 };
 use acme_proto::crypto::AccountKey;
-use acme_proto::{Client, Identifier, Misuse, NoEvent};
+use acme_proto::{CertificateChain, Client, Identifier, NoEvent};
+use acme_proto_support::{Action, Certificate, Presentations, certificate_request, copy_key};
 use url::Url;
-use zeroize::Zeroizing;
 
 use crate::drive::{EventHandler, drive, lock};
 use crate::error::DriverError;
 use crate::signer::RingSigner;
 use crate::solver::Solver;
 use crate::transport::Transport;
-
-/// A certificate [`AcmeClient::issue`] obtained, with the private key it generated.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct Certificate {
-    /// The chain(s) the server issued.
-    pub issued: Issued,
-    /// The certificate's private key (P-256, PKCS#8 PEM), zeroized on drop.
-    pub private_key_pem: Zeroizing<String>,
-}
 
 /// One ACME account at one CA, over the network: the core's [`Client`] (directory,
 /// key, nonce pool, policy) behind a mutex, and a [`Transport`].
@@ -36,7 +26,8 @@ pub struct Certificate {
 pub struct AcmeClient {
     core: Mutex<Client>,
     transport: Transport,
-    key: Option<AccountKey>,
+    /// The account key, kept to save the credentials; `None` when the caller's.
+    key: Mutex<Option<AccountKey>>,
 }
 
 impl AcmeClient {
@@ -53,7 +44,7 @@ impl AcmeClient {
         Ok(Self {
             core: Mutex::new(core),
             transport,
-            key: Some(key),
+            key: Mutex::new(Some(key)),
         })
     }
 
@@ -89,7 +80,7 @@ impl AcmeClient {
         Self {
             core: Mutex::new(client),
             transport,
-            key: None,
+            key: Mutex::new(None),
         }
     }
 
@@ -97,7 +88,7 @@ impl AcmeClient {
     /// was given to [`new`](Self::new) or [`from_credentials`](Self::from_credentials).
     pub fn credentials(&self) -> Option<AccountCredentials> {
         let core = lock(&self.core);
-        let key = copy_key(self.key.as_ref()?).ok()?;
+        let key = copy_key(lock(&self.key).as_ref()?).ok()?;
         Some(AccountCredentials::new(
             core.directory_url().clone(),
             core.account_url()?.clone(),
@@ -147,13 +138,20 @@ impl AcmeClient {
         solver: &S,
     ) -> Result<Certificate, DriverError> {
         let identifiers: Vec<Identifier> = identifiers.into_iter().collect();
-        let (csr, private_key_pem) = csr_for(&identifiers)?;
-        let mut flow = OrderFlow::new(NewOrder::new(identifiers))?;
+        self.issue_order(NewOrder::new(identifiers), solver).await
+    }
+
+    /// Issues a certificate for `request` (with its profile, validity or `replaces`)
+    /// with a new P-256 key and a CSR naming exactly the request's identifiers.
+    pub async fn issue_order<S: Solver>(
+        &self,
+        request: NewOrder,
+        solver: &S,
+    ) -> Result<Certificate, DriverError> {
+        let (csr, private_key_pem) = certificate_request(&request.identifiers)?;
+        let mut flow = OrderFlow::new(request)?;
         let issued = self.order(&mut flow, csr, solver).await?;
-        Ok(Certificate {
-            issued,
-            private_key_pem,
-        })
+        Ok(Certificate::new(issued, private_key_pem))
     }
 
     /// Issues a certificate for `request` (with its profile, validity or `replaces`)
@@ -179,91 +177,137 @@ impl AcmeClient {
         solver: &S,
     ) -> Result<Issued, DriverError> {
         flow.provide_csr(csr_der)?;
-        let mut presented: Vec<ChallengeOffer> = Vec::new();
-        let events = OrderEvents {
+        let mut events = OrderEvents {
             solver,
-            presented: &mut presented,
+            presentations: Presentations::default(),
         };
-        let result = drive(flow, &self.core, &self.transport, events).await;
+        let result = drive(flow, &self.core, &self.transport, &mut events).await;
         // The core cleans up what it knows of; this covers an order that ended in the
         // driver (a solver error, no challenge chosen) before the core could.
-        for offer in presented {
+        for offer in events.presentations.into_leftovers() {
             cleanup(solver, &offer).await;
         }
         result
     }
+
+    /// Fetches the account object.
+    pub async fn fetch_account(&self) -> Result<AccountInfo, DriverError> {
+        let op = lock(&self.core).fetch_account()?;
+        self.run(op).await
+    }
+
+    /// Replaces the account's contacts (`mailto:` URLs); an empty list removes them.
+    pub async fn update_contacts(
+        &self,
+        contacts: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Result<AccountInfo, DriverError> {
+        let op = lock(&self.core).update_contacts(contacts)?;
+        self.run(op).await
+    }
+
+    /// Deactivates the account. The server refuses everything later signed for it
+    /// (`unauthorized`); this cannot be undone.
+    pub async fn deactivate_account(&self) -> Result<AccountInfo, DriverError> {
+        let op = lock(&self.core).deactivate_account()?;
+        self.run(op).await
+    }
+
+    /// Rolls the account over to `new_key`. Once the server accepted it, the client
+    /// signs with the new key and [`credentials`](Self::credentials) hold it: save them
+    /// again.
+    pub async fn change_key(&self, new_key: AccountKey) -> Result<(), DriverError> {
+        let signer = Box::new(RingSigner::new(copy_key(&new_key)?)?);
+        let op = lock(&self.core).change_key(signer)?;
+        self.run(op).await?;
+        let mut key = lock(&self.key);
+        if key.is_some() {
+            *key = Some(new_key);
+        }
+        Ok(())
+    }
+
+    /// The URLs of the account's orders, following at most `max_pages` pages.
+    pub async fn list_orders(&self, max_pages: u32) -> Result<Vec<Url>, DriverError> {
+        let op = lock(&self.core).list_orders(max_pages)?;
+        self.run(op).await
+    }
+
+    /// Revokes `certificate` (its end-entity certificate) with the account key.
+    pub async fn revoke(
+        &self,
+        certificate: &CertificateChain,
+        reason: Option<RevocationReason>,
+    ) -> Result<(), DriverError> {
+        let op = lock(&self.core).revoke(certificate.end_entity().der(), reason)?;
+        self.run(op).await
+    }
+
+    /// Revokes `certificate` with a request signed by its own private key (PKCS#8 PEM,
+    /// as [`Certificate::private_key_pem`]), no account involved: for a certificate
+    /// whose account key is lost, or one issued to another account.
+    pub async fn revoke_with_certificate_key(
+        &self,
+        certificate: &CertificateChain,
+        private_key_pem: &str,
+        reason: Option<RevocationReason>,
+    ) -> Result<(), DriverError> {
+        let key = Box::new(AccountKey::from_pem(private_key_pem)?);
+        let op = lock(&self.core).revoke_with_certificate_key(
+            certificate.end_entity().der(),
+            reason,
+            key,
+        );
+        self.run(op).await
+    }
+
+    /// The CA's renewal suggestion (ARI, RFC 9773) for `certificate`;
+    /// [`RenewalSuggestion::renewal_time`] picks the time to renew inside its window.
+    pub async fn renewal_info(
+        &self,
+        certificate: &CertificateChain,
+    ) -> Result<RenewalSuggestion, DriverError> {
+        let cert_id = certificate.cert_id()?;
+        let op = lock(&self.core).renewal_info(&cert_id);
+        self.run(op).await
+    }
 }
 
 /// An order's events: the solver presents and cleans up, the flow is told when a
-/// challenge is ready. Keeps what was presented, for cleanup if the drive ends early.
+/// challenge is ready; what was presented is kept, for cleanup if the drive ends early.
 struct OrderEvents<'a, S> {
     solver: &'a S,
-    presented: &'a mut Vec<ChallengeOffer>,
+    presentations: Presentations,
 }
 
-impl<S: Solver> EventHandler<OrderFlow> for OrderEvents<'_, S> {
+impl<S: Solver> EventHandler<OrderFlow> for &mut OrderEvents<'_, S> {
     async fn on_event(
         &mut self,
         flow: &mut OrderFlow,
-        event: OrderEvent,
+        event: acme_proto::client::OrderEvent,
     ) -> Result<(), DriverError> {
-        match event {
-            OrderEvent::Authorize {
-                identifier, offers, ..
-            } => {
-                let Some(offer) = self.solver.choose(&offers).cloned() else {
-                    return Err(DriverError::NoChallengeChosen {
-                        identifier,
-                        offered: offers.iter().map(ChallengeOffer::type_name).collect(),
-                    });
-                };
-                // Listed first, so that a half-done present is cleaned up too.
-                self.presented.push(offer.clone());
-                tracing::debug!(url = %offer.url, kind = offer.type_name(), "presenting");
+        match self
+            .presentations
+            .on_event(event, |offers| self.solver.choose(offers))?
+        {
+            Action::Present(offer) => {
                 self.solver
                     .present(&offer)
                     .await
-                    .map_err(|source| DriverError::Solver { identifier, source })?;
+                    .map_err(|source| DriverError::Solver {
+                        identifier: offer.identifier.clone(),
+                        source,
+                    })?;
                 flow.challenge_ready(&offer.url)?;
             }
-            OrderEvent::Cleanup(offer) => {
-                self.presented.retain(|p| p.url != offer.url);
-                cleanup(self.solver, &offer).await;
-            }
-            OrderEvent::Created { url } => tracing::info!(%url, "order created"),
-            // The CSR was given up front; nothing else needs an answer.
+            Action::Cleanup(offer) => cleanup(self.solver, &offer).await,
             _ => {}
         }
         Ok(())
     }
 }
 
-async fn cleanup<S: Solver>(solver: &S, offer: &ChallengeOffer) {
+async fn cleanup<S: Solver>(solver: &S, offer: &acme_proto::client::ChallengeOffer) {
     if let Err(error) = solver.cleanup(offer).await {
         tracing::warn!(url = %offer.url, %error, "challenge cleanup failed");
     }
-}
-
-/// `AccountKey` is not `Clone` (its secret is zeroized on drop): copy through PKCS#8.
-fn copy_key(key: &AccountKey) -> Result<AccountKey, acme_proto::Error> {
-    AccountKey::from_pkcs8_der(&key.to_pkcs8_der()?)
-}
-
-/// A new P-256 key and a CSR (DER) for it naming `identifiers` as SANs, empty subject.
-fn csr_for(identifiers: &[Identifier]) -> Result<(Vec<u8>, Zeroizing<String>), DriverError> {
-    let names = identifiers
-        .iter()
-        .map(|identifier| match (identifier.dns_name(), identifier) {
-            (Some(name), _) => Ok(name.as_str().to_owned()),
-            (None, Identifier::Ip(ip)) => Ok(ip.to_string()),
-            _ => Err(Misuse::InvalidArgument(
-                "only dns and ip identifiers can be put in a CSR",
-            )),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
-    let mut params = rcgen::CertificateParams::new(names)?;
-    params.distinguished_name = rcgen::DistinguishedName::new();
-    let csr = params.serialize_request(&key)?;
-    Ok((csr.der().to_vec(), Zeroizing::new(key.serialize_pem())))
 }

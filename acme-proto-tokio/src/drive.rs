@@ -88,13 +88,7 @@ pub async fn drive<O: Operation>(
             Step::Done => {
                 return match op.take_outcome() {
                     Some(Ok(output)) => Ok(output),
-                    Some(Err(acme_proto::Error::Transport { attempts })) => {
-                        Err(DriverError::Transport {
-                            attempts,
-                            last: last_failure,
-                        })
-                    }
-                    Some(Err(error)) => Err(DriverError::Acme(error)),
+                    Some(Err(error)) => Err(DriverError::from_outcome(error, last_failure)),
                     None => Err(DriverError::Stalled),
                 };
             }
@@ -110,11 +104,12 @@ pub(crate) fn now() -> UnixTime {
     UnixTime::from(SystemTime::now())
 }
 
-/// Locks the client. A panic elsewhere while it was held leaves the core's state as
-/// consistent as between two calls (each call is one transition), so poisoning is
-/// ignored rather than spread to every other operation.
-pub(crate) fn lock(client: &Mutex<Client>) -> MutexGuard<'_, Client> {
-    client.lock().unwrap_or_else(PoisonError::into_inner)
+/// Locks the client (or the driver's other shared state). A panic elsewhere while it
+/// was held leaves the core's state as consistent as between two calls (each call is
+/// one transition), so poisoning is ignored rather than spread to every other
+/// operation.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn log_response(method: &acme_proto::Method, url: &url::Url, response: &Response) {

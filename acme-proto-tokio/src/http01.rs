@@ -4,10 +4,10 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use acme_proto::client::{ChallengeOffer, Solution};
+use acme_proto::client::ChallengeOffer;
+use acme_proto_support::Http01Tokens;
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::server::conn::http1;
@@ -16,15 +16,11 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::presented::{Presented, serve_connections};
+use crate::accept::serve_connections;
 use crate::solver::{Solver, SolverError};
 
-const PREFIX: &str = "/.well-known/acme-challenge/";
 /// How long one validation connection may stay open.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Token → key authorization.
-type Tokens = Arc<Presented<String>>;
 
 /// An http-01 responder: serves exactly the tokens presented to it, on one address,
 /// for as many concurrent orders as share it. It stops serving when dropped.
@@ -33,7 +29,7 @@ type Tokens = Arc<Presented<String>>;
 /// reachable there (bind `0.0.0.0:80`, or a port a proxy forwards to).
 #[derive(Debug)]
 pub struct Http01Responder {
-    tokens: Tokens,
+    tokens: Http01Tokens,
     local_addr: SocketAddr,
     task: JoinHandle<()>,
 }
@@ -43,8 +39,8 @@ impl Http01Responder {
     pub async fn bind(addr: SocketAddr) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
-        let tokens = Tokens::default();
-        let task = tokio::spawn(serve(listener, Arc::clone(&tokens)));
+        let tokens = Http01Tokens::default();
+        let task = tokio::spawn(serve(listener, tokens.clone()));
         Ok(Self {
             tokens,
             local_addr,
@@ -64,7 +60,7 @@ impl Http01Responder {
 
     /// Whether no token is being served.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.tokens.is_empty()
     }
 }
 
@@ -77,38 +73,22 @@ impl Drop for Http01Responder {
 
 impl Solver for Http01Responder {
     fn choose<'a>(&self, offers: &'a [ChallengeOffer]) -> Option<&'a ChallengeOffer> {
-        offers
-            .iter()
-            .find(|o| matches!(o.solution, Solution::Http01 { .. }))
+        Http01Tokens::choose(offers)
     }
 
     async fn present(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
-        let Solution::Http01 {
-            token,
-            key_authorization,
-            ..
-        } = &offer.solution
-        else {
-            return Err(format!("not an http-01 challenge: {}", offer.type_name()).into());
-        };
-        self.tokens.add(
-            token.as_str().to_owned(),
-            key_authorization.as_str().to_owned(),
-        );
-        Ok(())
+        self.tokens.present(offer)
     }
 
     async fn cleanup(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
-        if let Solution::Http01 { token, .. } = &offer.solution {
-            self.tokens.remove(token.as_str());
-        }
+        self.tokens.cleanup(offer);
         Ok(())
     }
 }
 
-async fn serve(listener: TcpListener, tokens: Tokens) {
+async fn serve(listener: TcpListener, tokens: Http01Tokens) {
     serve_connections(listener, "http-01", move |stream| {
-        let tokens = Arc::clone(&tokens);
+        let tokens = tokens.clone();
         async move {
             let service = service_fn(move |request| {
                 let response = answer(&tokens, &request);
@@ -124,18 +104,8 @@ async fn serve(listener: TcpListener, tokens: Tokens) {
     .await;
 }
 
-fn answer<B>(tokens: &Tokens, request: &http::Request<B>) -> http::Response<Full<Bytes>> {
-    let method = request.method();
-    let found = if method == http::Method::GET || method == http::Method::HEAD {
-        request
-            .uri()
-            .path()
-            .strip_prefix(PREFIX)
-            .and_then(|token| tokens.get(token))
-    } else {
-        None
-    };
-    tracing::debug!(%method, path = request.uri().path(), found = found.is_some(), "http-01 request");
+fn answer<B>(tokens: &Http01Tokens, request: &http::Request<B>) -> http::Response<Full<Bytes>> {
+    let found = tokens.answer(request.method().as_str(), request.uri().path());
     let mut response = match found {
         Some(key_authorization) => http::Response::new(Full::new(Bytes::from(key_authorization))),
         None => {

@@ -46,19 +46,20 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod accept;
 mod client;
 mod dns_hook;
 mod drive;
 mod error;
 mod http01;
-mod presented;
 mod signer;
 mod solver;
 mod tlsalpn01;
 mod transport;
 
 pub use acme_proto;
-pub use client::{AcmeClient, Certificate};
+pub use acme_proto_support::Certificate;
+pub use client::AcmeClient;
 pub use dns_hook::DnsHook;
 pub use drive::{EventHandler, drive};
 pub use error::DriverError;

@@ -4,8 +4,7 @@ use std::future::Future;
 
 use acme_proto::client::ChallengeOffer;
 
-/// A solver's own error.
-pub type SolverError = Box<dyn std::error::Error + Send + Sync>;
+pub use acme_proto_support::SolverError;
 
 /// Puts challenges in place and removes them.
 ///

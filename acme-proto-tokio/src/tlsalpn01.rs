@@ -7,25 +7,18 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use acme_proto::Identifier;
-use acme_proto::client::{ChallengeOffer, Solution};
-use rustls::server::{ClientHello, ResolvesServerCert};
-use rustls::sign::CertifiedKey;
-use rustls_pki_types::PrivateKeyDer;
+use acme_proto::client::ChallengeOffer;
+pub use acme_proto_support::ACME_TLS_ALPN;
+use acme_proto_support::TlsAlpnCertificates;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-use crate::presented::{Presented, serve_connections};
+use crate::accept::serve_connections;
 use crate::solver::{Solver, SolverError};
 
-/// The ALPN protocol of tls-alpn-01 (RFC 8737 §6.2).
-pub const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
 /// How long one validation handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Server name (lowercase SNI) → the challenge certificate.
-type Certificates = Arc<Presented<Arc<CertifiedKey>>>;
 
 /// A tls-alpn-01 responder: answers `acme-tls/1` handshakes for exactly the
 /// challenges presented to it, on one address, for as many concurrent orders as share
@@ -36,37 +29,18 @@ type Certificates = Arc<Presented<Arc<CertifiedKey>>>;
 /// reachable there (bind `0.0.0.0:443`, or a port a proxy forwards `acme-tls/1` to).
 #[derive(Debug)]
 pub struct TlsAlpn01Responder {
-    certificates: Certificates,
+    certificates: TlsAlpnCertificates,
     local_addr: SocketAddr,
     task: JoinHandle<()>,
-}
-
-#[derive(Debug)]
-struct BySni(Certificates);
-
-impl ResolvesServerCert for BySni {
-    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let acme = hello
-            .alpn()
-            .is_some_and(|mut protocols| protocols.any(|p| p == ACME_TLS_ALPN));
-        if !acme {
-            return None;
-        }
-        self.0.get(&hello.server_name()?.to_ascii_lowercase())
-    }
 }
 
 impl TlsAlpn01Responder {
     /// Binds `addr` and starts serving (on the current tokio runtime).
     pub async fn bind(addr: SocketAddr) -> std::io::Result<Self> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let certificates = Certificates::default();
-        let mut config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(std::io::Error::other)?
-            .with_no_client_auth()
-            .with_cert_resolver(Arc::new(BySni(Arc::clone(&certificates))));
-        config.alpn_protocols = vec![ACME_TLS_ALPN.to_vec()];
+        let certificates = TlsAlpnCertificates::default();
+        let config = certificates
+            .server_config()
+            .map_err(std::io::Error::other)?;
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
         let task = tokio::spawn(serve(listener, TlsAcceptor::from(Arc::new(config))));
@@ -89,7 +63,7 @@ impl TlsAlpn01Responder {
 
     /// Whether no challenge is being answered.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.certificates.is_empty()
     }
 }
 
@@ -100,61 +74,17 @@ impl Drop for TlsAlpn01Responder {
     }
 }
 
-/// The self-signed challenge certificate of RFC 8737 §3: the identifier as its only
-/// subjectAltName, and the critical `acmeIdentifier` extension with the digest.
-fn challenge_certificate(
-    identifier: &Identifier,
-    digest: &[u8; 32],
-) -> Result<CertifiedKey, SolverError> {
-    let san = match identifier {
-        Identifier::Dns(name) => rcgen::SanType::DnsName(name.without_wildcard().try_into()?),
-        Identifier::Ip(ip) => rcgen::SanType::IpAddress(*ip),
-        other => return Err(format!("tls-alpn-01 cannot prove {other}").into()),
-    };
-    let key = rcgen::KeyPair::generate()?;
-    let mut params = rcgen::CertificateParams::default();
-    params.distinguished_name = rcgen::DistinguishedName::new();
-    params.subject_alt_names = vec![san];
-    params.custom_extensions = vec![rcgen::CustomExtension::new_acme_identifier(digest)];
-    let certificate = params.self_signed(&key)?;
-    let private_key = PrivateKeyDer::Pkcs8(key.serialize_der().into());
-    let signing_key = rustls::crypto::ring::sign::any_supported_type(&private_key)?;
-    Ok(CertifiedKey::new(
-        vec![certificate.der().clone()],
-        signing_key,
-    ))
-}
-
 impl Solver for TlsAlpn01Responder {
     fn choose<'a>(&self, offers: &'a [ChallengeOffer]) -> Option<&'a ChallengeOffer> {
-        offers
-            .iter()
-            .find(|o| matches!(o.solution, Solution::TlsAlpn01 { .. }))
+        TlsAlpnCertificates::choose(offers)
     }
 
     async fn present(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
-        let Solution::TlsAlpn01 {
-            server_name,
-            digest,
-            ..
-        } = &offer.solution
-        else {
-            return Err(format!("not a tls-alpn-01 challenge: {}", offer.type_name()).into());
-        };
-        let sni = server_name.to_ascii_lowercase();
-        // Concurrent orders for one identifier share the certificate already served.
-        let certificate = match self.certificates.get(&sni) {
-            Some(certificate) => certificate,
-            None => Arc::new(challenge_certificate(&offer.identifier, digest)?),
-        };
-        self.certificates.add(sni, certificate);
-        Ok(())
+        self.certificates.present(offer)
     }
 
     async fn cleanup(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
-        if let Solution::TlsAlpn01 { server_name, .. } = &offer.solution {
-            self.certificates.remove(&server_name.to_ascii_lowercase());
-        }
+        self.certificates.cleanup(offer);
         Ok(())
     }
 }

@@ -1,0 +1,137 @@
+//! DNS challenges (dns-01, dns-account-01, dns-persist-01) through the caller's own
+//! command, as certbot's and lego's "exec" hooks do. The command line, the choice
+//! and the failure message live here; each driver runs the command its own way.
+
+use std::ffi::OsString;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use acme_proto::client::{ChallengeOffer, Solution};
+
+use crate::error::SolverError;
+
+/// A solver that runs a command to put DNS records in place and remove them:
+/// `PROGRAM [ARGS…] present RECORD_NAME VALUE`, then `PROGRAM [ARGS…] cleanup
+/// RECORD_NAME VALUE`, with `ACME_CHALLENGE_TYPE` (`dns-01`, `dns-account-01` or
+/// `dns-persist-01`) and `ACME_IDENTIFIER` in its environment.
+///
+/// A non-zero exit, or no exit within the timeout (the command is then killed), fails
+/// the step with the first 4 KiB of what the command wrote to its standard error.
+/// Record names are passed without a trailing dot. The command must only return once
+/// the record can be seen by the CA's resolvers.
+#[derive(Debug, Clone)]
+pub struct DnsHook {
+    program: OsString,
+    args: Vec<OsString>,
+    timeout: Duration,
+    prefer: Vec<&'static str>,
+}
+
+impl DnsHook {
+    /// The most of a hook's standard error kept for an error message.
+    pub const STDERR_KEPT: u64 = 4096;
+
+    /// A hook running `program` (looked up in `PATH` when it has no slash).
+    pub fn new(program: impl Into<OsString>) -> Self {
+        Self {
+            program: program.into(),
+            args: Vec::new(),
+            timeout: Duration::from_secs(300),
+            prefer: vec!["dns-01", "dns-account-01", "dns-persist-01"],
+        }
+    }
+
+    /// Arguments put before `present`/`cleanup`.
+    #[must_use]
+    pub fn args(mut self, args: impl IntoIterator<Item = impl Into<OsString>>) -> Self {
+        self.args = args.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// How long one run of the command may take (default 300 s).
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The DNS challenge types to answer, most preferred first (default: dns-01,
+    /// dns-account-01, dns-persist-01).
+    #[must_use]
+    pub fn prefer(mut self, types: &[&'static str]) -> Self {
+        self.prefer = types.to_vec();
+        self
+    }
+
+    /// How long one run may take.
+    pub fn time_limit(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The preferred DNS offer among `offers`.
+    pub fn choose<'a>(&self, offers: &'a [ChallengeOffer]) -> Option<&'a ChallengeOffer> {
+        self.prefer
+            .iter()
+            .find_map(|wanted| offers.iter().find(|o| o.type_name() == *wanted))
+    }
+
+    /// The command for `step` (`present` or `cleanup`) of `offer`, its standard error
+    /// piped and nothing else connected, and the record name (for messages).
+    pub fn command(
+        &self,
+        step: &str,
+        offer: &ChallengeOffer,
+    ) -> Result<(Command, String), SolverError> {
+        let (name, value) = match &offer.solution {
+            Solution::Dns01 { name, value }
+            | Solution::DnsAccount01 { name, value }
+            | Solution::DnsPersist01 { name, value } => (name, value),
+            _ => return Err(format!("not a DNS challenge: {}", offer.type_name()).into()),
+        };
+        let mut command = Command::new(&self.program);
+        command
+            .args(&self.args)
+            .args([step, name.as_str(), value.as_str()])
+            .env("ACME_CHALLENGE_TYPE", offer.type_name())
+            .env("ACME_IDENTIFIER", offer.identifier.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        Ok((command, name.as_str().to_owned()))
+    }
+
+    /// The error of a run that could not start.
+    pub fn spawn_failed(&self, error: &std::io::Error) -> SolverError {
+        format!("cannot run the DNS hook {:?}: {error}", self.program).into()
+    }
+
+    /// The error of a run that did not end in time (and was killed).
+    pub fn timed_out(&self, step: &str, name: &str) -> SolverError {
+        format!(
+            "the DNS hook did not finish `{step} {name}` within {:?}",
+            self.timeout
+        )
+        .into()
+    }
+
+    /// The outcome of a run that ended with `status`, having written `stderr` (at most
+    /// [`STDERR_KEPT`](Self::STDERR_KEPT) bytes of it).
+    pub fn outcome(
+        step: &str,
+        name: &str,
+        status: std::io::Result<ExitStatus>,
+        stderr: &[u8],
+    ) -> Result<(), SolverError> {
+        let status = status.map_err(|e| format!("the DNS hook failed: {e}"))?;
+        if status.success() {
+            tracing::debug!(step, %name, "DNS hook done");
+            return Ok(());
+        }
+        let said = String::from_utf8_lossy(stderr);
+        Err(format!(
+            "the DNS hook failed `{step} {name}` ({status}): {}",
+            said.trim()
+        )
+        .into())
+    }
+}

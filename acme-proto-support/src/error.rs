@@ -1,0 +1,131 @@
+//! The drivers' error: the core's, plus what only a driver knows (the transport's
+//! cause, the solver's failures, the CSR).
+
+use std::fmt;
+
+use acme_proto::Identifier;
+
+/// A solver's own error.
+pub type SolverError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Everything an operation driven by a driver can end with. `T` is the driver's
+/// transport error.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DriverError<T> {
+    /// The core ended the operation: a problem document from the server, a malformed
+    /// response, a timeout, a misuse or a key failure.
+    Acme(acme_proto::Error),
+    /// The transport kept failing and the core gave up
+    /// ([`acme_proto::Error::Transport`]); `last` is the last failure's cause.
+    Transport {
+        /// How many times the request was sent.
+        attempts: u32,
+        /// The last transport failure, if it was seen by the driver.
+        last: Option<T>,
+    },
+    /// The solver could not put a challenge in place.
+    Solver {
+        /// The identifier being authorized.
+        identifier: Identifier,
+        /// The solver's error.
+        source: SolverError,
+    },
+    /// The solver chose none of the challenges offered for an identifier.
+    NoChallengeChosen {
+        /// The identifier.
+        identifier: Identifier,
+        /// The challenge types offered.
+        offered: Vec<&'static str>,
+    },
+    /// The CSR or the certificate key could not be made.
+    Csr(rcgen::Error),
+    /// The operation waited for an answer the driver never gives: a bug in an event
+    /// handler that neither answered nor failed.
+    Stalled,
+}
+
+impl<T> DriverError<T> {
+    /// The server's problem document, when the server refused.
+    pub fn problem(&self) -> Option<&acme_proto::Problem> {
+        match self {
+            Self::Acme(acme_proto::Error::Problem(problem)) => Some(problem),
+            _ => None,
+        }
+    }
+
+    /// The error for an operation the core ended with `error`, `last` being the last
+    /// transport failure the driver saw.
+    pub fn from_outcome(error: acme_proto::Error, last: Option<T>) -> Self {
+        match error {
+            acme_proto::Error::Transport { attempts } => Self::Transport { attempts, last },
+            error => Self::Acme(error),
+        }
+    }
+}
+
+impl<T: fmt::Display> fmt::Display for DriverError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Acme(e) => fmt::Display::fmt(e, f),
+            Self::Transport {
+                attempts,
+                last: Some(last),
+            } => write!(f, "the request failed {attempts} time(s), last: {last}"),
+            Self::Transport {
+                attempts,
+                last: None,
+            } => write!(f, "the request failed in transport {attempts} time(s)"),
+            Self::Solver { identifier, source } => write!(
+                f,
+                "the challenge for {identifier} could not be put in place: {source}"
+            ),
+            Self::NoChallengeChosen {
+                identifier,
+                offered,
+            } => write!(
+                f,
+                "no challenge chosen for {identifier} (offered: {})",
+                offered.join(", ")
+            ),
+            Self::Csr(e) => write!(f, "the CSR could not be made: {e}"),
+            Self::Stalled => f.write_str("the operation waits for an answer that never came"),
+        }
+    }
+}
+
+impl<T: std::error::Error + 'static> std::error::Error for DriverError<T> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Acme(e) => Some(e),
+            Self::Transport { last, .. } => last.as_ref().map(|e| e as _),
+            Self::Solver { source, .. } => Some(&**source),
+            Self::Csr(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl<T> From<acme_proto::Error> for DriverError<T> {
+    fn from(e: acme_proto::Error) -> Self {
+        Self::Acme(e)
+    }
+}
+
+impl<T> From<acme_proto::Malformed> for DriverError<T> {
+    fn from(e: acme_proto::Malformed) -> Self {
+        Self::Acme(e.into())
+    }
+}
+
+impl<T> From<acme_proto::Misuse> for DriverError<T> {
+    fn from(e: acme_proto::Misuse) -> Self {
+        Self::Acme(e.into())
+    }
+}
+
+impl<T> From<rcgen::Error> for DriverError<T> {
+    fn from(e: rcgen::Error) -> Self {
+        Self::Csr(e)
+    }
+}

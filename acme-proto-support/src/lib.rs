@@ -1,0 +1,33 @@
+//! The pieces the [`acme_proto`] drivers (`acme-proto-tokio`, `acme-proto-blocking`)
+//! share, so that both behave the same: the driver error, the certificate key and CSR
+//! an `issue()` makes, the bookkeeping of challenges an order presented, what the
+//! built-in responders serve (http-01 tokens, tls-alpn-01 certificates) and the DNS
+//! hook's command line.
+//!
+//! Nothing here does I/O on its own: the drivers bring the sockets, the runtime and
+//! the processes. Use the drivers; this crate's API follows theirs.
+//!
+//! ```
+//! use acme_proto::Identifier;
+//! use acme_proto_support::certificate_request;
+//!
+//! let (csr_der, key_pem) = certificate_request::<std::io::Error>(&[
+//!     Identifier::dns("www.example.org")?,
+//! ])?;
+//! assert!(csr_der.len() > 100 && key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod dns_hook;
+mod error;
+mod issue;
+mod presented;
+mod tls_alpn;
+
+pub use dns_hook::DnsHook;
+pub use error::{DriverError, SolverError};
+pub use issue::{Action, Certificate, Presentations, certificate_request, copy_key};
+pub use presented::{Http01Tokens, Presented, first_offer};
+pub use tls_alpn::{ACME_TLS_ALPN, TlsAlpnCertificates};

@@ -1,0 +1,41 @@
+//! The built-in responders' accept loop. What they serve (values presented by one or
+//! more orders, kept until the last of them cleans up) is `acme-proto-support`'s.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+/// The most connections a responder serves at once; more are closed on arrival, so
+/// that a flood cannot grow the task set without bound.
+const MAX_CONNECTIONS: usize = 256;
+
+/// A responder's accept loop: each connection handed to `handle` in its own task, at
+/// most [`MAX_CONNECTIONS`] at once. Ends (with every connection) when its task is
+/// aborted, which the responders do when dropped.
+pub(crate) async fn serve_connections<F, Fut>(listener: TcpListener, what: &'static str, handle: F)
+where
+    F: Fn(TcpStream) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let mut connections = JoinSet::new();
+    loop {
+        while connections.try_join_next().is_some() {}
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                // Out of file descriptors and the like: wait instead of spinning.
+                tracing::warn!(%error, "{what} responder: accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        if connections.len() >= MAX_CONNECTIONS {
+            tracing::warn!("{what} responder: too many connections, closing a new one");
+            continue;
+        }
+        let _ = stream.set_nodelay(true);
+        connections.spawn(handle(stream));
+    }
+}
