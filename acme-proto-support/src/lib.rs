@@ -20,14 +20,18 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
 mod dns_hook;
 mod error;
 mod issue;
+mod keys;
 mod presented;
 mod tls_alpn;
 
 pub use dns_hook::DnsHook;
 pub use error::{DriverError, SolverError};
 pub use issue::{Action, Certificate, Presentations, certificate_request, copy_key};
+pub use keys::generate_account_key;
 pub use presented::{Http01Tokens, Presented, first_offer};
 pub use tls_alpn::{ACME_TLS_ALPN, TlsAlpnCertificates};

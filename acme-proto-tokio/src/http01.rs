@@ -37,7 +37,17 @@ pub struct Http01Responder {
 impl Http01Responder {
     /// Binds `addr` and starts serving (on the current tokio runtime).
     pub async fn bind(addr: SocketAddr) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
+        Self::serve(TcpListener::bind(addr).await?)
+    }
+
+    /// Serves on a listener bound by the caller (socket activation, a port held since
+    /// start-up), on the current tokio runtime.
+    pub fn from_listener(listener: std::net::TcpListener) -> std::io::Result<Self> {
+        listener.set_nonblocking(true)?;
+        Self::serve(TcpListener::from_std(listener)?)
+    }
+
+    fn serve(listener: TcpListener) -> std::io::Result<Self> {
         let local_addr = listener.local_addr()?;
         let tokens = Http01Tokens::default();
         let task = tokio::spawn(serve(listener, tokens.clone()));

@@ -37,11 +37,21 @@ pub struct TlsAlpn01Responder {
 impl TlsAlpn01Responder {
     /// Binds `addr` and starts serving (on the current tokio runtime).
     pub async fn bind(addr: SocketAddr) -> std::io::Result<Self> {
+        Self::serve(TcpListener::bind(addr).await?)
+    }
+
+    /// Serves on a listener bound by the caller (socket activation, a port held since
+    /// start-up), on the current tokio runtime.
+    pub fn from_listener(listener: std::net::TcpListener) -> std::io::Result<Self> {
+        listener.set_nonblocking(true)?;
+        Self::serve(TcpListener::from_std(listener)?)
+    }
+
+    fn serve(listener: TcpListener) -> std::io::Result<Self> {
         let certificates = TlsAlpnCertificates::default();
         let config = certificates
             .server_config()
             .map_err(std::io::Error::other)?;
-        let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
         let task = tokio::spawn(serve(listener, TlsAcceptor::from(Arc::new(config))));
         Ok(Self {

@@ -21,17 +21,23 @@
 mod challtestsrv;
 mod dns;
 mod error;
+mod example;
+mod hook;
 mod http;
 mod options;
 mod pebble;
 mod ports;
 mod process;
 mod tls;
+mod verify;
 
 pub use challtestsrv::ChallTestSrv;
 pub use error::HarnessError;
+pub use example::example_binary;
+pub use hook::challtestsrv_hook;
 pub use options::PebbleOptions;
 pub use pebble::Pebble;
+pub use verify::verify_chain;
 
 /// Starts Pebble, or skips the test when Pebble is not installed and this is not CI.
 ///

@@ -1,0 +1,92 @@
+//! The drivers' `issue` examples, built and run as a user would run them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::error::HarnessError;
+
+/// Builds `package`'s `issue` example (the test profile, all features, so most of the
+/// build is shared with `cargo test`'s) and returns the path of a copy of its
+/// executable named after the package.
+///
+/// Both drivers' examples are called `issue`, and cargo puts each at the same path
+/// (`target/debug/examples/issue`): builds are serialized within the process and the
+/// executable copied away before the next build can replace it.
+pub fn example_binary(package: &str) -> Result<PathBuf, HarnessError> {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let built = build(package)?;
+    let copy = built.with_file_name(format!("issue-of-{package}"));
+    std::fs::copy(&built, &copy).map_err(HarnessError::io(format!(
+        "copying {} to {}",
+        built.display(),
+        copy.display()
+    )))?;
+    Ok(copy)
+}
+
+fn build(package: &str) -> Result<PathBuf, HarnessError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or_else(|| HarnessError::request("finding the workspace", "no parent directory"))?;
+    let mut command = Command::new(cargo);
+    // Run as from a shell: what `cargo test` set for this process (the package's
+    // variables, a library path) would otherwise make the nested build see a changed
+    // environment and rebuild dependencies whose build scripts watch it.
+    for (name, _) in std::env::vars_os() {
+        let name_text = name.to_string_lossy();
+        if name_text.starts_with("CARGO_PKG_")
+            || name_text.starts_with("CARGO_MANIFEST_")
+            || name_text == "LD_LIBRARY_PATH"
+        {
+            command.env_remove(&name);
+        }
+    }
+    let output = command
+        .current_dir(workspace)
+        .args([
+            "build",
+            "--profile",
+            "test",
+            "--all-features",
+            "-p",
+            package,
+        ])
+        .args([
+            "--example",
+            "issue",
+            "--message-format",
+            "json-render-diagnostics",
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(HarnessError::io("running cargo build for the example"))?;
+    if !output.status.success() {
+        return Err(HarnessError::request(
+            format!("building {package}'s issue example"),
+            output.status,
+        ));
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| {
+            message.get("reason").and_then(|r| r.as_str()) == Some("compiler-artifact")
+                && message.pointer("/target/name").and_then(|n| n.as_str()) == Some("issue")
+        })
+        .find_map(|message| {
+            message
+                .get("executable")
+                .and_then(|e| e.as_str())
+                .map(PathBuf::from)
+        })
+        .ok_or_else(|| {
+            HarnessError::request(
+                format!("building {package}'s issue example"),
+                "cargo named no executable",
+            )
+        })
+}
