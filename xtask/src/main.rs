@@ -2,7 +2,8 @@
 //!
 //! * `test`  — install what a fresh machine lacks, then every check CI runs.
 //! * `setup` — only the installs.
-//! * `demo`, `fuzz`, `bench` — arrive with the drivers, the fuzzing campaign and the benchmarks.
+//! * `demo`  — a real certificate from a local Pebble, with the tokio driver's example.
+//! * `fuzz`, `bench` — arrive with the fuzzing campaign and the benchmarks.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod setup;
@@ -15,16 +16,19 @@ const USAGE: &str = "usage: cargo xtask <test|setup|demo|fuzz|bench>
   test    install what is missing (Debian's pebble, the thumbv7em-none-eabihf target,
           Python's cryptography), then run fmt, clippy, the workspace's tests, docs and
           the no_std build: exactly what CI runs
-  setup   only the installs";
+  setup   only the installs
+  demo    start a local Pebble and challtestsrv, issue a certificate with the tokio
+          driver's `issue` example over http-01, print it, stop both servers";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => setup::all().and_then(|()| test()),
         Some("setup") => setup::all(),
-        Some(cmd @ ("demo" | "fuzz" | "bench")) => Err(format!(
-            "`cargo xtask {cmd}` is not available yet: it comes with the drivers, the fuzzing \
-             campaign and the benchmarks"
+        Some("demo") => setup::pebble().and_then(|()| demo()),
+        Some(cmd @ ("fuzz" | "bench")) => Err(format!(
+            "`cargo xtask {cmd}` is not available yet: it comes with the fuzzing campaign and \
+             the benchmarks"
         )),
         _ => {
             eprintln!("{USAGE}");
@@ -98,6 +102,15 @@ fn test() -> Result<(), String> {
     }
     println!("xtask: all checks passed in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// A real certificate from a local Pebble (`tests/src/bin/demo.rs`).
+fn demo() -> Result<(), String> {
+    cargo(
+        "demo",
+        &["run", "-q", "-p", "acme-proto-tests", "--bin", "demo"],
+        &[],
+    )
 }
 
 /// Runs `cargo <args>`, saying what and how long.

@@ -26,7 +26,7 @@ fn rust_target() -> Result<(), String> {
 }
 
 /// Debian's `pebble` package brings `pebble` and `pebble-challtestsrv`.
-fn pebble() -> Result<(), String> {
+pub(crate) fn pebble() -> Result<(), String> {
     if on_path("pebble") && on_path("pebble-challtestsrv") {
         return Ok(());
     }
