@@ -58,7 +58,7 @@ mod tlsalpn01;
 mod transport;
 
 pub use acme_proto;
-pub use acme_proto_support::Certificate;
+pub use acme_proto_support::{Certificate, generate_account_key};
 pub use client::AcmeClient;
 pub use dns_hook::DnsHook;
 pub use drive::{EventHandler, drive};
