@@ -410,52 +410,28 @@ mod tests {
         }
     }
 
+    /// A command line written as one string (no argument has a space).
+    fn parse_line(line: &str) -> Result<Command, String> {
+        parse(&line.split(' ').collect::<Vec<_>>())
+    }
+
+    fn issue_line(line: &str) -> Args {
+        issue(&line.split(' ').collect::<Vec<_>>())
+    }
+
     #[test]
     fn every_flag_is_read() {
-        let args = issue(&[
-            "--directory",
-            "https://127.0.0.1:14000/dir",
-            "--ca-cert",
-            "root.pem",
-            "--account",
-            "acct.json",
-            "--contact",
-            "mailto:a@example.org",
-            "--contact",
-            "mailto:b@example.org",
-            "--domain",
-            "a.example",
-            "--domain",
-            "*.b.example",
-            "--ip",
-            "127.0.0.1",
-            "--ip",
-            "::1",
-            "--challenge",
-            "dns-01",
-            "--http-port",
-            "5002",
-            "--tls-port",
-            "5001",
-            "--dns-hook",
-            "/bin/hook",
-            "--eab-kid",
-            "kid-1",
-            "--eab-hmac-key",
-            "c2VjcmV0",
-            "--eab-alg",
-            "hs384",
-            "--key-type",
-            "ED25519",
-            "--profile",
-            "shortlived",
-            "--preferred-chain",
-            "Root X2",
-            "--out",
-            "c.pem",
-            "--key-out",
-            "k.pem",
-        ]);
+        let line = concat!(
+            "--directory https://127.0.0.1:14000/dir --ca-cert root.pem --account acct.json ",
+            "--contact mailto:a@example.org --contact mailto:b@example.org ",
+            "--domain a.example --domain *.b.example --ip 127.0.0.1 --ip ::1 ",
+            "--challenge dns-01 --http-port 5002 --tls-port 5001 --dns-hook /bin/hook ",
+            "--eab-kid kid-1 --eab-hmac-key c2VjcmV0 --eab-alg hs384 --key-type ED25519 ",
+            "--profile shortlived --out c.pem --key-out k.pem"
+        );
+        let mut words: Vec<&str> = line.split(' ').collect();
+        words.extend(["--preferred-chain", "Root X2"]);
+        let args = issue(&words);
         assert_eq!(args.directory.as_str(), "https://127.0.0.1:14000/dir");
         assert_eq!(args.ca_cert, Some(PathBuf::from("root.pem")));
         assert_eq!(args.contacts.len(), 2);
@@ -476,114 +452,58 @@ mod tests {
 
     #[test]
     fn mistakes_are_one_clear_line() {
-        let cases: &[(&[&str], &str)] = &[
-            (&["--domain", "a.example"], "--directory is required"),
-            (&["--directory", "https://x/"], "at least one --domain"),
+        let cases = [
+            ("--domain a.example", "--directory is required"),
+            ("--directory https://x/", "at least one --domain"),
+            ("--directory https://x/ --domain", "--domain needs a value"),
+            ("--directory :: --domain a.example", "--directory"),
             (
-                &["--directory", "https://x/", "--domain"],
-                "--domain needs a value",
-            ),
-            (
-                &["--directory", "::", "--domain", "a.example"],
-                "--directory",
-            ),
-            (
-                &["--directory", "https://x/", "--domain", "a..example"],
+                "--directory https://x/ --domain a..example",
                 "--domain \"a..example\"",
             ),
-            (&["--directory", "https://x/", "--ip", "300.1.1.1"], "--ip"),
+            ("--directory https://x/ --ip 300.1.1.1", "--ip"),
             (
-                &[
-                    "--directory",
-                    "https://x/",
-                    "--domain",
-                    "a.example",
-                    "--challenge",
-                    "dns-01",
-                ],
+                "--directory https://x/ --domain a.example --challenge dns-01",
                 "needs --dns-hook",
             ),
             (
-                &[
-                    "--directory",
-                    "https://x/",
-                    "--domain",
-                    "a.example",
-                    "--eab-kid",
-                    "k",
-                ],
+                "--directory https://x/ --domain a.example --eab-kid k",
                 "go together",
             ),
             (
-                &[
-                    "--directory",
-                    "https://x/",
-                    "--domain",
-                    "a.example",
-                    "--http-port",
-                    "99999",
-                ],
+                "--directory https://x/ --domain a.example --http-port 99999",
                 "port number",
             ),
             (
-                &[
-                    "--directory",
-                    "https://x/",
-                    "--domain",
-                    "a.example",
-                    "--key-type",
-                    "dsa",
-                ],
+                "--directory https://x/ --domain a.example --key-type dsa",
                 "--key-type",
             ),
             (
-                &[
-                    "--directory",
-                    "https://x/",
-                    "--domain",
-                    "a.example",
-                    "--bogus",
-                ],
+                "--directory https://x/ --domain a.example --bogus",
                 "unknown argument",
             ),
             (
-                &[
-                    "--directory",
-                    "https://x/",
-                    "--domain",
-                    "a.example",
-                    "--out",
-                    "x",
-                    "--key-out",
-                    "x",
-                ],
+                "--directory https://x/ --domain a.example --out x --key-out x",
                 "different files",
             ),
         ];
-        for (args, expected) in cases {
-            match parse(args) {
+        for (line, expected) in cases {
+            match parse_line(line) {
                 Err(message) => {
-                    assert!(message.contains(expected), "{args:?}: {message}");
+                    assert!(message.contains(expected), "{line}: {message}");
                     assert!(!message.contains('\n'));
                 }
-                Ok(other) => panic!("{args:?} was accepted: {other:?}"),
+                Ok(other) => panic!("{line} was accepted: {other:?}"),
             }
         }
-        assert!(matches!(parse(&["--help"]), Ok(Command::Help)));
+        assert!(matches!(parse_line("--help"), Ok(Command::Help)));
     }
 
     #[test]
     fn standard_base64_eab_keys_are_refused_with_a_reason() {
-        let args = issue(&[
-            "--directory",
-            "https://x/",
-            "--domain",
-            "a.example",
-            "--eab-kid",
-            "k",
-            "--eab-hmac-key",
-            "ab+/cd==",
-        ]);
+        let args = issue_line(
+            "--directory https://x/ --domain a.example --eab-kid k --eab-hmac-key ab+/cd==",
+        );
         let message = args.new_account().err().unwrap_or_default();
         assert!(message.starts_with("--eab-hmac-key"), "{message}");
     }
@@ -633,25 +553,16 @@ mod tests {
             key,
         );
         let path_text = path.to_string_lossy().into_owned();
-        let args = issue(&[
-            "--directory",
-            "https://ca-a.example/dir",
-            "--domain",
-            "a.example",
-            "--account",
-            &path_text,
-        ]);
+        let with_account = |directory: &str| {
+            issue_line(&format!(
+                "--directory {directory} --domain a.example --account {path_text}"
+            ))
+        };
+        let args = with_account("https://ca-a.example/dir");
         assert!(args.saved_account()?.is_none());
         args.save_account(Some(credentials))?;
         assert!(args.saved_account()?.is_some());
-        let other = issue(&[
-            "--directory",
-            "https://ca-b.example/dir",
-            "--domain",
-            "a.example",
-            "--account",
-            &path_text,
-        ]);
+        let other = with_account("https://ca-b.example/dir");
         assert!(
             other
                 .saved_account()
