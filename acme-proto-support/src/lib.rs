@@ -1,6 +1,6 @@
 //! The pieces the [`acme_proto`] drivers (`acme-proto-tokio`, `acme-proto-blocking`)
-//! share, so that both behave the same: the driver error, the certificate key and CSR
-//! an `issue()` makes, the bookkeeping of challenges an order presented, what the
+//! share, so that both behave the same: the driver error, the ring account signer,
+//! the certificate key and CSR an `issue()` makes, the bookkeeping of challenges an order presented, what the
 //! built-in responders serve (http-01 tokens, tls-alpn-01 certificates) and the DNS
 //! hook's command line.
 //!
@@ -24,10 +24,12 @@ mod dns_hook;
 mod error;
 mod issue;
 mod presented;
+mod signer;
 mod tls_alpn;
 
 pub use dns_hook::DnsHook;
 pub use error::{DriverError, SolverError};
 pub use issue::{Action, Certificate, Presentations, certificate_request, copy_key};
 pub use presented::{Http01Tokens, Presented, first_offer};
+pub use signer::RingSigner;
 pub use tls_alpn::{ACME_TLS_ALPN, TlsAlpnCertificates};

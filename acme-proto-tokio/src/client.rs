@@ -8,12 +8,13 @@ use acme_proto::client::{
 };
 use acme_proto::crypto::AccountKey;
 use acme_proto::{CertificateChain, Client, Identifier, NoEvent};
-use acme_proto_support::{Action, Certificate, Presentations, certificate_request, copy_key};
+use acme_proto_support::{
+    Action, Certificate, Presentations, RingSigner, certificate_request, copy_key,
+};
 use url::Url;
 
 use crate::drive::{EventHandler, drive, lock};
 use crate::error::DriverError;
-use crate::signer::RingSigner;
 use crate::solver::Solver;
 use crate::transport::Transport;
 
