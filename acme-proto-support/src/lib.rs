@@ -1,6 +1,7 @@
 //! The pieces the [`acme_proto`] drivers (`acme-proto-tokio`, `acme-proto-blocking`)
-//! share, so that both behave the same: the driver error, the certificate key and CSR
-//! an `issue()` makes, the bookkeeping of challenges an order presented, what the
+//! share, so that both behave the same: the driver error, the account a client holds
+//! and its ring signer, the runtime-free half of the run loop, the certificate key and
+//! CSR an `issue()` makes, the bookkeeping of challenges an order presented, what the
 //! built-in responders serve (http-01 tokens, tls-alpn-01 certificates) and the DNS
 //! hook's command line.
 //!
@@ -20,18 +21,29 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod account;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod dns_hook;
+mod drive;
 mod error;
 mod issue;
 mod keys;
 mod presented;
+mod signer;
 mod tls_alpn;
+mod transport;
 
+pub use account::Account;
 pub use dns_hook::DnsHook;
+pub use drive::{hand_back, lock, now, outcome, sending, waiting};
 pub use error::{DriverError, SolverError};
 pub use issue::{Action, Certificate, Presentations, certificate_request, copy_key};
 pub use keys::generate_account_key;
 pub use presented::{Http01Tokens, Presented, first_offer};
+pub use signer::RingSigner;
 pub use tls_alpn::{ACME_TLS_ALPN, TlsAlpnCertificates};
+pub use transport::{
+    BuildTransport, Roots, TransportBuilder, TransportError, TransportErrorKind, TransportSettings,
+    caused_by_timeout, caused_by_tls,
+};

@@ -8,44 +8,37 @@ use acme_proto::client::{
 };
 use acme_proto::crypto::AccountKey;
 use acme_proto::{CertificateChain, Client, Identifier, NoEvent};
-use acme_proto_support::{Action, Certificate, Presentations, certificate_request, copy_key};
+use acme_proto_support::{Account, Action, Certificate, Presentations, certificate_request};
 use url::Url;
 
-use crate::drive::{EventHandler, drive, lock};
+use crate::drive::{EventHandler, drive};
 use crate::error::DriverError;
-use crate::signer::RingSigner;
 use crate::solver::Solver;
 use crate::transport::Transport;
 
-/// One ACME account at one CA, over the network: the core's [`Client`] (directory,
+/// One ACME account at one CA, over the network: the core [`Client`] (directory,
 /// key, nonce pool, policy) behind a mutex, and a [`Transport`].
 ///
 /// Share it (for example in an `Arc`) to run many orders at once: they share the nonce
 /// pool and the connection pool, and each runs in its own future or task.
 #[derive(Debug)]
 pub struct AcmeClient {
-    core: Mutex<Client>,
+    account: Account,
     transport: Transport,
-    /// The account key, kept to save the credentials; `None` when the caller's.
-    key: Mutex<Option<AccountKey>>,
 }
 
 impl AcmeClient {
     /// A client for the CA at `directory_url` with the account key `key` (signing with
-    /// ring where it can, see [`RingSigner`]). Call [`create_account`](Self::create_account)
-    /// or [`find_account`](Self::find_account) before ordering.
+    /// ring where it can, see [`RingSigner`](crate::RingSigner)). Call
+    /// [`create_account`](Self::create_account) or [`find_account`](Self::find_account)
+    /// before ordering.
     pub fn new(
         directory_url: Url,
         key: AccountKey,
         transport: Transport,
     ) -> Result<Self, DriverError> {
-        let signer = RingSigner::new(copy_key(&key)?)?;
-        let core = Client::new(directory_url, signer)?;
-        Ok(Self {
-            core: Mutex::new(core),
-            transport,
-            key: Mutex::new(Some(key)),
-        })
+        let account = Account::new(directory_url, key)?;
+        Ok(Self { account, transport })
     }
 
     /// A client for an existing account, from credentials saved with
@@ -54,22 +47,8 @@ impl AcmeClient {
         credentials: AccountCredentials,
         transport: Transport,
     ) -> Result<Self, DriverError> {
-        let client = Self::new(
-            credentials.directory_url().clone(),
-            copy_key(credentials.key())?,
-            transport,
-        )?;
-        let account_url = credentials.account_url().clone();
-        let core = client
-            .core
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .with_account(account_url);
-        Ok(Self {
-            core: Mutex::new(core),
-            transport: client.transport,
-            key: client.key,
-        })
+        let account = Account::from_credentials(&credentials)?;
+        Ok(Self { account, transport })
     }
 
     /// A client around a core [`Client`] set up by the caller (another [`Policy`](acme_proto::Policy),
@@ -77,29 +56,20 @@ impl AcmeClient {
     /// [`Client::insecure_loopback`] for tests). [`credentials`](Self::credentials) is
     /// then `None`: the key is the caller's.
     pub fn from_client(client: Client, transport: Transport) -> Self {
-        Self {
-            core: Mutex::new(client),
-            transport,
-            key: Mutex::new(None),
-        }
+        let account = Account::from_client(client);
+        Self { account, transport }
     }
 
     /// The account's credentials to save, once the account URL is known and the key
     /// was given to [`new`](Self::new) or [`from_credentials`](Self::from_credentials).
     pub fn credentials(&self) -> Option<AccountCredentials> {
-        let core = lock(&self.core);
-        let key = copy_key(lock(&self.key).as_ref()?).ok()?;
-        Some(AccountCredentials::new(
-            core.directory_url().clone(),
-            core.account_url()?.clone(),
-            key,
-        ))
+        self.account.credentials()
     }
 
     /// The core client, to drive other operations with [`drive`](crate::drive()). Lock
     /// it only between awaits.
     pub fn core(&self) -> &Mutex<Client> {
-        &self.core
+        self.account.core()
     }
 
     /// The transport.
@@ -109,13 +79,13 @@ impl AcmeClient {
 
     /// Creates the account (or finds it, if the key already has one).
     pub async fn create_account(&self, request: NewAccount) -> Result<AccountInfo, DriverError> {
-        let op = lock(&self.core).new_account(request);
+        let op = self.account.lock().new_account(request);
         self.run(op).await
     }
 
     /// Finds the account of this key (`onlyReturnExisting`).
     pub async fn find_account(&self) -> Result<AccountInfo, DriverError> {
-        let op = lock(&self.core).find_account();
+        let op = self.account.lock().find_account();
         self.run(op).await
     }
 
@@ -126,7 +96,7 @@ impl AcmeClient {
         mut op: O,
     ) -> Result<O::Output, DriverError> {
         let no_events = |_: &mut O, never: NoEvent| -> Result<(), DriverError> { match never {} };
-        drive(&mut op, &self.core, &self.transport, no_events).await
+        drive(&mut op, self.account.core(), &self.transport, no_events).await
     }
 
     /// Issues a certificate for `identifiers`, proving control with `solver`: a new
@@ -181,7 +151,7 @@ impl AcmeClient {
             solver,
             presentations: Presentations::default(),
         };
-        let result = drive(flow, &self.core, &self.transport, &mut events).await;
+        let result = drive(flow, self.account.core(), &self.transport, &mut events).await;
         // The core cleans up what it knows of; this covers an order that ended in the
         // driver (a solver error, no challenge chosen) before the core could.
         for offer in events.presentations.into_leftovers() {
@@ -192,7 +162,7 @@ impl AcmeClient {
 
     /// Fetches the account object.
     pub async fn fetch_account(&self) -> Result<AccountInfo, DriverError> {
-        let op = lock(&self.core).fetch_account()?;
+        let op = self.account.lock().fetch_account()?;
         self.run(op).await
     }
 
@@ -201,14 +171,14 @@ impl AcmeClient {
         &self,
         contacts: impl IntoIterator<Item = impl Into<String>>,
     ) -> Result<AccountInfo, DriverError> {
-        let op = lock(&self.core).update_contacts(contacts)?;
+        let op = self.account.lock().update_contacts(contacts)?;
         self.run(op).await
     }
 
     /// Deactivates the account. The server refuses everything later signed for it
     /// (`unauthorized`); this cannot be undone.
     pub async fn deactivate_account(&self) -> Result<AccountInfo, DriverError> {
-        let op = lock(&self.core).deactivate_account()?;
+        let op = self.account.lock().deactivate_account()?;
         self.run(op).await
     }
 
@@ -216,19 +186,15 @@ impl AcmeClient {
     /// signs with the new key and [`credentials`](Self::credentials) hold it: save them
     /// again.
     pub async fn change_key(&self, new_key: AccountKey) -> Result<(), DriverError> {
-        let signer = Box::new(RingSigner::new(copy_key(&new_key)?)?);
-        let op = lock(&self.core).change_key(signer)?;
+        let op = self.account.change_key(&new_key)?;
         self.run(op).await?;
-        let mut key = lock(&self.key);
-        if key.is_some() {
-            *key = Some(new_key);
-        }
+        self.account.key_changed(new_key);
         Ok(())
     }
 
     /// The URLs of the account's orders, following at most `max_pages` pages.
     pub async fn list_orders(&self, max_pages: u32) -> Result<Vec<Url>, DriverError> {
-        let op = lock(&self.core).list_orders(max_pages)?;
+        let op = self.account.lock().list_orders(max_pages)?;
         self.run(op).await
     }
 
@@ -238,7 +204,7 @@ impl AcmeClient {
         certificate: &CertificateChain,
         reason: Option<RevocationReason>,
     ) -> Result<(), DriverError> {
-        let op = lock(&self.core).revoke(certificate.end_entity().der(), reason)?;
+        let op = self.account.revoke(certificate, reason)?;
         self.run(op).await
     }
 
@@ -251,12 +217,9 @@ impl AcmeClient {
         private_key_pem: &str,
         reason: Option<RevocationReason>,
     ) -> Result<(), DriverError> {
-        let key = Box::new(AccountKey::from_pem(private_key_pem)?);
-        let op = lock(&self.core).revoke_with_certificate_key(
-            certificate.end_entity().der(),
-            reason,
-            key,
-        );
+        let op = self
+            .account
+            .revoke_with_certificate_key(certificate, private_key_pem, reason)?;
         self.run(op).await
     }
 
@@ -266,8 +229,7 @@ impl AcmeClient {
         &self,
         certificate: &CertificateChain,
     ) -> Result<RenewalSuggestion, DriverError> {
-        let cert_id = certificate.cert_id()?;
-        let op = lock(&self.core).renewal_info(&cert_id);
+        let op = self.account.renewal_info(certificate)?;
         self.run(op).await
     }
 }

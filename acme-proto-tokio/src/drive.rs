@@ -7,11 +7,11 @@
 //! `handle_*`, never across an `.await`, and each operation is its own future.
 
 use std::future::Future;
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::SystemTime;
+use std::sync::Mutex;
 
+use acme_proto::Client;
 use acme_proto::client::{Operation, Step};
-use acme_proto::{Client, Response, UnixTime};
+use acme_proto_support::{hand_back, lock, now, outcome, sending, waiting};
 
 use crate::error::DriverError;
 use crate::transport::Transport;
@@ -64,63 +64,16 @@ pub async fn drive<O: Operation>(
         let step = op.poll(&mut lock(client), now());
         match step {
             Step::Send(request) => {
-                let id = request.id;
-                tracing::debug!(%id, method = %request.method, url = %request.url, "sending");
+                sending(&request);
                 let result = transport.send(&request).await;
-                match result {
-                    Ok(response) => {
-                        log_response(&request.method, &request.url, &response);
-                        op.handle_response(&mut lock(client), id, response, now())?;
-                    }
-                    Err(error) => {
-                        tracing::info!(%id, method = %request.method, url = %request.url, %error, "transport failure");
-                        op.handle_transport_failure(&mut lock(client), id, now())?;
-                        last_failure = Some(error);
-                    }
-                }
+                hand_back(op, client, &request, result, &mut last_failure)?;
             }
             Step::Event(event) => events.on_event(op, event).await?,
-            Step::Wait(wait) => {
-                let duration = wait.until.saturating_duration_since(now());
-                tracing::debug!(?wait.reason, ?duration, "waiting");
-                tokio::time::sleep(duration).await;
-            }
-            Step::Done => {
-                return match op.take_outcome() {
-                    Some(Ok(output)) => Ok(output),
-                    Some(Err(error)) => Err(DriverError::from_outcome(error, last_failure)),
-                    None => Err(DriverError::Stalled),
-                };
-            }
+            Step::Wait(wait) => tokio::time::sleep(waiting(&wait)).await,
+            Step::Done => return outcome(op, last_failure),
             // Every request is answered before the next poll, so `Pending` means an
             // event was left unanswered.
             _ => return Err(DriverError::Stalled),
         }
     }
-}
-
-/// The wall-clock time, as the core takes it.
-pub(crate) fn now() -> UnixTime {
-    UnixTime::from(SystemTime::now())
-}
-
-/// Locks the client (or the driver's other shared state). A panic elsewhere while it
-/// was held leaves the core's state as consistent as between two calls (each call is
-/// one transition), so poisoning is ignored rather than spread to every other
-/// operation.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn log_response(method: &acme_proto::Method, url: &url::Url, response: &Response) {
-    if response.is_success() {
-        tracing::debug!(%method, %url, status = response.status, "response");
-        return;
-    }
-    // Only the problem's type: its detail may echo names the operator did not log.
-    let problem = response
-        .problem(&acme_proto::Limits::default(), now())
-        .map(|p| p.kind.to_string())
-        .unwrap_or_default();
-    tracing::info!(%method, %url, status = response.status, %problem, "refused");
 }

@@ -52,19 +52,17 @@ mod dns_hook;
 mod drive;
 mod error;
 mod http01;
-mod signer;
 mod solver;
 mod tlsalpn01;
 mod transport;
 
 pub use acme_proto;
-pub use acme_proto_support::{Certificate, generate_account_key};
+pub use acme_proto_support::{Certificate, RingSigner, generate_account_key};
 pub use client::AcmeClient;
 pub use dns_hook::DnsHook;
 pub use drive::{EventHandler, drive};
 pub use error::DriverError;
 pub use http01::Http01Responder;
-pub use signer::RingSigner;
 pub use solver::{Solver, SolverError};
 pub use tlsalpn01::{ACME_TLS_ALPN, TlsAlpn01Responder};
 pub use transport::{

@@ -8,33 +8,12 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt as _;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use acme_proto::Identifier;
 use acme_proto::client::NewAccount;
+use acme_proto_fake_ca::hook::{lines, remove, script};
 use acme_proto_tokio::{AcmeClient, DnsHook, DriverError};
-
-/// A shell script at a fresh path: logs its arguments and environment, then runs `tail`.
-fn script(tail: &str) -> (PathBuf, PathBuf) {
-    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("acme-proto-dns-hook-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let log = dir.join("log");
-    let path = dir.join("hook.sh");
-    std::fs::write(
-        &path,
-        format!(
-            "#!/bin/sh\necho \"$$ $ACME_CHALLENGE_TYPE $ACME_IDENTIFIER $*\" >> '{}'\n{tail}\n",
-            log.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    (path, log)
-}
 
 async fn client(server: &common::CaServer) -> AcmeClient {
     let client = AcmeClient::new(
@@ -48,20 +27,6 @@ async fn client(server: &common::CaServer) -> AcmeClient {
         .await
         .unwrap();
     client
-}
-
-fn remove(log: &Path) {
-    if let Some(dir) = log.parent() {
-        let _ = std::fs::remove_dir_all(dir);
-    }
-}
-
-fn lines(log: &Path) -> Vec<String> {
-    std::fs::read_to_string(log)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,61 +14,13 @@ use std::sync::{Arc, Mutex};
 
 use acme_proto::Identifier;
 use acme_proto::client::{ChallengeOffer, NewAccount, Solution};
+use acme_proto_fake_ca::validation::{check_challenge_certificate, validation_client_config};
 use acme_proto_tokio::{ACME_TLS_ALPN, AcmeClient, Solver, SolverError, TlsAlpn01Responder};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
-use x509_cert::der::Decode as _;
-
-/// A validation server checks the certificate itself, not against a root. The
-/// handshake signatures are not checked either: webpki (behind rustls' own checks)
-/// refuses any certificate with an unknown critical extension, which is exactly what
-/// a tls-alpn-01 certificate is; the test reads the certificate instead.
-#[derive(Debug)]
-struct AcceptAny(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAny {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
+use rustls::pki_types::ServerName;
 
 /// A handshake as the validation server makes it; the certificate presented, if any.
 async fn handshake(responder: &TlsAlpn01Responder, sni: &str, alpn: &[u8]) -> Option<Vec<u8>> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
-        .with_no_client_auth();
-    config.alpn_protocols = vec![alpn.to_vec()];
+    let config = validation_client_config(alpn);
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let stream = tokio::net::TcpStream::connect(responder.local_addr())
         .await
@@ -81,9 +33,6 @@ async fn handshake(responder: &TlsAlpn01Responder, sni: &str, alpn: &[u8]) -> Op
     Some(connection.peer_certificates()?.first()?.to_vec())
 }
 
-/// id-pe-acmeIdentifier (RFC 8737 §6.1).
-const ACME_IDENTIFIER: &str = "1.3.6.1.5.5.7.1.31";
-
 struct Checked {
     responder: TlsAlpn01Responder,
     seen: Mutex<Vec<ChallengeOffer>>,
@@ -95,34 +44,13 @@ impl Solver for Checked {
     }
     async fn present(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
         self.responder.present(offer).await?;
-        let Solution::TlsAlpn01 {
-            server_name,
-            digest,
-            ..
-        } = &offer.solution
-        else {
+        let Solution::TlsAlpn01 { server_name, .. } = &offer.solution else {
             panic!("chose {}", offer.type_name());
         };
         let der = handshake(&self.responder, server_name, ACME_TLS_ALPN)
             .await
             .expect("a certificate");
-        let certificate = x509_cert::Certificate::from_der(&der).unwrap();
-        let extensions = certificate.tbs_certificate().extensions().unwrap();
-        let acme = extensions
-            .iter()
-            .find(|e| e.extn_id.to_string() == ACME_IDENTIFIER)
-            .expect("the acmeIdentifier extension");
-        assert!(acme.critical, "acmeIdentifier must be critical");
-        // Its value is the DER OCTET STRING of the 32-byte digest.
-        let mut expected = vec![0x04, 0x20];
-        expected.extend_from_slice(digest);
-        assert_eq!(acme.extn_value.as_bytes(), expected.as_slice());
-        let info = acme_proto::CertificateInfo::from_der(&der).unwrap();
-        match &offer.identifier {
-            Identifier::Dns(name) => assert_eq!(info.dns_names(), [name.as_str()]),
-            Identifier::Ip(ip) => assert_eq!(info.ip_addresses(), [*ip]),
-            other => panic!("{other:?}"),
-        }
+        check_challenge_certificate(&der, offer);
         // Not for a handshake without acme-tls/1, nor for another name.
         assert!(
             handshake(&self.responder, server_name, b"http/1.1")

@@ -54,6 +54,8 @@ mod certs;
 mod challenge;
 mod config;
 mod directory;
+#[cfg(feature = "driver-tests")]
+pub mod hook;
 mod inspect;
 mod jws;
 mod model;
@@ -61,7 +63,11 @@ mod order;
 mod reply;
 mod route;
 mod script;
+#[cfg(feature = "driver-tests")]
+pub mod server;
 pub mod test_keys;
+#[cfg(feature = "driver-tests")]
+pub mod validation;
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
-//! An account-key [`Signer`] on `ring`, which the TLS stack links anyway and which signs
-//! P-256 about five times faster than the core's pure-Rust signer.
+//! An account-key [`Signer`] on `ring`, which both drivers' TLS stacks link anyway and
+//! which signs P-256 about five times faster than the core's pure-Rust signer.
 //!
 //! ring's ECDSA draws a random nonce per signature, so its JWS are not byte-for-byte
 //! reproducible: golden transcript tests stay on the core's

@@ -7,12 +7,10 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use acme_proto::crypto::{AccountKey, KeyId, SignatureAlgorithm, Signer, jws};
-use acme_proto_tokio::RingSigner;
+use acme_proto_fake_ca::test_keys as keys;
+use acme_proto_support::RingSigner;
 use base64::Engine as _;
-use common::keys;
 use ring::signature::{self, UnparsedPublicKey};
 
 fn b64d(text: &str) -> Vec<u8> {

@@ -1,0 +1,254 @@
+//! [`AcmeClient`]: one ACME account over the network, issuing certificates, from as
+//! many threads as the caller likes.
+
+use std::sync::Mutex;
+
+use acme_proto::client::{
+    AccountCredentials, AccountInfo, ChallengeOffer, Issued, NewAccount, NewOrder, Operation,
+    OrderEvent, OrderFlow, RenewalSuggestion, RevocationReason,
+};
+use acme_proto::crypto::AccountKey;
+use acme_proto::{CertificateChain, Client, Identifier, NoEvent};
+use acme_proto_support::{Account, Action, Certificate, Presentations, certificate_request};
+use url::Url;
+
+use crate::drive::drive;
+use crate::error::DriverError;
+use crate::solver::Solver;
+use crate::transport::Transport;
+
+/// One ACME account at one CA, over the network: the core [`Client`] (directory,
+/// key, nonce pool, policy) behind a mutex, and a [`Transport`].
+///
+/// `Send` and `Sync`: share it (for example in an `Arc`, or by reference into scoped
+/// threads) to run many orders at once, one per thread. They share the nonce pool and
+/// the connection pool; the mutex is held only for one step of the core at a time,
+/// never while a request is out.
+#[derive(Debug)]
+pub struct AcmeClient {
+    account: Account,
+    transport: Transport,
+}
+
+impl AcmeClient {
+    /// A client for the CA at `directory_url` with the account key `key` (signing with
+    /// ring where it can, see [`RingSigner`](crate::RingSigner)). Call
+    /// [`create_account`](Self::create_account) or [`find_account`](Self::find_account)
+    /// before ordering.
+    pub fn new(
+        directory_url: Url,
+        key: AccountKey,
+        transport: Transport,
+    ) -> Result<Self, DriverError> {
+        let account = Account::new(directory_url, key)?;
+        Ok(Self { account, transport })
+    }
+
+    /// A client for an existing account, from credentials saved with
+    /// [`credentials`](Self::credentials).
+    pub fn from_credentials(
+        credentials: AccountCredentials,
+        transport: Transport,
+    ) -> Result<Self, DriverError> {
+        let account = Account::from_credentials(&credentials)?;
+        Ok(Self { account, transport })
+    }
+
+    /// A client around a core [`Client`] set up by the caller (another [`Policy`](acme_proto::Policy),
+    /// [`Limits`](acme_proto::Limits), an HSM signer, or
+    /// [`Client::insecure_loopback`] for tests). [`credentials`](Self::credentials) is
+    /// then `None`: the key is the caller's.
+    pub fn from_client(client: Client, transport: Transport) -> Self {
+        let account = Account::from_client(client);
+        Self { account, transport }
+    }
+
+    /// The account's credentials to save, once the account URL is known and the key
+    /// was given to [`new`](Self::new) or [`from_credentials`](Self::from_credentials).
+    pub fn credentials(&self) -> Option<AccountCredentials> {
+        self.account.credentials()
+    }
+
+    /// The core client, to drive other operations with [`drive`](crate::drive()). Lock
+    /// it only for one call at a time, never across a request.
+    pub fn core(&self) -> &Mutex<Client> {
+        self.account.core()
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// Creates the account (or finds it, if the key already has one).
+    pub fn create_account(&self, request: NewAccount) -> Result<AccountInfo, DriverError> {
+        let op = self.account.lock().new_account(request);
+        self.run(op)
+    }
+
+    /// Finds the account of this key (`onlyReturnExisting`).
+    pub fn find_account(&self) -> Result<AccountInfo, DriverError> {
+        let op = self.account.lock().find_account();
+        self.run(op)
+    }
+
+    /// Drives an operation that asks nothing of the caller (account changes, revocation,
+    /// renewal information) to its end.
+    pub fn run<O: Operation<Event = NoEvent>>(&self, mut op: O) -> Result<O::Output, DriverError> {
+        let no_events = |_: &mut O, never: NoEvent| -> Result<(), DriverError> { match never {} };
+        drive(&mut op, self.account.core(), &self.transport, no_events)
+    }
+
+    /// Issues a certificate for `identifiers`, proving control with `solver`: a new
+    /// P-256 key, a CSR naming exactly the identifiers (as SANs, with an empty subject),
+    /// a new order.
+    pub fn issue<S: Solver + ?Sized>(
+        &self,
+        identifiers: impl IntoIterator<Item = Identifier>,
+        solver: &S,
+    ) -> Result<Certificate, DriverError> {
+        let identifiers: Vec<Identifier> = identifiers.into_iter().collect();
+        self.issue_order(NewOrder::new(identifiers), solver)
+    }
+
+    /// Issues a certificate for `request` (with its profile, validity or `replaces`)
+    /// with a new P-256 key and a CSR naming exactly the request's identifiers.
+    pub fn issue_order<S: Solver + ?Sized>(
+        &self,
+        request: NewOrder,
+        solver: &S,
+    ) -> Result<Certificate, DriverError> {
+        let (csr, private_key_pem) = certificate_request(&request.identifiers)?;
+        let mut flow = OrderFlow::new(request)?;
+        let issued = self.order(&mut flow, csr, solver)?;
+        Ok(Certificate::new(issued, private_key_pem))
+    }
+
+    /// Issues a certificate for `request` (with its profile, validity or `replaces`)
+    /// with the caller's CSR (DER).
+    pub fn issue_with_csr<S: Solver + ?Sized>(
+        &self,
+        request: NewOrder,
+        csr_der: Vec<u8>,
+        solver: &S,
+    ) -> Result<Issued, DriverError> {
+        let mut flow = OrderFlow::new(request)?;
+        self.order(&mut flow, csr_der, solver)
+    }
+
+    /// Drives an order to its end: new, or resumed with [`OrderFlow::resume`]. On
+    /// `Created`, `flow.snapshot()` can be saved to resume after a restart.
+    ///
+    /// Every challenge presented is cleaned up, however the order ends.
+    pub fn order<S: Solver + ?Sized>(
+        &self,
+        flow: &mut OrderFlow,
+        csr_der: Vec<u8>,
+        solver: &S,
+    ) -> Result<Issued, DriverError> {
+        flow.provide_csr(csr_der)?;
+        let mut presentations = Presentations::default();
+        let events = |flow: &mut OrderFlow, event: OrderEvent| -> Result<(), DriverError> {
+            match presentations.on_event(event, |offers| solver.choose(offers))? {
+                Action::Present(offer) => {
+                    solver
+                        .present(&offer)
+                        .map_err(|source| DriverError::Solver {
+                            identifier: offer.identifier.clone(),
+                            source,
+                        })?;
+                    flow.challenge_ready(&offer.url)?;
+                }
+                Action::Cleanup(offer) => cleanup(solver, &offer),
+                _ => {}
+            }
+            Ok(())
+        };
+        let result = drive(flow, self.account.core(), &self.transport, events);
+        // The core cleans up what it knows of; this covers an order that ended in the
+        // driver (a solver error, no challenge chosen) before the core could.
+        for offer in presentations.into_leftovers() {
+            cleanup(solver, &offer);
+        }
+        result
+    }
+
+    /// Fetches the account object.
+    pub fn fetch_account(&self) -> Result<AccountInfo, DriverError> {
+        let op = self.account.lock().fetch_account()?;
+        self.run(op)
+    }
+
+    /// Replaces the account's contacts (`mailto:` URLs); an empty list removes them.
+    pub fn update_contacts(
+        &self,
+        contacts: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Result<AccountInfo, DriverError> {
+        let op = self.account.lock().update_contacts(contacts)?;
+        self.run(op)
+    }
+
+    /// Deactivates the account. The server refuses everything later signed for it
+    /// (`unauthorized`); this cannot be undone.
+    pub fn deactivate_account(&self) -> Result<AccountInfo, DriverError> {
+        let op = self.account.lock().deactivate_account()?;
+        self.run(op)
+    }
+
+    /// Rolls the account over to `new_key`. Once the server accepted it, the client
+    /// signs with the new key and [`credentials`](Self::credentials) hold it: save them
+    /// again.
+    pub fn change_key(&self, new_key: AccountKey) -> Result<(), DriverError> {
+        let op = self.account.change_key(&new_key)?;
+        self.run(op)?;
+        self.account.key_changed(new_key);
+        Ok(())
+    }
+
+    /// The URLs of the account's orders, following at most `max_pages` pages.
+    pub fn list_orders(&self, max_pages: u32) -> Result<Vec<Url>, DriverError> {
+        let op = self.account.lock().list_orders(max_pages)?;
+        self.run(op)
+    }
+
+    /// Revokes `certificate` (its end-entity certificate) with the account key.
+    pub fn revoke(
+        &self,
+        certificate: &CertificateChain,
+        reason: Option<RevocationReason>,
+    ) -> Result<(), DriverError> {
+        let op = self.account.revoke(certificate, reason)?;
+        self.run(op)
+    }
+
+    /// Revokes `certificate` with a request signed by its own private key (PKCS#8 PEM,
+    /// as [`Certificate::private_key_pem`]), no account involved: for a certificate
+    /// whose account key is lost, or one issued to another account.
+    pub fn revoke_with_certificate_key(
+        &self,
+        certificate: &CertificateChain,
+        private_key_pem: &str,
+        reason: Option<RevocationReason>,
+    ) -> Result<(), DriverError> {
+        let op = self
+            .account
+            .revoke_with_certificate_key(certificate, private_key_pem, reason)?;
+        self.run(op)
+    }
+
+    /// The CA's renewal suggestion (ARI, RFC 9773) for `certificate`;
+    /// [`RenewalSuggestion::renewal_time`] picks the time to renew inside its window.
+    pub fn renewal_info(
+        &self,
+        certificate: &CertificateChain,
+    ) -> Result<RenewalSuggestion, DriverError> {
+        let op = self.account.renewal_info(certificate)?;
+        self.run(op)
+    }
+}
+
+fn cleanup<S: Solver + ?Sized>(solver: &S, offer: &ChallengeOffer) {
+    if let Err(error) = solver.cleanup(offer) {
+        tracing::warn!(url = %offer.url, %error, "challenge cleanup failed");
+    }
+}

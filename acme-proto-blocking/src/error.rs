@@ -1,0 +1,9 @@
+//! The driver's error: the core's, plus what only the driver knows (the transport's
+//! causes, the solver's failures, the CSR). Shared with the tokio driver through
+//! `acme-proto-support`, with this driver's [`TransportError`].
+
+use crate::transport::TransportError;
+
+/// Everything an operation driven by this crate can end with; see
+/// [`acme_proto_support::DriverError`] for the variants.
+pub type DriverError = acme_proto_support::DriverError<TransportError>;

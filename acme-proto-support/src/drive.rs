@@ -1,0 +1,87 @@
+//! The runtime-free half of a driver's run loop: the clock, the lock on the core
+//! client, handing back what the transport did (with its log line), and the outcome.
+//! Each driver keeps only what its runtime decides: how to send, sleep and answer
+//! events.
+
+use std::fmt::Display;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use acme_proto::client::Operation;
+use acme_proto::{Client, Limits, Request, Response, UnixTime, Wait};
+
+use crate::error::DriverError;
+
+/// The wall-clock time, as the core takes it.
+pub fn now() -> UnixTime {
+    UnixTime::from(SystemTime::now())
+}
+
+/// Locks the core client (or a driver's other shared state). A panic elsewhere while
+/// it was held leaves the core's state as consistent as between two calls (each call
+/// is one transition), so poisoning is ignored rather than spread to every other
+/// operation.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Logs `request` as about to be sent (at `debug`: method and URL, never the body).
+pub fn sending(request: &Request) {
+    tracing::debug!(id = %request.id, method = %request.method, url = %request.url, "sending");
+}
+
+/// Hands what the transport did with `request` back to `op`: the response, or the
+/// failure (kept in `last_failure`, for [`DriverError::Transport`] if the core gives
+/// up). Logs the outcome: successes at `debug`, refusals (with the problem type only)
+/// and transport failures at `info`.
+pub fn hand_back<O: Operation, T: Display>(
+    op: &mut O,
+    client: &Mutex<Client>,
+    request: &Request,
+    result: Result<Response, T>,
+    last_failure: &mut Option<T>,
+) -> Result<(), DriverError<T>> {
+    let (id, method, url) = (request.id, request.method, &request.url);
+    match result {
+        Ok(response) => {
+            if response.is_success() {
+                tracing::debug!(%id, %method, %url, status = response.status, "response");
+            } else {
+                // Only the problem's type: its detail may echo names the operator did
+                // not log.
+                let problem = response
+                    .problem(&Limits::default(), now())
+                    .map(|p| p.kind.to_string())
+                    .unwrap_or_default();
+                tracing::info!(%id, %method, %url, status = response.status, %problem, "refused");
+            }
+            op.handle_response(&mut lock(client), id, response, now())?;
+        }
+        Err(error) => {
+            tracing::info!(%id, %method, %url, %error, "transport failure");
+            op.handle_transport_failure(&mut lock(client), id, now())?;
+            *last_failure = Some(error);
+        }
+    }
+    Ok(())
+}
+
+/// How long to sleep for `wait`, from now (logged at `debug` with the reason).
+pub fn waiting(wait: &Wait) -> Duration {
+    let duration = wait.until.saturating_duration_since(now());
+    tracing::debug!(reason = ?wait.reason, ?duration, "waiting");
+    duration
+}
+
+/// The drive's result once `op` said `Done`: its output, or its error joined with the
+/// last transport failure.
+pub fn outcome<O: Operation, T>(
+    op: &mut O,
+    last_failure: Option<T>,
+) -> Result<O::Output, DriverError<T>> {
+    match op.take_outcome() {
+        Some(Ok(output)) => Ok(output),
+        Some(Err(error)) => Err(DriverError::from_outcome(error, last_failure)),
+        None => Err(DriverError::Stalled),
+    }
+}

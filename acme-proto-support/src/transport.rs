@@ -1,0 +1,350 @@
+//! What the drivers' transports share: their error, which roots they trust, and their
+//! builder's settings. Each driver implements [`BuildTransport`] for its own
+//! transport, so `Transport::builder()…build()` reads the same in both.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use rustls::RootCertStore;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject as _;
+
+/// What went wrong moving a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The TCP connection could not be made (refused, unreachable, DNS failure).
+    Connect,
+    /// The connect, read or total timeout ran out.
+    Timeout,
+    /// The TLS handshake failed (certificate not trusted, wrong name, protocol error).
+    Tls,
+    /// The response body was larger than the request's `max_response_body`; reading
+    /// stopped there.
+    BodyTooLarge,
+    /// Anything else on the connection: reset, closed early, an HTTP framing error.
+    Io,
+    /// The request could not be turned into an HTTP request, or the transport could not
+    /// be built (an invalid root certificate, a URL scheme this transport refuses).
+    Invalid,
+}
+
+/// A request that could not be sent or whose response could not be read.
+#[derive(Debug)]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    message: String,
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl TransportError {
+    /// An error of `kind`, saying `message`.
+    pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The same error, caused by `source`.
+    #[must_use]
+    pub fn with_source(mut self, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// A body over `cap` bytes (announced or read).
+    pub fn body_too_large(cap: usize) -> Self {
+        Self::new(
+            TransportErrorKind::BodyTooLarge,
+            format!("the response body is larger than {cap} bytes"),
+        )
+    }
+
+    /// A server silent for the read timeout.
+    pub fn read_timeout(timeout: Duration) -> Self {
+        Self::new(
+            TransportErrorKind::Timeout,
+            format!("the server sent nothing for {timeout:?}"),
+        )
+    }
+
+    /// A request not over within the total timeout.
+    pub fn total_timeout(timeout: Duration) -> Self {
+        Self::new(
+            TransportErrorKind::Timeout,
+            format!("no complete response within {timeout:?}"),
+        )
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for TransportError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_deref().map(|s| s as _)
+    }
+}
+
+/// Whether a TLS error is somewhere in `error`'s chain.
+pub fn caused_by_tls(error: &(dyn StdError + 'static)) -> bool {
+    in_chain(error, &|e| e.is::<rustls::Error>())
+}
+
+/// Whether an I/O timeout is somewhere in `error`'s chain.
+pub fn caused_by_timeout(error: &(dyn StdError + 'static)) -> bool {
+    in_chain(error, &|e| {
+        e.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            )
+        })
+    })
+}
+
+/// Whether `matches` holds for an error of `error`'s chain. TLS stacks over `std::io`
+/// wrap their errors in an `io::Error`, whose `source` skips the wrapped error, so
+/// that one is looked into too (through `get_ref`).
+fn in_chain(
+    error: &(dyn StdError + 'static),
+    matches: &dyn Fn(&(dyn StdError + 'static)) -> bool,
+) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if matches(e) {
+            return true;
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.get_ref().is_some_and(|inner| in_chain(inner, matches))
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
+/// Which root certificates the transport trusts, before any added with
+/// [`TransportBuilder::add_root_pem`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Roots {
+    /// Mozilla's roots, compiled in (`webpki-roots`): the same on every machine.
+    #[default]
+    WebPki,
+    /// The operating system's store (`rustls-native-certs`).
+    Native,
+    /// None: only the roots added (a private CA, or Pebble in tests).
+    None,
+}
+
+/// What a [`TransportBuilder`] was told, for the driver to build its transport from.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TransportSettings {
+    /// The root store to start from.
+    pub roots: Roots,
+    /// Roots added with [`TransportBuilder::add_root_pem`], each checked to be usable
+    /// as a trust anchor.
+    pub extra_roots: Vec<CertificateDer<'static>>,
+    /// How long a TCP connection may take to open.
+    pub connect_timeout: Duration,
+    /// How long the server may stay silent.
+    pub read_timeout: Duration,
+    /// How long one request may take from start to the last body byte.
+    pub total_timeout: Duration,
+    /// Whether `http://` URLs may be sent.
+    pub allow_http: bool,
+}
+
+impl Default for TransportSettings {
+    fn default() -> Self {
+        Self {
+            roots: Roots::default(),
+            extra_roots: Vec::new(),
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(30),
+            total_timeout: Duration::from_secs(60),
+            allow_http: false,
+        }
+    }
+}
+
+impl TransportSettings {
+    /// The trust anchors: the chosen store plus the added roots. Fails when the
+    /// operating system's store was asked for and could not be read, or when there is
+    /// no root at all.
+    pub fn root_store(&self) -> Result<RootCertStore, TransportError> {
+        let mut store = RootCertStore::empty();
+        match self.roots {
+            Roots::WebPki => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+            Roots::Native => {
+                // Unparseable system certificates are skipped, as browsers do.
+                let _ = store.add_parsable_certificates(native_roots()?);
+            }
+            Roots::None => {}
+        }
+        let _ = store.add_parsable_certificates(self.extra_roots.iter().cloned());
+        if store.is_empty() {
+            return Err(no_roots());
+        }
+        Ok(store)
+    }
+
+    /// The same roots as certificates (DER), for TLS stacks that take certificates
+    /// rather than trust anchors. Mozilla's come from `webpki-root-certs`, the same
+    /// set as `webpki-roots`.
+    pub fn root_certificates(&self) -> Result<Vec<CertificateDer<'static>>, TransportError> {
+        let mut certificates = match self.roots {
+            Roots::WebPki => webpki_root_certs::TLS_SERVER_ROOT_CERTS.to_vec(),
+            Roots::Native => native_roots()?,
+            Roots::None => Vec::new(),
+        };
+        certificates.extend(self.extra_roots.iter().cloned());
+        if certificates.is_empty() {
+            return Err(no_roots());
+        }
+        Ok(certificates)
+    }
+}
+
+fn native_roots() -> Result<Vec<CertificateDer<'static>>, TransportError> {
+    let native = rustls_native_certs::load_native_certs();
+    if native.certs.is_empty() {
+        return Err(TransportError::new(
+            TransportErrorKind::Invalid,
+            "no root certificate could be read from the operating system",
+        ));
+    }
+    Ok(native.certs)
+}
+
+fn no_roots() -> TransportError {
+    TransportError::new(TransportErrorKind::Invalid, "no root certificate to trust")
+}
+
+/// A driver's transport, built from [`TransportSettings`].
+pub trait BuildTransport: Sized {
+    /// The transport for `settings`.
+    fn build(settings: TransportSettings) -> Result<Self, TransportError>;
+}
+
+/// Builds a driver's transport `T`: roots, timeouts, plain HTTP for tests.
+#[derive(Debug)]
+pub struct TransportBuilder<T> {
+    settings: TransportSettings,
+    error: Option<String>,
+    transport: PhantomData<fn() -> T>,
+}
+
+impl<T> Default for TransportBuilder<T> {
+    fn default() -> Self {
+        Self {
+            settings: TransportSettings::default(),
+            error: None,
+            transport: PhantomData,
+        }
+    }
+}
+
+impl<T> Clone for TransportBuilder<T> {
+    fn clone(&self) -> Self {
+        Self {
+            settings: self.settings.clone(),
+            error: self.error.clone(),
+            transport: PhantomData,
+        }
+    }
+}
+
+impl<T: BuildTransport> TransportBuilder<T> {
+    /// The root store to start from (Mozilla's by default).
+    #[must_use]
+    pub fn roots(mut self, roots: Roots) -> Self {
+        self.settings.roots = roots;
+        self
+    }
+
+    /// Also trusts every certificate in `pem` (one or more `CERTIFICATE` blocks): a
+    /// private CA's root, or the test CA a Pebble instance serves with. An invalid PEM
+    /// makes [`build`](Self::build) fail.
+    #[must_use]
+    pub fn add_root_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        let mut found = false;
+        for cert in CertificateDer::pem_slice_iter(pem.as_ref()) {
+            match cert {
+                // Checked now, so that every driver refuses the same roots.
+                Ok(cert) => match RootCertStore::empty().add(cert.clone()) {
+                    Ok(()) => {
+                        self.settings.extra_roots.push(cert);
+                        found = true;
+                    }
+                    Err(e) => self.error = Some(format!("invalid root certificate: {e}")),
+                },
+                Err(e) => self.error = Some(format!("invalid root certificate PEM: {e}")),
+            }
+        }
+        if !found && self.error.is_none() {
+            self.error = Some("no CERTIFICATE block in the root certificate PEM".into());
+        }
+        self
+    }
+
+    /// How long a TCP connection may take to open (10 s by default).
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.connect_timeout = timeout;
+        self
+    }
+
+    /// How long the server may stay silent: for the response head, and between two
+    /// pieces of the body (30 s by default).
+    #[must_use]
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.read_timeout = timeout;
+        self
+    }
+
+    /// How long one request may take from start to the last body byte (60 s by
+    /// default), so that a server dribbling bytes cannot hold it forever.
+    #[must_use]
+    pub fn total_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.total_timeout = timeout;
+        self
+    }
+
+    /// Also sends `http://` URLs, for tests against a local server. The core refuses
+    /// such URLs anyway unless its client was made with
+    /// [`Client::insecure_loopback`](acme_proto::Client::insecure_loopback).
+    #[must_use]
+    pub fn allow_http(mut self, allow: bool) -> Self {
+        self.settings.allow_http = allow;
+        self
+    }
+
+    /// The transport. Fails on an invalid root certificate, or when the operating
+    /// system's store was asked for and could not be read.
+    pub fn build(self) -> Result<T, TransportError> {
+        if let Some(error) = self.error {
+            return Err(TransportError::new(TransportErrorKind::Invalid, error));
+        }
+        T::build(self.settings)
+    }
+}
