@@ -33,7 +33,12 @@ pub struct Http01Responder {
 impl Http01Responder {
     /// Binds `addr` and starts serving on a background thread.
     pub fn bind(addr: SocketAddr) -> io::Result<Self> {
-        let listener = TcpListener::bind(addr)?;
+        Self::from_listener(TcpListener::bind(addr)?)
+    }
+
+    /// Serves on a listener bound by the caller (socket activation, a port held since
+    /// start-up), on a background thread.
+    pub fn from_listener(listener: TcpListener) -> io::Result<Self> {
         let tokens = Http01Tokens::default();
         let served = tokens.clone();
         let server = Server::start(listener, "http-01", move |stream| {

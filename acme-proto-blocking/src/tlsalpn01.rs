@@ -36,9 +36,14 @@ pub struct TlsAlpn01Responder {
 impl TlsAlpn01Responder {
     /// Binds `addr` and starts serving on a background thread.
     pub fn bind(addr: SocketAddr) -> io::Result<Self> {
+        Self::from_listener(TcpListener::bind(addr)?)
+    }
+
+    /// Serves on a listener bound by the caller (socket activation, a port held since
+    /// start-up), on a background thread.
+    pub fn from_listener(listener: TcpListener) -> io::Result<Self> {
         let certificates = TlsAlpnCertificates::default();
         let config = Arc::new(certificates.server_config().map_err(io::Error::other)?);
-        let listener = TcpListener::bind(addr)?;
         let server = Server::start(listener, "tls-alpn-01", move |stream| {
             match handshake(&config, stream) {
                 Ok(()) => {}

@@ -50,7 +50,5 @@ pub use time::UnixTime;
 pub use token::ChallengeToken;
 pub use wire::{Headers, Method, Request, RequestId, Response};
 
-/// The root README's example, compiled and run as a doctest so it stays true.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct RootReadme;
+// The root README's examples use the drivers too: they are doctests of the `tests`
+// crate, which depends on all the crates.

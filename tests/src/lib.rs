@@ -101,3 +101,9 @@ mod tests {
         );
     }
 }
+
+/// The root README's examples (the core's, and each driver's ten lines), compiled as
+/// doctests of this crate, which depends on every crate.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct RootReadme;

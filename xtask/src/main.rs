@@ -74,7 +74,21 @@ fn test() -> Result<(), String> {
     )?;
     cargo(
         "tests (workspace, all features)",
-        &["test", "--workspace", "--all-features"],
+        // Not the examples: both drivers' are called `issue` and would be built to one
+        // path; the Pebble tests build and run each as a user would.
+        &[
+            "test",
+            "--workspace",
+            "--all-features",
+            "--lib",
+            "--bins",
+            "--tests",
+        ],
+        &[],
+    )?;
+    cargo(
+        "doctests (workspace, all features)",
+        &["test", "--workspace", "--all-features", "--doc"],
         &[],
     )?;
     cargo(

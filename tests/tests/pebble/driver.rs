@@ -273,3 +273,154 @@ pub mod tokio_driver {
         }
     }
 }
+
+pub mod blocking_driver {
+    use super::*;
+    use acme_proto::client::ChallengeOffer;
+    use acme_proto_blocking::{
+        AcmeClient, DnsHook, Http01Responder, Solver, SolverError, TlsAlpn01Responder, Transport,
+        TransportError,
+    };
+
+    pub struct Blocking {
+        http: Http01Responder,
+        tls: TlsAlpn01Responder,
+        dns: DnsHook,
+    }
+
+    impl Solver for Refuse {
+        fn choose<'a>(&self, _: &'a [ChallengeOffer]) -> Option<&'a ChallengeOffer> {
+            None
+        }
+        fn present(&self, _: &ChallengeOffer) -> std::result::Result<(), SolverError> {
+            Err("nothing to present".into())
+        }
+        fn cleanup(&self, _: &ChallengeOffer) -> std::result::Result<(), SolverError> {
+            Ok(())
+        }
+    }
+
+    fn transport(pebble: &Pebble) -> Transport {
+        Transport::builder()
+            .add_root_pem(pebble.root_pem())
+            .build()
+            .expect("transport")
+    }
+
+    impl Driver for Blocking {
+        type Transport = TransportError;
+        type Client = AcmeClient;
+        const NAME: &'static str = "blocking";
+
+        fn start(pebble: &mut Pebble, dir: &Path) -> Self {
+            let http = Http01Responder::from_listener(
+                pebble.take_http01_listener().expect("http-01 port"),
+            )
+            .expect("http-01 responder");
+            let tls = TlsAlpn01Responder::from_listener(
+                pebble.take_tlsalpn01_listener().expect("tls-alpn-01 port"),
+            )
+            .expect("tls-alpn-01 responder");
+            let dns = dns_hook(pebble, dir);
+            Self { http, tls, dns }
+        }
+
+        fn client(&self, pebble: &Pebble, key: AccountKey) -> AcmeClient {
+            let url = Url::parse(&pebble.directory_url()).expect("directory URL");
+            AcmeClient::new(url, key, transport(pebble)).expect("client")
+        }
+
+        fn client_from_credentials(
+            &self,
+            pebble: &Pebble,
+            credentials: AccountCredentials,
+        ) -> AcmeClient {
+            AcmeClient::from_credentials(credentials, transport(pebble)).expect("client")
+        }
+
+        fn credentials(&self, client: &AcmeClient) -> Option<AccountCredentials> {
+            client.credentials()
+        }
+
+        fn create_account(
+            &self,
+            client: &AcmeClient,
+            request: NewAccount,
+        ) -> Result<AccountInfo, Self> {
+            client.create_account(request)
+        }
+
+        fn find_account(&self, client: &AcmeClient) -> Result<AccountInfo, Self> {
+            client.find_account()
+        }
+
+        fn fetch_account(&self, client: &AcmeClient) -> Result<AccountInfo, Self> {
+            client.fetch_account()
+        }
+
+        fn update_contacts(
+            &self,
+            client: &AcmeClient,
+            contacts: Vec<String>,
+        ) -> Result<AccountInfo, Self> {
+            client.update_contacts(contacts)
+        }
+
+        fn deactivate_account(&self, client: &AcmeClient) -> Result<AccountInfo, Self> {
+            client.deactivate_account()
+        }
+
+        fn change_key(&self, client: &AcmeClient, key: AccountKey) -> Result<(), Self> {
+            client.change_key(key)
+        }
+
+        fn list_orders(&self, client: &AcmeClient, max_pages: u32) -> Result<Vec<Url>, Self> {
+            client.list_orders(max_pages)
+        }
+
+        fn issue(
+            &self,
+            client: &AcmeClient,
+            order: NewOrder,
+            challenge: Challenge,
+        ) -> Result<Certificate, Self> {
+            match challenge {
+                Challenge::Http01 => client.issue_order(order, &self.http),
+                Challenge::TlsAlpn01 => client.issue_order(order, &self.tls),
+                Challenge::Dns01 => client.issue_order(order, &self.dns),
+                Challenge::Refuse => client.issue_order(order, &Refuse),
+            }
+        }
+
+        fn revoke(
+            &self,
+            client: &AcmeClient,
+            chain: &CertificateChain,
+            reason: Option<RevocationReason>,
+        ) -> Result<(), Self> {
+            client.revoke(chain, reason)
+        }
+
+        fn revoke_with_certificate_key(
+            &self,
+            client: &AcmeClient,
+            chain: &CertificateChain,
+            key_pem: &str,
+            reason: Option<RevocationReason>,
+        ) -> Result<(), Self> {
+            client.revoke_with_certificate_key(chain, key_pem, reason)
+        }
+
+        fn renewal_info(
+            &self,
+            client: &AcmeClient,
+            chain: &CertificateChain,
+        ) -> Result<RenewalSuggestion, Self> {
+            client.renewal_info(chain)
+        }
+
+        fn still_presented(&self) -> usize {
+            self.http.len() + self.tls.len()
+        }
+    }
+}

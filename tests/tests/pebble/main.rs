@@ -14,9 +14,10 @@
 mod driver;
 mod scenarios;
 
+use driver::blocking_driver::Blocking;
 use driver::tokio_driver::Tokio;
 
-/// One `#[test]` per scenario and driver: `with_tokio::http01`, ….
+/// One `#[test]` per scenario and driver: `with_tokio::http01`, `with_blocking::http01`, ….
 macro_rules! for_drivers {
     ($($scenario:ident),* $(,)?) => {
         mod with_tokio {
@@ -24,6 +25,14 @@ macro_rules! for_drivers {
                 #[test]
                 fn $scenario() {
                     crate::scenarios::$scenario::<crate::Tokio>();
+                }
+            )*
+        }
+        mod with_blocking {
+            $(
+                #[test]
+                fn $scenario() {
+                    crate::scenarios::$scenario::<crate::Blocking>();
                 }
             )*
         }
@@ -138,4 +147,9 @@ impl acme_proto_tokio::Solver for AnyHttp01 {
 #[test]
 fn tokio_example_issues_a_certificate() {
     scenarios::example("acme-proto-tokio");
+}
+
+#[test]
+fn blocking_example_issues_a_certificate() {
+    scenarios::example("acme-proto-blocking");
 }

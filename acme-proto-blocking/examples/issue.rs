@@ -1,0 +1,94 @@
+//! Issues a certificate from an ACME CA, with this driver: `cargo run -p
+//! acme-proto-blocking --example issue -- --help`. The tokio driver's example takes the
+//! same flags (both read them with `acme_proto_support::cli`).
+//!
+//! It exits 0 once the chain is written; on failure it prints one line naming what
+//! failed and exits 1.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::process::ExitCode;
+
+use acme_proto_blocking::{
+    AcmeClient, DnsHook, Http01Responder, Solver, TlsAlpn01Responder, Transport,
+};
+use acme_proto_support::cli::{Args, ChallengeKind, Command, USAGE, one_line};
+
+fn main() -> ExitCode {
+    let args = match Args::parse(std::env::args_os().skip(1)) {
+        Ok(Command::Issue(args)) => args,
+        Ok(_) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("issue: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args) {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("issue: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<String, String> {
+    let mut transport = Transport::builder();
+    if let Some(path) = &args.ca_cert {
+        let pem = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+        transport = transport.add_root_pem(pem);
+    }
+    let transport = transport
+        .build()
+        .map_err(|e| one_line("setting up HTTPS", &e))?;
+
+    let client = match args.saved_account()? {
+        Some(credentials) => AcmeClient::from_credentials(credentials, transport)
+            .map_err(|e| one_line("loading the account", &e))?,
+        None => {
+            let client =
+                AcmeClient::new(args.directory.clone(), args.new_account_key()?, transport)
+                    .map_err(|e| one_line("setting up the client", &e))?;
+            client
+                .create_account(args.new_account()?)
+                .map_err(|e| one_line("creating the account", &e))?;
+            args.save_account(client.credentials())?;
+            client
+        }
+    };
+
+    match args.challenge {
+        ChallengeKind::Http01 => {
+            let responder = Http01Responder::bind(args.http_addr())
+                .map_err(|e| format!("listening on {}: {e}", args.http_addr()))?;
+            issue(&client, args, &responder)
+        }
+        ChallengeKind::TlsAlpn01 => {
+            let responder = TlsAlpn01Responder::bind(args.tls_addr())
+                .map_err(|e| format!("listening on {}: {e}", args.tls_addr()))?;
+            issue(&client, args, &responder)
+        }
+        _ => {
+            let hook = args
+                .dns_hook
+                .clone()
+                .ok_or("--challenge dns-01 needs --dns-hook")?;
+            issue(&client, args, &DnsHook::new(hook))
+        }
+    }
+}
+
+fn issue<S: Solver>(client: &AcmeClient, args: &Args, solver: &S) -> Result<String, String> {
+    let certificate = client
+        .issue_order(args.new_order(), solver)
+        .map_err(|e| one_line("issuing", &e))?;
+    args.write_certificate(
+        args.chain(&certificate.issued),
+        &certificate.private_key_pem,
+    )
+}
