@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use acme_proto::{Method, Request, Response};
-use acme_proto_support::{BuildTransport, TransportSettings, caused_by_timeout, caused_by_tls};
+use acme_proto_support::{
+    BuildTransport, Observer, TransportSettings, caused_by_timeout, caused_by_tls,
+};
 pub use acme_proto_support::{Roots, TransportError, TransportErrorKind};
 use ureq::config::AutoHeaderValue;
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
@@ -34,6 +36,7 @@ pub struct Transport {
     agent: ureq::Agent,
     read_timeout: Duration,
     total_timeout: Duration,
+    observer: Observer,
 }
 
 impl fmt::Debug for Transport {
@@ -90,6 +93,7 @@ impl BuildTransport for Transport {
             agent,
             read_timeout: settings.read_timeout,
             total_timeout: settings.total_timeout,
+            observer: settings.observer,
         })
     }
 }
@@ -135,7 +139,9 @@ impl Transport {
         if bytes.len() > cap {
             return Err(TransportError::body_too_large(cap));
         }
-        Ok(Response::from_http_parts(&parts, bytes))
+        let response = Response::from_http_parts(&parts, bytes);
+        self.observer.notify(request, &response);
+        Ok(response)
     }
 
     fn classify(&self, error: ureq::Error) -> TransportError {

@@ -44,6 +44,6 @@ pub use presented::{Http01Tokens, Presented, first_offer};
 pub use signer::RingSigner;
 pub use tls_alpn::{ACME_TLS_ALPN, TlsAlpnCertificates};
 pub use transport::{
-    BuildTransport, Roots, TransportBuilder, TransportError, TransportErrorKind, TransportSettings,
-    caused_by_timeout, caused_by_tls,
+    BuildTransport, Observer, Roots, TransportBuilder, TransportError, TransportErrorKind,
+    TransportSettings, caused_by_timeout, caused_by_tls,
 };

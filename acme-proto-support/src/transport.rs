@@ -5,8 +5,10 @@
 use std::error::Error as StdError;
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::Duration;
 
+use acme_proto::{Request, Response};
 use rustls::RootCertStore;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
@@ -172,6 +174,36 @@ pub struct TransportSettings {
     pub total_timeout: Duration,
     /// Whether `http://` URLs may be sent.
     pub allow_http: bool,
+    /// Called with every response received.
+    pub observer: Observer,
+}
+
+/// A function called with every request and the response it got, as received (before
+/// the core reads it): for recording exchanges (the fuzzing corpora are seeded this way
+/// from Pebble), metrics or debugging. It sees request bodies, which are signed JWS:
+/// keep what it stores private. Cloning shares the function.
+#[derive(Clone, Default)]
+pub struct Observer(Option<Arc<ObserverFn>>);
+
+type ObserverFn = dyn Fn(&Request, &Response) + Send + Sync;
+
+impl Observer {
+    /// Calls the function, if there is one.
+    pub fn notify(&self, request: &Request, response: &Response) {
+        if let Some(observe) = &self.0 {
+            observe(request, response);
+        }
+    }
+}
+
+impl fmt::Debug for Observer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Observer(set)"
+        } else {
+            "Observer(none)"
+        })
+    }
 }
 
 impl Default for TransportSettings {
@@ -183,6 +215,7 @@ impl Default for TransportSettings {
             read_timeout: Duration::from_secs(30),
             total_timeout: Duration::from_secs(60),
             allow_http: false,
+            observer: Observer::default(),
         }
     }
 }
@@ -336,6 +369,17 @@ impl<T: BuildTransport> TransportBuilder<T> {
     #[must_use]
     pub fn allow_http(mut self, allow: bool) -> Self {
         self.settings.allow_http = allow;
+        self
+    }
+
+    /// Calls `observe` with every request sent and the response received (see
+    /// [`Observer`]).
+    #[must_use]
+    pub fn observe(
+        mut self,
+        observe: impl Fn(&Request, &Response) + Send + Sync + 'static,
+    ) -> Self {
+        self.settings.observer = Observer(Some(Arc::new(observe)));
         self
     }
 

@@ -10,7 +10,9 @@ use std::fmt;
 use std::time::Duration;
 
 use acme_proto::{Request, Response};
-use acme_proto_support::{BuildTransport, TransportSettings, caused_by_timeout, caused_by_tls};
+use acme_proto_support::{
+    BuildTransport, Observer, TransportSettings, caused_by_timeout, caused_by_tls,
+};
 pub use acme_proto_support::{Roots, TransportError, TransportErrorKind};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
@@ -64,6 +66,7 @@ impl BuildTransport for Transport {
             client,
             read_timeout: settings.read_timeout,
             total_timeout: settings.total_timeout,
+            observer: settings.observer,
         })
     }
 }
@@ -77,6 +80,7 @@ pub struct Transport {
     client: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
     read_timeout: Duration,
     total_timeout: Duration,
+    observer: Observer,
 }
 
 impl fmt::Debug for Transport {
@@ -96,10 +100,13 @@ impl Transport {
 
     /// Sends `request` and reads its response, stopping at `request.max_response_body`.
     pub async fn send(&self, request: &Request) -> Result<Response, TransportError> {
-        match tokio::time::timeout(self.total_timeout, self.exchange(request)).await {
-            Ok(result) => result,
-            Err(_) => Err(TransportError::total_timeout(self.total_timeout)),
-        }
+        let response = match tokio::time::timeout(self.total_timeout, self.exchange(request)).await
+        {
+            Ok(result) => result?,
+            Err(_) => return Err(TransportError::total_timeout(self.total_timeout)),
+        };
+        self.observer.notify(request, &response);
+        Ok(response)
     }
 
     async fn exchange(&self, request: &Request) -> Result<Response, TransportError> {

@@ -28,6 +28,7 @@ mod options;
 mod pebble;
 mod ports;
 mod process;
+mod record;
 mod tls;
 mod verify;
 
@@ -37,6 +38,7 @@ pub use example::example_binary;
 pub use hook::challtestsrv_hook;
 pub use options::PebbleOptions;
 pub use pebble::Pebble;
+pub use record::{RECORD_DIR, exchange, recorder_from_env, recorder_into};
 pub use verify::verify_chain;
 
 /// Starts Pebble, or skips the test when Pebble is not installed and this is not CI.

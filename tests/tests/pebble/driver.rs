@@ -136,10 +136,13 @@ pub mod tokio_driver {
     }
 
     pub fn transport(pebble: &Pebble) -> Transport {
-        Transport::builder()
-            .add_root_pem(pebble.root_pem())
-            .build()
-            .expect("transport")
+        let builder = Transport::builder().add_root_pem(pebble.root_pem());
+        match acme_proto_tests::recorder_from_env() {
+            Some(record) => builder.observe(record),
+            None => builder,
+        }
+        .build()
+        .expect("transport")
     }
 
     impl Driver for Tokio {
@@ -301,10 +304,13 @@ pub mod blocking_driver {
     }
 
     fn transport(pebble: &Pebble) -> Transport {
-        Transport::builder()
-            .add_root_pem(pebble.root_pem())
-            .build()
-            .expect("transport")
+        let builder = Transport::builder().add_root_pem(pebble.root_pem());
+        match acme_proto_tests::recorder_from_env() {
+            Some(record) => builder.observe(record),
+            None => builder,
+        }
+        .build()
+        .expect("transport")
     }
 
     impl Driver for Blocking {
