@@ -191,8 +191,11 @@ fn recording_writes_each_exchange() {
     assert!(recorded[0].starts_with("GET ") && recorded[0].contains("\n200\n"));
     let heads: Vec<&String> = recorded.iter().filter(|r| r.starts_with("HEAD ")).collect();
     assert_eq!(heads.len(), 1, "{recorded:#?}");
-    assert!(heads[0].to_ascii_lowercase().contains("
-replay-nonce: "), "{}", heads[0]);
+    assert!(
+        heads[0].to_ascii_lowercase().contains("\nreplay-nonce: "),
+        "{}",
+        heads[0]
+    );
     let account = recorded.iter().find(|r| r.starts_with("POST ")).unwrap();
     assert!(
         account.contains("\n201\n") && account.contains("\n\n{"),
