@@ -2,9 +2,11 @@
 //!
 //! * `test`  — install what a fresh machine lacks, then every check CI runs.
 //! * `setup` — only the installs.
-//! * `demo`, `fuzz`, `bench` — arrive with the drivers, the fuzzing campaign and the benchmarks.
+//! * `fuzz`  — run the fuzz targets (all, or one) for a while each, with AddressSanitizer.
+//! * `demo`, `bench` — arrive with the drivers and the benchmarks.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod fuzz;
 mod setup;
 
 use std::process::{Command, ExitCode};
@@ -15,16 +17,20 @@ const USAGE: &str = "usage: cargo xtask <test|setup|demo|fuzz|bench>
   test    install what is missing (Debian's pebble, the thumbv7em-none-eabihf target,
           Python's cryptography), then run fmt, clippy, the workspace's tests, docs and
           the no_std build: exactly what CI runs
-  setup   only the installs";
+  setup   only the installs
+  fuzz [TARGET] [--seconds N]
+          run every fuzz target (or TARGET) N seconds each (default 60) with
+          AddressSanitizer, printing executions, exec/s, corpus size and coverage";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => setup::all().and_then(|()| test()),
         Some("setup") => setup::all(),
-        Some(cmd @ ("demo" | "fuzz" | "bench")) => Err(format!(
-            "`cargo xtask {cmd}` is not available yet: it comes with the drivers, the fuzzing \
-             campaign and the benchmarks"
+        Some("fuzz") => fuzz::command(args.get(1..).unwrap_or_default()),
+        Some(cmd @ ("demo" | "bench")) => Err(format!(
+            "`cargo xtask {cmd}` is not available yet: it comes with the drivers and the \
+             benchmarks"
         )),
         _ => {
             eprintln!("{USAGE}");
@@ -96,6 +102,36 @@ fn test() -> Result<(), String> {
             &[],
         )?;
     }
+    let fuzz = ["--manifest-path", "fuzz/Cargo.toml"];
+    cargo(
+        "format (fuzz crate)",
+        &[&["fmt"][..], &fuzz, &["--", "--check"]].concat(),
+        &[],
+    )?;
+    // Without default features: libFuzzer is needed by the target binaries only.
+    cargo(
+        "clippy (fuzz crate)",
+        &[
+            &["clippy"][..],
+            &fuzz,
+            &[
+                "--all-targets",
+                "--no-default-features",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ]
+        .concat(),
+        &[],
+    )?;
+    cargo(
+        "fuzz corpus replay",
+        &[&["test"][..], &fuzz, &["--no-default-features"]].concat(),
+        &[],
+    )?;
+    // Last: the slowest check, and the one that needs the most CPU.
+    fuzz::smoke(fuzz::smoke_seconds()?)?;
     println!("xtask: all checks passed in {:.0?}", started.elapsed());
     Ok(())
 }
