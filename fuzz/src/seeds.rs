@@ -99,7 +99,8 @@ impl Exchange {
 /// The targets a JSON body feeds: every resource it reads as (so a problem document
 /// seeds `problem`, an order `order`, …). A body that reads as none seeds nothing.
 pub fn targets_of_json(body: &[u8]) -> Vec<&'static str> {
-    let checks: [(&str, fn(&[u8]) -> bool); 8] = [
+    type Reads = fn(&[u8]) -> bool;
+    let checks: [(&str, Reads); 8] = [
         ("directory", |b| Directory::from_json(b).is_ok()),
         ("account", |b| {
             Account::from_json(b).is_ok() || OrderList::from_json(b).is_ok()

@@ -10,7 +10,13 @@
 //! fixed test keys and from the core's test certificates. `import` writes the seeds of
 //! a recording (see `acme_proto_fuzz::seeds`), such as Pebble's. Minimize afterwards
 //! with `cargo fuzz cmin` (the README says how).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::type_complexity,
+    clippy::print_stdout
+)]
 
 use std::path::Path;
 use std::time::Duration;

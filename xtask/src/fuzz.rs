@@ -116,6 +116,21 @@ fn cargo_fuzz(args: &[&str]) -> Command {
         .current_dir(root())
         // The sanitizer flags need nightly features; this lets stable accept them.
         .env("RUSTC_BOOTSTRAP", "1");
+    // `cargo run` describes xtask's own package in the environment; build scripts that
+    // watch those variables (ring's do) would then rebuild everything a plain
+    // `cargo fuzz build` had built.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_MANIFEST_")
+            || matches!(
+                &*name,
+                "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
+            )
+        {
+            command.env_remove(&*name);
+        }
+    }
     command
 }
 

@@ -22,7 +22,7 @@ pub(super) struct Checker {
     max_now: UnixTime,
     /// Whether the clock never went back since the current flow's first poll.
     monotonic: bool,
-    /// Nonces the client sent (all flows, all clients: the server sees them all).
+    /// Nonces the client sent.
     sent_nonces: HashSet<String>,
     /// Every `Replay-Nonce` value handed to the client.
     delivered_nonces: HashSet<Vec<u8>>,
@@ -103,6 +103,11 @@ impl Checker {
 
     /// A new flow (resumed from a snapshot) starts its own deadline.
     pub(super) fn on_resume(&mut self) {
+        // Request ids and the nonce pool are the client's: a new process starts over
+        // (a nonce the old one used may come back, and only the server can refuse it).
+        self.ids.clear();
+        self.sent_nonces.clear();
+        self.delivered_nonces.clear();
         self.deadline = None;
         self.after_deadline = 0;
         self.strict_cleanup = false;
@@ -270,11 +275,9 @@ impl Checker {
                     "{wait:?} longer than max_transport_backoff"
                 );
             }
-            WaitReason::Poll { .. } => {
-                if !self.last_retry_after {
-                    let cap = self.max_now.saturating_add(p.poll_max);
-                    assert!(wait.until <= cap, "{wait:?} longer than poll_max, unasked");
-                }
+            WaitReason::Poll { .. } if !self.last_retry_after => {
+                let cap = self.max_now.saturating_add(p.poll_max);
+                assert!(wait.until <= cap, "{wait:?} longer than poll_max, unasked");
             }
             _ => {}
         }

@@ -2,7 +2,7 @@
 //! clock jumps (`OrderFlow` over `Client::insecure_loopback`).
 //!
 //! The input is read as a stream of decisions (with `arbitrary`'s `Unstructured`):
-//! first the policy, the account key, the CA's configuration and the order, then, step
+//! first the policy, the CA's configuration and the order, then, step
 //! by step, what the server does with each request (the in-process fake CA's honest
 //! answer, that answer damaged, a made-up answer, or a lost one), what the caller does
 //! with each event, and how the clock moves. An exhausted input reads as zeros, which
@@ -17,6 +17,9 @@
 //! waits on the caller with nothing to answer; every challenge said ready is cleaned up
 //! exactly once; snapshots round-trip; `Done` is final and the outcome is taken once.
 
+// `ACME_PROTO_FUZZ_DEBUG` makes the target tell what it does, on stderr.
+#![allow(clippy::print_stderr)]
+
 mod checks;
 mod server;
 
@@ -27,8 +30,11 @@ use std::time::Duration;
 use acme_proto::client::{
     NewAccount, NewOrder, Operation, OrderEvent, OrderFlow, OrderSnapshot, Step,
 };
-use acme_proto::{AccountKey, Client, Identifier, Policy, Request, RequestId, UnixTime};
-use acme_proto_fake_ca::{Config, FakeCa, test_keys};
+use acme_proto::crypto::{Jwk, Signer};
+use acme_proto::{
+    Client, CryptoError, Identifier, Policy, Request, RequestId, SignatureAlgorithm, UnixTime,
+};
+use acme_proto_fake_ca::{Config, FakeCa};
 use arbitrary::{Result, Unstructured};
 use url::Url;
 
@@ -37,6 +43,44 @@ use server::{Memory, Reply};
 
 /// Polls of one execution at most: keeps every input's run short.
 const MAX_STEPS: usize = 400;
+
+/// The account key: Ed25519 on ring, so that signing costs microseconds even in a
+/// sanitizer build (the core's pure-Rust signers are fuzzed by the key targets, and
+/// took most of this target's time). The core signs every request through the
+/// `Signer` trait either way; Ed25519 signatures are deterministic.
+struct RingEd25519 {
+    pair: ring::signature::Ed25519KeyPair,
+    jwk: Jwk,
+}
+
+impl RingEd25519 {
+    fn new() -> Self {
+        use ring::signature::KeyPair as _;
+        let pair = match ring::signature::Ed25519KeyPair::from_seed_unchecked(&[0x2a; 32]) {
+            Ok(pair) => pair,
+            Err(e) => panic!("a fixed Ed25519 seed: {e}"),
+        };
+        let jwk = match Jwk::ed25519(pair.public_key().as_ref()) {
+            Ok(jwk) => jwk,
+            Err(e) => panic!("an Ed25519 public key as a JWK: {e}"),
+        };
+        Self { pair, jwk }
+    }
+}
+
+impl Signer for RingEd25519 {
+    fn algorithm(&self) -> SignatureAlgorithm {
+        SignatureAlgorithm::EdDsa
+    }
+
+    fn public_jwk(&self) -> Jwk {
+        self.jwk.clone()
+    }
+
+    fn sign(&self, signing_input: &[u8]) -> core::result::Result<Vec<u8>, CryptoError> {
+        Ok(self.pair.sign(signing_input).as_ref().to_vec())
+    }
+}
 
 /// True once in `n` draws; false when the input is exhausted (zeros are the
 /// cooperative choices).
@@ -217,7 +261,6 @@ struct World {
     memory: Memory,
     outstanding: Vec<Outstanding>,
     need_csr: Option<Vec<Identifier>>,
-    key_pem: &'static str,
     policy: Policy,
     account_url: Url,
     last_id: Option<RequestId>,
@@ -226,22 +269,13 @@ struct World {
 fn run(u: &mut Unstructured<'_>) -> Result<Option<bool>> {
     let now = start_time(u)?;
     let policy = policy(u)?;
-    let key_index = u.choose_index(3)?;
-    let key_pem = [test_keys::ED25519, test_keys::P256, test_keys::P384]
-        .get(key_index)
-        .copied()
-        .unwrap_or(test_keys::ED25519);
-    let key = match AccountKey::from_pem(key_pem) {
-        Ok(key) => key,
-        Err(e) => panic!("a fixed test key does not import: {e}"),
-    };
     let mut ca = FakeCa::new(ca_config(u)?);
     let request = new_order(u)?;
     let directory = match Url::parse(&ca.directory_url()) {
         Ok(url) => url,
         Err(e) => panic!("the fake CA's directory URL: {e}"),
     };
-    let mut client = match Client::insecure_loopback(directory, Box::new(key)) {
+    let mut client = match Client::insecure_loopback(directory, Box::new(RingEd25519::new())) {
         Ok(c) => c.with_policy(policy.clone()),
         Err(e) => panic!("the client refuses the fake CA: {e}"),
     };
@@ -263,7 +297,6 @@ fn run(u: &mut Unstructured<'_>) -> Result<Option<bool>> {
         memory: Memory::default(),
         outstanding: Vec::new(),
         need_csr: None,
-        key_pem,
         policy,
         account_url,
         last_id: None,
@@ -293,11 +326,10 @@ impl World {
                         _ => wait.until,
                     };
                 }
-                Step::Pending => {
-                    if !self.answer_something(u)? {
-                        panic!("the flow waits on the caller, who has nothing to answer");
-                    }
-                }
+                Step::Pending => assert!(
+                    self.answer_something(u)?,
+                    "the flow waits on the caller, who has nothing to answer"
+                ),
                 Step::Done => return Ok(Some(self.done())),
                 _ => {}
             }
@@ -344,7 +376,9 @@ impl World {
             }
             6 => {
                 let names: Vec<Identifier> = NAMES.iter().map(|n| identifier(n)).collect();
-                let _ = self.flow.provide_csr(csr(&names[..1]));
+                let _ = self
+                    .flow
+                    .provide_csr(csr(names.get(..1).unwrap_or_default()));
             }
             7 => {
                 let _ = self.answer_something(u)?;
@@ -362,11 +396,16 @@ impl World {
             return;
         };
         check_snapshot(&snapshot);
-        let key = match AccountKey::from_pem(self.key_pem) {
-            Ok(key) => key,
-            Err(e) => panic!("a fixed test key does not import: {e}"),
-        };
-        let client = Client::insecure_loopback(self.client.directory_url().clone(), Box::new(key));
+        if std::env::var_os("ACME_PROTO_FUZZ_DEBUG").is_some() {
+            eprintln!(
+                "order_flow: restart from {}",
+                String::from_utf8_lossy(&snapshot.to_json())
+            );
+        }
+        let client = Client::insecure_loopback(
+            self.client.directory_url().clone(),
+            Box::new(RingEd25519::new()),
+        );
         self.client = match client {
             Ok(c) => c
                 .with_policy(self.policy.clone())
