@@ -1276,6 +1276,44 @@ mod tests {
         }
     }
 
+    /// A server that answers every newNonce with a nonce already used, and sends no
+    /// nonce with its other responses: the client asks for a nonce a bounded number of
+    /// times, then fails, instead of asking for ever.
+    #[test]
+    fn a_repeated_used_nonce_is_not_asked_for_without_bound() {
+        let mut client = client();
+        let now = UnixTime::from_secs(1_800_000_000);
+        let mut flow =
+            OrderFlow::new(NewOrder::new([Identifier::dns("a.example").unwrap()])).unwrap();
+        let mut heads = 0;
+        for _ in 0..1000 {
+            match flow.poll(&mut client, now) {
+                Step::Send(request) => {
+                    let mut response = answer(&request);
+                    if request.method == Method::Head {
+                        heads += 1;
+                        response.headers = Headers::new().with("Replay-Nonce", "n1");
+                    } else {
+                        response.headers = Headers::new()
+                            .with("Content-Type", "application/json")
+                            .with("Location", "https://ca.test/order/1");
+                    }
+                    flow.handle_response(&mut client, request.id, response, now)
+                        .unwrap();
+                }
+                Step::Event(_) => {}
+                Step::Done => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(matches!(
+            flow.take_outcome(),
+            Some(Err(Error::Malformed(_)))
+        ));
+        let bound = 2 + client.policy().max_bad_nonce_retries;
+        assert!(heads <= bound, "{heads} newNonce requests, bound {bound}");
+    }
+
     #[test]
     fn the_outcome_comes_with_done_after_the_cleanups() {
         let mut client = client();
