@@ -19,16 +19,22 @@ fn root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-const USAGE: &str = "usage: cargo xtask fuzz [TARGET] [--seconds N]
+const USAGE: &str = "usage: cargo xtask fuzz [TARGET] [--seconds N] [--jobs J]
+       cargo xtask fuzz --smoke
 
   Runs every fuzz target (or TARGET) for N seconds each (default 60) with
-  AddressSanitizer, adding what it finds to fuzz/corpus/TARGET/. Installs cargo-fuzz
-  when missing. Minimize a corpus before committing it: see fuzz/README.md.";
+  AddressSanitizer, J targets at a time (default 1), adding what it finds to
+  fuzz/corpus/TARGET/. Installs cargo-fuzz when missing. Minimize a corpus before
+  committing it: see fuzz/README.md.
+
+  --smoke runs exactly what `cargo xtask test` runs last: every target for
+  ACME_PROTO_FUZZ_SMOKE_SECONDS (15), one per core, new inputs kept out of the corpus.";
 
 /// `cargo xtask fuzz …`.
 pub(crate) fn command(args: &[String]) -> Result<(), String> {
     let mut target = None;
     let mut seconds = 60;
+    let mut jobs = 1;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -37,6 +43,17 @@ pub(crate) fn command(args: &[String]) -> Result<(), String> {
                     .next()
                     .and_then(|n| n.parse().ok())
                     .ok_or_else(|| format!("--seconds takes a number\n\n{USAGE}"))?;
+            }
+            "--jobs" => {
+                jobs = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| format!("--jobs takes a positive number\n\n{USAGE}"))?;
+            }
+            "--smoke" => {
+                crate::setup::cargo_fuzz()?;
+                return smoke(smoke_seconds()?);
             }
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -58,14 +75,16 @@ pub(crate) fn command(args: &[String]) -> Result<(), String> {
         }
         None => all,
     };
-    run(&chosen, seconds, Corpus::Grow)
+    run(&chosen, seconds, Corpus::Grow, jobs)
 }
 
-/// The smoke run of `cargo xtask test`: every target for `seconds`, new inputs kept
-/// out of the committed corpora.
+/// The smoke run of `cargo xtask test`: every target for `seconds`, as many at a time
+/// as there are cores (libFuzzer uses one), new inputs kept out of the committed
+/// corpora.
 pub(crate) fn smoke(seconds: u64) -> Result<(), String> {
     let targets = targets()?;
-    run(&targets, seconds, Corpus::Scratch)
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    run(&targets, seconds, Corpus::Scratch, jobs)
 }
 
 /// Where libFuzzer writes the inputs it finds.
@@ -134,7 +153,7 @@ fn cargo_fuzz(args: &[&str]) -> Command {
     command
 }
 
-fn run(targets: &[String], seconds: u64, corpus: Corpus) -> Result<(), String> {
+fn run(targets: &[String], seconds: u64, corpus: Corpus, jobs: usize) -> Result<(), String> {
     let started = Instant::now();
     println!(
         "xtask: == fuzz build (AddressSanitizer, debug assertions): RUSTC_BOOTSTRAP=1 cargo fuzz build"
@@ -152,19 +171,34 @@ fn run(targets: &[String], seconds: u64, corpus: Corpus) -> Result<(), String> {
         "xtask: {:<15} {:>10} {:>8} {:>13} {:>16} {:>9}",
         "target", "execs", "exec/s", "corpus", "cov (ft)", "new"
     );
-    let mut failures = Vec::new();
-    for target in targets {
-        match run_one(target, seconds, corpus, &logs) {
-            Ok(stats) => println!("xtask: {target:<15} {stats}"),
-            Err(failure) => {
-                println!("xtask: {target:<15} FAILED: {failure}");
-                failures.push(format!("{target}: {failure}"));
-            }
+    let fuzzing = Instant::now();
+    let queue = std::sync::Mutex::new(targets.iter());
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, targets.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let next = queue.lock().ok().and_then(|mut q| q.next());
+                    let Some(target) = next else { break };
+                    match run_one(target, seconds, corpus, &logs) {
+                        Ok(stats) => println!("xtask: {target:<15} {stats}"),
+                        Err(failure) => {
+                            println!("xtask: {target:<15} FAILED: {failure}");
+                            if let Ok(mut f) = failures.lock() {
+                                f.push(format!("{target}: {failure}"));
+                            }
+                        }
+                    }
+                }
+            });
         }
-    }
+    });
+    let failures = failures.into_inner().unwrap_or_default();
     println!(
-        "xtask: == fuzzing {} target(s) for {seconds} s each: {:.1?} in all",
+        "xtask: == fuzzing {} target(s) for {seconds} s each, {jobs} at a time: {:.1?} \
+         (with the build: {:.1?})",
         targets.len(),
+        fuzzing.elapsed(),
         started.elapsed()
     );
     if failures.is_empty() {

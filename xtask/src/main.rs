@@ -18,9 +18,10 @@ const USAGE: &str = "usage: cargo xtask <test|setup|demo|fuzz|bench>
           Python's cryptography), then run fmt, clippy, the workspace's tests, docs and
           the no_std build: exactly what CI runs
   setup   only the installs
-  fuzz [TARGET] [--seconds N]
-          run every fuzz target (or TARGET) N seconds each (default 60) with
-          AddressSanitizer, printing executions, exec/s, corpus size and coverage";
+  fuzz [TARGET] [--seconds N] [--jobs J] | fuzz --smoke
+          run every fuzz target (or TARGET) N seconds each (default 60), J at a time, with
+          AddressSanitizer, printing executions, exec/s, corpus size and coverage;
+          --smoke: the short run `test` ends with";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
