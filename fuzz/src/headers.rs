@@ -35,12 +35,25 @@ pub fn replay_nonce(data: &[u8]) {
     assert_eq!(parse_replay_nonce(text.as_bytes()).ok(), Some(nonce));
 }
 
+/// Whether the client could ever request `url`: http(s) only.
+///
+/// The round trips below hold only for those. The `url` crate's serialization is not
+/// idempotent for every other scheme (WHATWG URL): `file://0.0.0.17/e://x` reads back
+/// without its host, as a path starting with a drive letter drops it. The client
+/// refuses such URLs before any request, so for them "no panic" is what is checked.
+fn is_web(url: &Url) -> bool {
+    matches!(url.scheme(), "http" | "https")
+}
+
 /// `Location`: the resolved URL, written as an absolute URL, resolves to itself.
 pub fn location(data: &[u8]) {
     let base = base();
     let Ok(url) = parse_location(data, &base) else {
         return;
     };
+    if !is_web(&url) {
+        return;
+    }
     let again = parse_location(url.as_str().as_bytes(), &base);
     assert_eq!(again.as_ref().ok(), Some(&url), "{url} resolves elsewhere");
     // Against another base, an absolute URL stays the same.
@@ -102,6 +115,9 @@ pub fn link(data: &[u8]) {
     let Ok(links) = parse_links(values, &base) else {
         return;
     };
+    if !links.iter().all(|l| is_web(&l.target)) {
+        return;
+    }
     let written = write_links(&links);
     let reread = parse_links([written.as_bytes()], &base);
     assert_eq!(
