@@ -202,9 +202,13 @@ impl<'a> LinkParser<'a, '_> {
                     self.rest = self.rest.get(i + 1..).ok_or_else(|| invalid("Link"))?;
                     return Ok(out);
                 }
+                // A quoted-pair escapes HTAB, SP, VCHAR or obs-text, never a control
+                // character, which would then reach a relation type (found by fuzzing).
                 '\\' => match chars.next() {
-                    Some((_, escaped)) => out.push(escaped),
-                    None => break,
+                    Some((_, escaped)) if !escaped.is_control() || escaped == '\t' => {
+                        out.push(escaped);
+                    }
+                    _ => break,
                 },
                 c if c.is_control() && c != '\t' => break,
                 c => out.push(c),
@@ -470,6 +474,8 @@ mod tests {
             b"<a>;=next",
             b"<a> junk",
             b"<a>;rel=\"x\\",
+            b"<a>;rel=\"x\\\x06y\"",
+            b"<a>;rel=\"x\\\ny\"",
             b"\xff<a>",
             b"<http://[::1>;rel=next",
         ] {

@@ -111,8 +111,17 @@ impl Civil {
     }
 }
 
+/// 9999-12-31T23:59:59Z: the last second a four-digit year can write.
+const LAST_SECOND_OF_9999: u64 = 253_402_300_799;
+
 fn to_unix_time(secs: i64, nanos: u32) -> Result<UnixTime, &'static str> {
     let secs = u64::try_from(secs).map_err(|_| "before 1970")?;
+    // A UTC offset or a leap second can carry 9999-12-31 into the year 10000, which
+    // neither form can write back: refused, so that every time read can be written and
+    // read again (found by the order fuzz target's round trip).
+    if secs > LAST_SECOND_OF_9999 {
+        return Err("after the year 9999");
+    }
     Ok(UnixTime::new(Duration::new(secs, nanos)))
 }
 
@@ -486,6 +495,31 @@ mod tests {
 
     fn rfc3339(text: &str) -> u64 {
         UnixTime::parse_rfc3339(text).unwrap().as_secs()
+    }
+
+    #[test]
+    fn times_past_the_year_9999_are_refused() {
+        for text in [
+            "9999-12-31T23:59:59-01:00",
+            "9999-12-31T23:59:60Z",
+            "9999-12-31T23:30:00-00:30",
+        ] {
+            assert!(UnixTime::parse_rfc3339(text).is_err(), "{text}");
+        }
+        assert!(UnixTime::parse_http_date("Fri, 31 Dec 9999 23:59:60 GMT").is_err());
+        let last = UnixTime::parse_rfc3339("9999-12-31T23:59:59.999999999Z").unwrap();
+        assert_eq!(last.to_string(), "9999-12-31T23:59:59.999999999Z");
+        assert_eq!(
+            UnixTime::parse_rfc3339("9999-12-31T23:59:59+01:00")
+                .unwrap()
+                .to_string(),
+            "9999-12-31T22:59:59Z"
+        );
+        let date = UnixTime::parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT").unwrap();
+        assert_eq!(
+            UnixTime::parse_http_date(&date.http_date().to_string()).unwrap(),
+            date
+        );
     }
 
     #[test]

@@ -11,7 +11,28 @@ pub(crate) const NO_STD_TARGET: &str = "thumbv7em-none-eabihf";
 pub(crate) fn all() -> Result<(), String> {
     rust_target()?;
     pebble()?;
-    python_cryptography()
+    python_cryptography()?;
+    cargo_fuzz()
+}
+
+/// cargo-fuzz, which builds the fuzz targets with libFuzzer and AddressSanitizer.
+pub(crate) fn cargo_fuzz() -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let installed = Command::new(&cargo)
+        .args(["fuzz", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if installed {
+        return Ok(());
+    }
+    println!(
+        "xtask: installing cargo-fuzz from crates.io (cargo install cargo-fuzz --locked), \
+         to build and run the fuzz targets"
+    );
+    run(&cargo, &["install", "cargo-fuzz", "--locked"])
+        .map_err(|e| format!("could not install cargo-fuzz: {e}"))
 }
 
 fn rust_target() -> Result<(), String> {

@@ -310,14 +310,25 @@ impl Exchange {
                 }
             }
             (Verdict::Success, Leg::Nonce) => {
-                if response.replay_nonce().is_some() {
-                    Phase::Ready
-                } else {
-                    let missing = Malformed::new(
+                let missing = || {
+                    Malformed::new(
                         ResponseKind::Nonce.name(),
                         MalformedKind::MissingHeader("Replay-Nonce"),
-                    );
-                    Phase::Finished(Some(Err(missing.into())))
+                    )
+                };
+                if client.nonces.len() > 0 {
+                    Phase::Ready
+                } else if response.replay_nonce().is_some()
+                    && self.bad_nonce_retries < policy.max_bad_nonce_retries
+                {
+                    // A nonce the pool refused (one already used): asking again is a
+                    // resend like after badNonce, and counted as one, so a server that
+                    // keeps repeating a used nonce cannot keep us asking (found writing
+                    // the order fuzz target's bound on newNonce requests in a row).
+                    self.bad_nonce_retries += 1;
+                    Phase::Ready
+                } else {
+                    Phase::Finished(Some(Err(missing().into())))
                 }
             }
             (Verdict::Success, Leg::Main) => Phase::Finished(Some(Ok(Exchanged { response, url }))),

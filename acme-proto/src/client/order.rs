@@ -300,6 +300,9 @@ pub struct OrderFlow {
     certificate: Option<(Url, CertificateChain)>,
     alternates: Vec<(Url, CertificateChain)>,
     outcome: Option<Result<Issued, Error>>,
+    /// Whether `poll` returned `Done`: the outcome is given only then, after the last
+    /// cleanup event.
+    done_returned: bool,
 }
 
 impl OrderFlow {
@@ -354,6 +357,7 @@ impl OrderFlow {
             certificate: None,
             alternates: Vec::new(),
             outcome: None,
+            done_returned: false,
         }
     }
 
@@ -1073,6 +1077,7 @@ impl Operation for OrderFlow {
                 return Step::Event(event);
             }
             if matches!(self.state, State::Done) && self.exchange.is_none() {
+                self.done_returned = true;
                 return Step::Done;
             }
             let deadline = self.deadline.start(client, now);
@@ -1124,7 +1129,14 @@ impl Operation for OrderFlow {
             "order",
             MalformedKind::Invalid("the order flow made no progress"),
         )));
-        Step::Done
+        // Cleanups queued by the failure come first.
+        match self.events.pop_front() {
+            Some(event) => Step::Event(event),
+            None => {
+                self.done_returned = true;
+                Step::Done
+            }
+        }
     }
 
     fn handle_response(
@@ -1163,6 +1175,11 @@ impl Operation for OrderFlow {
     }
 
     fn take_outcome(&mut self) -> Option<Result<Issued, Error>> {
+        // Not before `Done`: cleanup events may still be queued, and a caller taking the
+        // outcome on seeing it would find none when `Done` comes (found by fuzzing).
+        if !self.done_returned {
+            return None;
+        }
         self.outcome.take()
     }
 }
@@ -1189,5 +1206,145 @@ impl OrderFlow {
             }
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::AccountKey;
+    use crate::wire::Headers;
+    use alloc::vec;
+
+    fn client() -> Client {
+        // An Ed25519 PKCS#8 v1 key: a fixed prefix and a 32-byte seed.
+        let mut der = vec![
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+            0x04, 0x20,
+        ];
+        der.extend_from_slice(&[7; 32]);
+        let key = AccountKey::from_pkcs8_der(&der).unwrap();
+        Client::new(Url::parse("https://ca.test/dir").unwrap(), key)
+            .unwrap()
+            .with_account(Url::parse("https://ca.test/acct/1").unwrap())
+    }
+
+    fn json(status: u16, nonce: &str, body: &str) -> Response {
+        let content_type = if status >= 400 {
+            "application/problem+json"
+        } else {
+            "application/json"
+        };
+        Response::new(
+            status,
+            Headers::new()
+                .with("Content-Type", content_type)
+                .with("Replay-Nonce", nonce)
+                .with("Location", "https://ca.test/order/1"),
+            body.as_bytes().to_vec(),
+        )
+    }
+
+    /// The server's answer to each request of an order whose challenge response fails.
+    fn answer(request: &crate::Request) -> Response {
+        match request.url.path() {
+            "/dir" => json(
+                200,
+                "n0",
+                r#"{"newNonce":"https://ca.test/nonce","newAccount":"https://ca.test/acct",
+                "newOrder":"https://ca.test/new-order"}"#,
+            ),
+            "/nonce" => json(200, "n1", ""),
+            "/new-order" => json(
+                201,
+                "n2",
+                r#"{"status":"pending","identifiers":[{"type":"dns","value":"a.example"}],
+                "authorizations":["https://ca.test/authz/1"],"finalize":"https://ca.test/fin/1"}"#,
+            ),
+            "/authz/1" => json(
+                200,
+                "n3",
+                r#"{"status":"pending","identifier":{"type":"dns","value":"a.example"},
+                "challenges":[{"type":"http-01","url":"https://ca.test/chall/1",
+                "token":"evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA"}]}"#,
+            ),
+            _ => json(
+                500,
+                "n4",
+                r#"{"type":"urn:ietf:params:acme:error:serverInternal"}"#,
+            ),
+        }
+    }
+
+    /// A server that answers every newNonce with a nonce already used, and sends no
+    /// nonce with its other responses: the client asks for a nonce a bounded number of
+    /// times, then fails, instead of asking for ever.
+    #[test]
+    fn a_repeated_used_nonce_is_not_asked_for_without_bound() {
+        let mut client = client();
+        let now = UnixTime::from_secs(1_800_000_000);
+        let mut flow =
+            OrderFlow::new(NewOrder::new([Identifier::dns("a.example").unwrap()])).unwrap();
+        let mut heads = 0;
+        for _ in 0..1000 {
+            match flow.poll(&mut client, now) {
+                Step::Send(request) => {
+                    let mut response = answer(&request);
+                    if request.method == Method::Head {
+                        heads += 1;
+                        response.headers = Headers::new().with("Replay-Nonce", "n1");
+                    } else {
+                        response.headers = Headers::new()
+                            .with("Content-Type", "application/json")
+                            .with("Location", "https://ca.test/order/1");
+                    }
+                    flow.handle_response(&mut client, request.id, response, now)
+                        .unwrap();
+                }
+                Step::Event(_) => {}
+                Step::Done => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(matches!(
+            flow.take_outcome(),
+            Some(Err(Error::Malformed(_)))
+        ));
+        let bound = 2 + client.policy().max_bad_nonce_retries;
+        assert!(heads <= bound, "{heads} newNonce requests, bound {bound}");
+    }
+
+    #[test]
+    fn the_outcome_comes_with_done_after_the_cleanups() {
+        let mut client = client();
+        let now = UnixTime::from_secs(1_800_000_000);
+        let mut flow =
+            OrderFlow::new(NewOrder::new([Identifier::dns("a.example").unwrap()])).unwrap();
+        let mut events = Vec::new();
+        for _ in 0..32 {
+            match flow.poll(&mut client, now) {
+                Step::Send(request) => {
+                    let response = answer(&request);
+                    flow.handle_response(&mut client, request.id, response, now)
+                        .unwrap();
+                }
+                Step::Event(OrderEvent::Authorize { offers, .. }) => {
+                    flow.challenge_ready(&offers[0].url).unwrap();
+                }
+                Step::Event(event) => {
+                    // The order has failed once the cleanup is out, but is not done.
+                    assert!(flow.take_outcome().is_none(), "an outcome before Done");
+                    events.push(event);
+                }
+                Step::Done => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(
+            events.iter().any(|e| matches!(e, OrderEvent::Cleanup(_))),
+            "{events:?}"
+        );
+        assert!(matches!(flow.take_outcome(), Some(Err(Error::Problem(_)))));
+        assert!(flow.take_outcome().is_none());
     }
 }

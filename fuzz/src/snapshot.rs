@@ -1,0 +1,37 @@
+//! The order snapshot decoder (`OrderSnapshot::from_json`): what a certificate manager
+//! reads back after a restart, possibly from a damaged or hostile file.
+
+use acme_proto::client::{OrderFlow, OrderSnapshot};
+
+/// A snapshot read from arbitrary bytes.
+///
+/// The input is not expected back byte for byte (whitespace, member order, escapes and
+/// URL spelling are normalized when read), so the properties are: the encoding of what
+/// was read decodes to the same snapshot, and encoding is then a fixed point (the same
+/// bytes again). A snapshot that decodes also resumes an order without panicking, and
+/// the resumed order's first snapshot is the one it was resumed from.
+pub fn order_snapshot(data: &[u8]) {
+    let Ok(snapshot) = OrderSnapshot::from_json(data) else {
+        return;
+    };
+    assert_eq!(snapshot.version, OrderSnapshot::VERSION);
+    let encoded = snapshot.to_json();
+    if encoded.len() > OrderSnapshot::MAX_LEN {
+        // URLs are normalized on reading (percent-encoding may lengthen them), so a
+        // snapshot just under the limit may encode just over it; that is the one case
+        // where its own encoding is refused.
+        return;
+    }
+    let decoded = match OrderSnapshot::from_json(&encoded) {
+        Ok(s) => s,
+        Err(e) => panic!(
+            "a snapshot's encoding does not decode: {e}: {}",
+            String::from_utf8_lossy(&encoded)
+        ),
+    };
+    assert_eq!(decoded, snapshot, "a snapshot changed in a round trip");
+    assert_eq!(decoded.to_json(), encoded, "encoding is not a fixed point");
+    let flow = OrderFlow::resume(snapshot.clone());
+    assert_eq!(flow.url(), Some(&snapshot.url));
+    assert_eq!(flow.snapshot().as_ref(), Some(&snapshot));
+}
