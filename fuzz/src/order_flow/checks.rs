@@ -328,3 +328,12 @@ pub(super) fn check_url(url: &Url) {
         "a request to {url}"
     );
 }
+
+/// The nonce in a POST's protected header, if it has one.
+pub(super) fn jws_nonce(request: &Request) -> Option<String> {
+    let jws: serde_json::Value = serde_json::from_slice(&request.body).ok()?;
+    let protected = jws.get("protected")?.as_str()?;
+    let header: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(protected).ok()?).ok()?;
+    Some(header.get("nonce")?.as_str()?.to_owned())
+}

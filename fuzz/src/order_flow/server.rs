@@ -12,11 +12,13 @@ use super::one_in;
 /// it handed out and nonces the client used.
 #[derive(Default)]
 pub(super) struct Memory {
+    /// A standing misbehaviour, kept for every response (see [`Standing`]).
+    pub(super) standing: Standing,
     pub(super) urls: Vec<String>,
     pub(super) bodies: Vec<Vec<u8>>,
     pub(super) nonces: Vec<String>,
     pub(super) used_nonces: Vec<String>,
-    fresh: u64,
+    pub(super) fresh: u64,
 }
 
 impl Memory {
@@ -45,6 +47,58 @@ impl Memory {
                 &mut self.nonces,
                 String::from_utf8_lossy(nonce).into_owned(),
             );
+        }
+    }
+}
+
+/// Misbehaviours a server keeps up, which one-off damage rarely strings together.
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Standing {
+    /// None.
+    #[default]
+    Honest,
+    /// Only newNonce answers carry a `Replay-Nonce`, and it is one the client already
+    /// used.
+    RepeatsUsedNonces,
+    /// Every answer carries `Retry-After: 0`.
+    RetryNow,
+    /// Every answer lacks `Replay-Nonce`.
+    NoNonces,
+}
+
+impl Standing {
+    pub(super) fn draw(u: &mut Unstructured<'_>) -> Result<Self> {
+        Ok(match u.int_in_range(0..=7u8)? {
+            5 => Self::RepeatsUsedNonces,
+            6 => Self::RetryNow,
+            7 => Self::NoNonces,
+            _ => Self::Honest,
+        })
+    }
+
+    fn apply(self, memory: &Memory, request: &Request, response: &mut Response) {
+        let keep = |response: &Response, name: &str| -> Headers {
+            let mut headers = Headers::new();
+            for (n, v) in response.headers.iter() {
+                if !n.eq_ignore_ascii_case(name) {
+                    headers.append(n, v.to_vec());
+                }
+            }
+            headers
+        };
+        match self {
+            Self::Honest => {}
+            Self::RepeatsUsedNonces => {
+                let mut headers = keep(response, "Replay-Nonce");
+                if request.method == acme_proto::Method::Head
+                    && let Some(used) = memory.used_nonces.last()
+                {
+                    headers.append("Replay-Nonce", used.as_str());
+                }
+                response.headers = headers;
+            }
+            Self::RetryNow => response.headers.append("Retry-After", "0"),
+            Self::NoNonces => response.headers = keep(response, "Replay-Nonce"),
         }
     }
 }
@@ -82,7 +136,9 @@ pub(super) fn reply(
         8 => Reply::Lost,
         _ => Reply::Respond(forge(u, memory, ca, now)?),
     };
-    if let Reply::Respond(response) = &reply {
+    let mut reply = reply;
+    if let Reply::Respond(response) = &mut reply {
+        memory.standing.apply(memory, request, response);
         memory.saw_response(response);
     }
     Ok(reply)
