@@ -120,6 +120,14 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// The longest URL accepted from a server, in bytes as serialized: longer ones are
+    /// [`Malformed`](crate::Malformed) wherever they appear (directory, resources,
+    /// `Location`, `Link`) before they are requested or kept.
+    ///
+    /// Real CAs use URLs of about 100 bytes; the cap keeps what the core stores per
+    /// order, and an [`OrderSnapshot`](crate::client::OrderSnapshot), bounded.
+    pub const MAX_URL_LEN: usize = 2048;
+
     /// The body cap for `kind`.
     pub const fn max_body(&self, kind: ResponseKind) -> usize {
         match kind {

@@ -16,12 +16,10 @@ pub fn order_snapshot(data: &[u8]) {
     };
     assert_eq!(snapshot.version, OrderSnapshot::VERSION);
     let encoded = snapshot.to_json();
-    if encoded.len() > OrderSnapshot::MAX_LEN {
-        // URLs are normalized on reading (percent-encoding may lengthen them), so a
-        // snapshot just under the limit may encode just over it; that is the one case
-        // where its own encoding is refused.
-        return;
-    }
+    assert!(
+        encoded.len() <= OrderSnapshot::MAX_LEN,
+        "a snapshot that was read encodes over MAX_LEN"
+    );
     let decoded = match OrderSnapshot::from_json(&encoded) {
         Ok(s) => s,
         Err(e) => panic!(

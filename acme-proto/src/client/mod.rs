@@ -272,8 +272,10 @@ impl Client {
         core::mem::replace(&mut self.key, key)
     }
 
-    /// Whether a URL may be requested: `https`, or `http` on loopback when allowed.
+    /// Whether a URL from the server may be requested or kept: `https`, or `http` on
+    /// loopback when allowed, and at most [`Limits::MAX_URL_LEN`] bytes.
     pub(crate) fn check_url(&self, url: &Url) -> Result<(), crate::error::Malformed> {
+        check_url_len(url)?;
         match url.scheme() {
             "https" => Ok(()),
             "http" if self.insecure_loopback && is_loopback(url) => Ok(()),
@@ -283,6 +285,17 @@ impl Client {
             )),
         }
     }
+}
+
+/// Refuses a URL longer than [`Limits::MAX_URL_LEN`].
+pub(crate) fn check_url_len(url: &Url) -> Result<(), crate::error::Malformed> {
+    if url.as_str().len() > Limits::MAX_URL_LEN {
+        return Err(crate::error::Malformed::new(
+            "URL",
+            crate::error::MalformedKind::Invalid("longer than Limits::MAX_URL_LEN (2048 bytes)"),
+        ));
+    }
+    Ok(())
 }
 
 fn is_loopback(url: &Url) -> bool {

@@ -45,7 +45,7 @@ use crate::certificate::CertificateChain;
 use crate::error::{Error, Malformed, MalformedKind, Misuse};
 use crate::headers::LinkRelation;
 use crate::identifier::Identifier;
-use crate::limits::ResponseKind;
+use crate::limits::{Limits, ResponseKind};
 use crate::problem::{Problem, ProblemType};
 use crate::resource::{Authorization, Challenge, Directory, Order};
 use crate::status::{AuthorizationStatus, ChallengeStatus, OrderStatus};
@@ -192,10 +192,15 @@ pub struct OrderSnapshot {
 impl OrderSnapshot {
     /// The current format version.
     pub const VERSION: u32 = 1;
-    /// The largest snapshot accepted by [`OrderSnapshot::from_json`].
-    pub const MAX_LEN: usize = 64 * 1024;
-    /// The most provisioned challenges a snapshot may list.
-    const MAX_PROVISIONED: usize = 1000;
+    /// The most provisioned challenges a snapshot may list: far above any real CA's
+    /// names per order (100 at Let's Encrypt).
+    pub const MAX_PROVISIONED: usize = 1000;
+    /// The largest snapshot accepted by [`OrderSnapshot::from_json`]: what
+    /// [`OrderSnapshot::MAX_PROVISIONED`] URLs plus the order URL take at most, each at
+    /// most [`Limits::MAX_URL_LEN`] bytes and doubled by JSON escaping in the worst case.
+    /// Every snapshot [`OrderFlow::snapshot`] gives fits. A one-name order's is a few
+    /// hundred bytes.
+    pub const MAX_LEN: usize = (Self::MAX_PROVISIONED + 1) * (2 * Limits::MAX_URL_LEN + 3) + 64;
 
     /// The snapshot as compact JSON.
     pub fn to_json(&self) -> Vec<u8> {
@@ -217,6 +222,15 @@ impl OrderSnapshot {
             return Err(Malformed::new(
                 CONTEXT,
                 MalformedKind::Invalid("too many provisioned challenges"),
+            ));
+        }
+        if core::iter::once(&snapshot.url)
+            .chain(&snapshot.provisioned)
+            .any(|url| super::check_url_len(url).is_err())
+        {
+            return Err(Malformed::new(
+                CONTEXT,
+                MalformedKind::Invalid("a URL longer than Limits::MAX_URL_LEN"),
             ));
         }
         Ok(snapshot)
@@ -377,6 +391,11 @@ impl OrderFlow {
     /// again, cleanups are listed in the snapshot), except [`OrderEvent::ReplacesDropped`]:
     /// while it waits to be taken there is no snapshot. It always comes before
     /// [`OrderEvent::Created`], so a snapshot taken on `Created` is always there.
+    ///
+    /// A snapshot always reads back with [`OrderSnapshot::from_json`]: every URL in it
+    /// passed [`Limits::MAX_URL_LEN`], and when a server's order makes the caller
+    /// provision more than [`OrderSnapshot::MAX_PROVISIONED`] challenges (ten times any
+    /// real CA's names per order) there is no snapshot.
     pub fn snapshot(&self) -> Option<OrderSnapshot> {
         if self.exchange.is_some() || matches!(self.state, State::Done) {
             return None;
@@ -400,7 +419,10 @@ impl OrderFlow {
             .chain(queued_cleanups)
             .chain(&self.resumed_provisioned)
             .cloned()
-            .collect();
+            .collect::<Vec<_>>();
+        if provisioned.len() > OrderSnapshot::MAX_PROVISIONED {
+            return None;
+        }
         Some(OrderSnapshot {
             version: OrderSnapshot::VERSION,
             url,
@@ -962,6 +984,10 @@ impl OrderFlow {
             .ok_or(Misuse::InvalidArgument(
                 "no account yet: create or find the account first",
             ))?;
+        // Every challenge URL may end up requested, provisioned or in a snapshot.
+        for challenge in authorization.challenges.iter().filter_map(Challenge::known) {
+            client.check_url(&challenge.url)?;
+        }
         let thumbprint = client.thumbprint();
         // Challenges provisioned in an earlier process: rebuild them, to clean them up.
         for challenge in authorization.challenges.iter().filter_map(Challenge::known) {
@@ -1214,6 +1240,8 @@ mod tests {
     use super::*;
     use crate::crypto::AccountKey;
     use crate::wire::Headers;
+    use alloc::format;
+    use alloc::string::{String, ToString};
     use alloc::vec;
 
     fn client() -> Client {
@@ -1346,5 +1374,144 @@ mod tests {
         );
         assert!(matches!(flow.take_outcome(), Some(Err(Error::Problem(_)))));
         assert!(flow.take_outcome().is_none());
+    }
+
+    /// Runs an order against `answer`, with `rewrite` changing each response first;
+    /// gives the outcome and every snapshot seen on the way.
+    fn run(
+        rewrite: impl Fn(&crate::Request, &mut Response),
+    ) -> (Option<Result<Issued, Error>>, Vec<OrderSnapshot>) {
+        let mut client = client();
+        let now = UnixTime::from_secs(1_800_000_000);
+        let mut flow =
+            OrderFlow::new(NewOrder::new([Identifier::dns("a.example").unwrap()])).unwrap();
+        let mut snapshots = Vec::new();
+        for _ in 0..64 {
+            snapshots.extend(flow.snapshot());
+            match flow.poll(&mut client, now) {
+                Step::Send(request) => {
+                    let mut response = answer(&request);
+                    rewrite(&request, &mut response);
+                    flow.handle_response(&mut client, request.id, response, now)
+                        .unwrap();
+                }
+                Step::Event(OrderEvent::Authorize { offers, .. }) => {
+                    flow.challenge_ready(&offers[0].url).unwrap();
+                }
+                Step::Event(_) => {}
+                Step::Done => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        (flow.take_outcome(), snapshots)
+    }
+
+    fn long_url(len: usize) -> String {
+        let base = "https://ca.test/";
+        format!("{base}{}", "a".repeat(len - base.len()))
+    }
+
+    /// A `Location` longer than `Limits::MAX_URL_LEN` is refused before it is kept, so
+    /// every snapshot reads back (a 70 KB one once made a snapshot `from_json` refused).
+    #[test]
+    fn a_server_url_over_the_cap_is_malformed() {
+        for (len, accepted) in [
+            (Limits::MAX_URL_LEN, true),
+            (Limits::MAX_URL_LEN + 1, false),
+        ] {
+            let location = long_url(len);
+            let (outcome, snapshots) = run(|request, response| {
+                if request.url.path() == "/new-order" {
+                    response.headers = Headers::new()
+                        .with("Content-Type", "application/json")
+                        .with("Replay-Nonce", "n2")
+                        .with("Location", location.as_str());
+                }
+            });
+            let outcome = outcome.expect("an outcome");
+            if accepted {
+                assert!(matches!(outcome, Err(Error::Problem(_))), "{outcome:?}");
+                assert!(!snapshots.is_empty());
+            } else {
+                let Err(Error::Malformed(m)) = outcome else {
+                    panic!("{outcome:?}")
+                };
+                assert!(m.to_string().contains("MAX_URL_LEN"), "{m}");
+                assert!(snapshots.is_empty());
+            }
+            for snapshot in snapshots {
+                let json = snapshot.to_json();
+                assert!(json.len() <= OrderSnapshot::MAX_LEN);
+                assert_eq!(OrderSnapshot::from_json(&json).unwrap(), snapshot);
+            }
+        }
+    }
+
+    #[test]
+    fn a_challenge_url_over_the_cap_is_malformed_before_it_is_offered() {
+        let challenge = long_url(Limits::MAX_URL_LEN + 1);
+        let (outcome, _) = run(|request, response| {
+            if request.url.path() == "/authz/1" {
+                let body = String::from_utf8(core::mem::take(&mut response.body)).unwrap();
+                response.body = body
+                    .replace("https://ca.test/chall/1", &challenge)
+                    .into_bytes();
+            }
+        });
+        assert!(
+            matches!(outcome, Some(Err(Error::Malformed(_)))),
+            "{outcome:?}"
+        );
+    }
+
+    #[test]
+    fn a_snapshot_with_a_url_over_the_cap_is_refused() {
+        let ok = long_url(Limits::MAX_URL_LEN);
+        let json = format!(r#"{{"v":1,"url":"{ok}","provisioned":["{ok}"]}}"#);
+        assert!(OrderSnapshot::from_json(json.as_bytes()).is_ok());
+        let long = long_url(Limits::MAX_URL_LEN + 1);
+        for json in [
+            format!(r#"{{"v":1,"url":"{long}"}}"#),
+            format!(r#"{{"v":1,"url":"{ok}","provisioned":["{long}"]}}"#),
+        ] {
+            let err = OrderSnapshot::from_json(json.as_bytes()).unwrap_err();
+            assert!(err.to_string().contains("MAX_URL_LEN"), "{err}");
+        }
+    }
+
+    /// The largest snapshot `from_json` accepts by count and URL length fits `MAX_LEN`,
+    /// even when every URL doubles under JSON escaping.
+    #[test]
+    fn the_largest_snapshot_fits_max_len() {
+        let base = "https://ca.test/?";
+        let url = Url::parse(&format!(
+            "{base}{}",
+            "\\".repeat(Limits::MAX_URL_LEN - base.len())
+        ))
+        .unwrap();
+        assert!(
+            url.as_str().len() <= Limits::MAX_URL_LEN,
+            "{}",
+            url.as_str().len()
+        );
+        let snapshot = OrderSnapshot {
+            version: OrderSnapshot::VERSION,
+            url: url.clone(),
+            provisioned: vec![url; OrderSnapshot::MAX_PROVISIONED],
+        };
+        let json = snapshot.to_json();
+        assert!(
+            json.len() <= OrderSnapshot::MAX_LEN,
+            "{} > {}",
+            json.len(),
+            OrderSnapshot::MAX_LEN
+        );
+        assert!(
+            json.len() > Limits::MAX_URL_LEN * 2 * OrderSnapshot::MAX_PROVISIONED * 9 / 10,
+            "{} bytes, {}",
+            json.len(),
+            &snapshot.url
+        );
+        assert_eq!(OrderSnapshot::from_json(&json).unwrap(), snapshot);
     }
 }
