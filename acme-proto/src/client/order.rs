@@ -432,7 +432,15 @@ impl OrderFlow {
 
     /// Says that the challenge at `challenge_url` (from an [`OrderEvent::Authorize`]
     /// offer) is in place: the server will be asked to validate it.
+    ///
+    /// Refused once the order has ended (its last [`OrderEvent::Cleanup`]s may still be
+    /// waiting to be taken): nothing would clean the challenge up.
     pub fn challenge_ready(&mut self, challenge_url: &Url) -> Result<(), Misuse> {
+        if matches!(self.state, State::Done) {
+            return Err(Misuse::InvalidArgument(
+                "the order has ended: do not provision its challenges",
+            ));
+        }
         let slot = self
             .slots
             .iter_mut()
@@ -1513,5 +1521,68 @@ mod tests {
             &snapshot.url
         );
         assert_eq!(OrderSnapshot::from_json(&json).unwrap(), snapshot);
+    }
+
+    /// The order fails while a second authorization's offer is still open; a challenge
+    /// said ready between the failure's cleanups and `Done` is refused, so everything
+    /// provisioned is cleaned up (found by the `order_flow` fuzz target).
+    #[test]
+    fn a_challenge_said_ready_after_the_order_failed_is_refused() {
+        let mut client = client();
+        let now = UnixTime::from_secs(1_800_000_000);
+        let mut flow = OrderFlow::new(NewOrder::new([
+            Identifier::dns("a.example").unwrap(),
+            Identifier::dns("b.example").unwrap(),
+        ]))
+        .unwrap();
+        let two = |request: &crate::Request| match request.url.path() {
+            "/new-order" => json(
+                201,
+                "n2",
+                r#"{"status":"pending","identifiers":[{"type":"dns","value":"a.example"},
+                {"type":"dns","value":"b.example"}],"authorizations":["https://ca.test/authz/1",
+                "https://ca.test/authz/2"],"finalize":"https://ca.test/fin/1"}"#,
+            ),
+            "/authz/2" => json(
+                200,
+                "n5",
+                r#"{"status":"pending","identifier":{"type":"dns","value":"b.example"},
+                "challenges":[{"type":"http-01","url":"https://ca.test/chall/2",
+                "token":"evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA"}]}"#,
+            ),
+            _ => answer(request),
+        };
+        let mut late = None;
+        let mut ready = Vec::new();
+        let mut cleaned = Vec::new();
+        for _ in 0..64 {
+            match flow.poll(&mut client, now) {
+                Step::Send(request) => {
+                    let response = two(&request);
+                    flow.handle_response(&mut client, request.id, response, now)
+                        .unwrap();
+                }
+                // The first offer is taken at once, the second kept for later.
+                Step::Event(OrderEvent::Authorize { offers, .. }) => {
+                    if ready.is_empty() {
+                        flow.challenge_ready(&offers[0].url).unwrap();
+                        ready.push(offers[0].url.clone());
+                    } else {
+                        late = Some(offers[0].url.clone());
+                    }
+                }
+                Step::Event(OrderEvent::Cleanup(offer)) => {
+                    cleaned.push(offer.url.clone());
+                    let late = late.as_ref().expect("the second offer came first");
+                    let refused = flow.challenge_ready(late).unwrap_err();
+                    assert!(refused.to_string().contains("ended"), "{refused}");
+                }
+                Step::Event(_) => {}
+                Step::Done => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(matches!(flow.take_outcome(), Some(Err(Error::Problem(_)))));
+        assert_eq!(cleaned, ready);
     }
 }

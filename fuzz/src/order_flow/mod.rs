@@ -315,7 +315,12 @@ impl World {
             self.checker.on_poll(self.now);
             match self.flow.poll(&mut self.client, self.now) {
                 Step::Send(request) => self.send(u, request)?,
-                Step::Event(event) => self.on_event(u, event)?,
+                Step::Event(event) => {
+                    if std::env::var_os("ACME_PROTO_FUZZ_DEBUG").is_some() {
+                        eprintln!("order_flow: event {event:?}");
+                    }
+                    self.on_event(u, event)?
+                }
                 Step::Wait(wait) => {
                     self.checker.on_wait(&wait, self.now);
                     self.now = match u.int_in_range(0..=5u8)? {
@@ -532,6 +537,9 @@ impl World {
         if let Some(offer) = entry.offers.get(choice)
             && self.flow.challenge_ready(&offer.url).is_ok()
         {
+            if std::env::var_os("ACME_PROTO_FUZZ_DEBUG").is_some() {
+                eprintln!("order_flow: ready {}", offer.url);
+            }
             self.checker.on_ready(offer);
         }
         Ok(true)
@@ -539,8 +547,11 @@ impl World {
 
     /// The checks of a finished flow; whether it issued a certificate.
     fn done(&mut self) -> bool {
-        self.checker.on_done();
         let outcome = self.flow.take_outcome();
+        if std::env::var_os("ACME_PROTO_FUZZ_DEBUG").is_some() {
+            eprintln!("order_flow: done at {:?}: {outcome:?}", self.now);
+        }
+        self.checker.on_done();
         assert!(outcome.is_some(), "Done without an outcome");
         if std::env::var_os("ACME_PROTO_FUZZ_DEBUG").is_some() {
             eprintln!("order_flow: done at {:?}: {outcome:?}", self.now);
