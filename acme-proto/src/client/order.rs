@@ -1350,32 +1350,45 @@ mod tests {
         assert!(heads <= bound, "{heads} newNonce requests, bound {bound}");
     }
 
-    #[test]
-    fn the_outcome_comes_with_done_after_the_cleanups() {
+    /// Drives `flow` until `Done` against `server`, handing each event to `on_event`.
+    fn drive(
+        flow: &mut OrderFlow,
+        server: impl Fn(&crate::Request) -> Response,
+        mut on_event: impl FnMut(&mut OrderFlow, OrderEvent),
+    ) {
         let mut client = client();
         let now = UnixTime::from_secs(1_800_000_000);
-        let mut flow =
-            OrderFlow::new(NewOrder::new([Identifier::dns("a.example").unwrap()])).unwrap();
-        let mut events = Vec::new();
-        for _ in 0..32 {
+        for _ in 0..64 {
             match flow.poll(&mut client, now) {
                 Step::Send(request) => {
-                    let response = answer(&request);
+                    let response = server(&request);
                     flow.handle_response(&mut client, request.id, response, now)
                         .unwrap();
                 }
-                Step::Event(OrderEvent::Authorize { offers, .. }) => {
-                    flow.challenge_ready(&offers[0].url).unwrap();
-                }
-                Step::Event(event) => {
-                    // The order has failed once the cleanup is out, but is not done.
-                    assert!(flow.take_outcome().is_none(), "an outcome before Done");
-                    events.push(event);
-                }
-                Step::Done => break,
+                Step::Event(event) => on_event(flow, event),
+                Step::Done => return,
                 other => panic!("{other:?}"),
             }
         }
+        panic!("not done after 64 steps");
+    }
+
+    fn one_name() -> OrderFlow {
+        OrderFlow::new(NewOrder::new([Identifier::dns("a.example").unwrap()])).unwrap()
+    }
+
+    #[test]
+    fn the_outcome_comes_with_done_after_the_cleanups() {
+        let mut flow = one_name();
+        let mut events = Vec::new();
+        drive(&mut flow, answer, |flow, event| match event {
+            OrderEvent::Authorize { offers, .. } => flow.challenge_ready(&offers[0].url).unwrap(),
+            event => {
+                // The order has failed once the cleanup is out, but is not done.
+                assert!(flow.take_outcome().is_none(), "an outcome before Done");
+                events.push(event);
+            }
+        });
         assert!(
             events.iter().any(|e| matches!(e, OrderEvent::Cleanup(_))),
             "{events:?}"
@@ -1384,33 +1397,24 @@ mod tests {
         assert!(flow.take_outcome().is_none());
     }
 
-    /// Runs an order against `answer`, with `rewrite` changing each response first;
-    /// gives the outcome and every snapshot seen on the way.
+    /// Runs a one-name order against `answer`, with `rewrite` changing each response
+    /// first; gives the outcome and the snapshot after each event.
     fn run(
         rewrite: impl Fn(&crate::Request, &mut Response),
     ) -> (Option<Result<Issued, Error>>, Vec<OrderSnapshot>) {
-        let mut client = client();
-        let now = UnixTime::from_secs(1_800_000_000);
-        let mut flow =
-            OrderFlow::new(NewOrder::new([Identifier::dns("a.example").unwrap()])).unwrap();
+        let mut flow = one_name();
         let mut snapshots = Vec::new();
-        for _ in 0..64 {
+        let server = |request: &crate::Request| {
+            let mut response = answer(request);
+            rewrite(request, &mut response);
+            response
+        };
+        drive(&mut flow, server, |flow, event| {
             snapshots.extend(flow.snapshot());
-            match flow.poll(&mut client, now) {
-                Step::Send(request) => {
-                    let mut response = answer(&request);
-                    rewrite(&request, &mut response);
-                    flow.handle_response(&mut client, request.id, response, now)
-                        .unwrap();
-                }
-                Step::Event(OrderEvent::Authorize { offers, .. }) => {
-                    flow.challenge_ready(&offers[0].url).unwrap();
-                }
-                Step::Event(_) => {}
-                Step::Done => break,
-                other => panic!("{other:?}"),
+            if let OrderEvent::Authorize { offers, .. } = event {
+                flow.challenge_ready(&offers[0].url).unwrap();
             }
-        }
+        });
         (flow.take_outcome(), snapshots)
     }
 
@@ -1528,8 +1532,6 @@ mod tests {
     /// provisioned is cleaned up (found by the `order_flow` fuzz target).
     #[test]
     fn a_challenge_said_ready_after_the_order_failed_is_refused() {
-        let mut client = client();
-        let now = UnixTime::from_secs(1_800_000_000);
         let mut flow = OrderFlow::new(NewOrder::new([
             Identifier::dns("a.example").unwrap(),
             Identifier::dns("b.example").unwrap(),
@@ -1555,33 +1557,21 @@ mod tests {
         let mut late = None;
         let mut ready = Vec::new();
         let mut cleaned = Vec::new();
-        for _ in 0..64 {
-            match flow.poll(&mut client, now) {
-                Step::Send(request) => {
-                    let response = two(&request);
-                    flow.handle_response(&mut client, request.id, response, now)
-                        .unwrap();
-                }
-                // The first offer is taken at once, the second kept for later.
-                Step::Event(OrderEvent::Authorize { offers, .. }) => {
-                    if ready.is_empty() {
-                        flow.challenge_ready(&offers[0].url).unwrap();
-                        ready.push(offers[0].url.clone());
-                    } else {
-                        late = Some(offers[0].url.clone());
-                    }
-                }
-                Step::Event(OrderEvent::Cleanup(offer)) => {
-                    cleaned.push(offer.url.clone());
-                    let late = late.as_ref().expect("the second offer came first");
-                    let refused = flow.challenge_ready(late).unwrap_err();
-                    assert!(refused.to_string().contains("ended"), "{refused}");
-                }
-                Step::Event(_) => {}
-                Step::Done => break,
-                other => panic!("{other:?}"),
+        drive(&mut flow, two, |flow, event| match event {
+            // The first offer is taken at once, the second kept for later.
+            OrderEvent::Authorize { offers, .. } if ready.is_empty() => {
+                flow.challenge_ready(&offers[0].url).unwrap();
+                ready.push(offers[0].url.clone());
             }
-        }
+            OrderEvent::Authorize { offers, .. } => late = Some(offers[0].url.clone()),
+            OrderEvent::Cleanup(offer) => {
+                cleaned.push(offer.url);
+                let late = late.as_ref().expect("the second offer came first");
+                let refused = flow.challenge_ready(late).unwrap_err();
+                assert!(refused.to_string().contains("ended"), "{refused}");
+            }
+            _ => {}
+        });
         assert!(matches!(flow.take_outcome(), Some(Err(Error::Problem(_)))));
         assert_eq!(cleaned, ready);
     }

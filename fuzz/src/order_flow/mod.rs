@@ -23,6 +23,15 @@
 mod checks;
 mod server;
 
+/// Prints a line on stderr when `ACME_PROTO_FUZZ_DEBUG` is set.
+macro_rules! trace {
+    ($($arg:tt)*) => {
+        if std::env::var_os("ACME_PROTO_FUZZ_DEBUG").is_some() {
+            eprintln!("order_flow: {}", format_args!($($arg)*));
+        }
+    };
+}
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -316,9 +325,7 @@ impl World {
             match self.flow.poll(&mut self.client, self.now) {
                 Step::Send(request) => self.send(u, request)?,
                 Step::Event(event) => {
-                    if std::env::var_os("ACME_PROTO_FUZZ_DEBUG").is_some() {
-                        eprintln!("order_flow: event {event:?}");
-                    }
+                    trace!("event {event:?}");
                     self.on_event(u, event)?
                 }
                 Step::Wait(wait) => {
@@ -405,12 +412,10 @@ impl World {
             return;
         };
         check_snapshot(&snapshot);
-        if std::env::var_os("ACME_PROTO_FUZZ_DEBUG").is_some() {
-            eprintln!(
-                "order_flow: restart from {}",
-                String::from_utf8_lossy(&snapshot.to_json())
-            );
-        }
+        trace!(
+            "restart from {}",
+            String::from_utf8_lossy(&snapshot.to_json())
+        );
         let client = Client::insecure_loopback(
             self.client.directory_url().clone(),
             Box::new(RingEd25519::new()),
@@ -428,12 +433,7 @@ impl World {
     }
 
     fn send(&mut self, u: &mut Unstructured<'_>, request: Request) -> Result<()> {
-        if std::env::var_os("ACME_PROTO_FUZZ_DEBUG").is_some() {
-            eprintln!(
-                "order_flow: {} {} at {:?}",
-                request.method, request.url, self.now
-            );
-        }
+        trace!("{} {} at {:?}", request.method, request.url, self.now);
         self.checker.on_request(&request, self.now);
         self.last_id = Some(request.id);
         self.memory
@@ -537,9 +537,7 @@ impl World {
         if let Some(offer) = entry.offers.get(choice)
             && self.flow.challenge_ready(&offer.url).is_ok()
         {
-            if std::env::var_os("ACME_PROTO_FUZZ_DEBUG").is_some() {
-                eprintln!("order_flow: ready {}", offer.url);
-            }
+            trace!("ready {}", offer.url);
             self.checker.on_ready(offer);
         }
         Ok(true)
@@ -548,14 +546,9 @@ impl World {
     /// The checks of a finished flow; whether it issued a certificate.
     fn done(&mut self) -> bool {
         let outcome = self.flow.take_outcome();
-        if std::env::var_os("ACME_PROTO_FUZZ_DEBUG").is_some() {
-            eprintln!("order_flow: done at {:?}: {outcome:?}", self.now);
-        }
+        trace!("done at {:?}: {outcome:?}", self.now);
         self.checker.on_done();
         assert!(outcome.is_some(), "Done without an outcome");
-        if std::env::var_os("ACME_PROTO_FUZZ_DEBUG").is_some() {
-            eprintln!("order_flow: done at {:?}: {outcome:?}", self.now);
-        }
         if let Some(Ok(issued)) = &outcome {
             assert_eq!(Some(&issued.order_url), self.flow.url());
             checks::check_url(&issued.certificate_url);
