@@ -143,6 +143,15 @@ pub enum MalformedKind {
     Invalid(&'static str),
     /// The HTTP status was not one this request can answer with.
     UnexpectedStatus(u16),
+    /// The server's value does not match what the client asked for (the order's
+    /// identifiers, an authorization's identifier, the certificate's key or names):
+    /// acting on it would go beyond the caller's request.
+    Mismatch {
+        /// The field that does not match, for example `"identifiers"`.
+        field: &'static str,
+        /// What was found instead (truncated to 256 bytes; shown escaped).
+        found: String,
+    },
 }
 
 impl fmt::Display for MalformedKind {
@@ -177,6 +186,11 @@ impl fmt::Display for MalformedKind {
             Self::InvalidHeader(h) => write!(f, "invalid {h} header"),
             Self::Invalid(why) => f.write_str(why),
             Self::UnexpectedStatus(s) => write!(f, "unexpected HTTP status {s}"),
+            // Debug formatting escapes control characters: a server's text is never
+            // printed raw.
+            Self::Mismatch { field, found } => {
+                write!(f, "{field} not as requested: {found:?}")
+            }
         }
     }
 }
@@ -184,6 +198,17 @@ impl fmt::Display for MalformedKind {
 impl MalformedKind {
     /// Longest parser message kept, so a hostile body cannot grow an error without bound.
     const MAX_MESSAGE: usize = 200;
+    /// Longest server value kept in a [`MalformedKind::Mismatch`].
+    const MAX_FOUND: usize = 256;
+
+    /// A mismatch of `field`, keeping at most 256 bytes of what was found.
+    pub(crate) fn mismatch(field: &'static str, found: impl fmt::Display) -> Self {
+        use core::fmt::Write as _;
+        let mut text = String::new();
+        let _ = write!(text, "{found}");
+        truncate_on_char_boundary(&mut text, Self::MAX_FOUND);
+        Self::Mismatch { field, found: text }
+    }
 
     /// Describes a `serde_json` failure, keeping at most a bounded part of its message.
     pub(crate) fn json(err: &serde_json::Error) -> Self {

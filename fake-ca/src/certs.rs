@@ -189,6 +189,7 @@ impl FakeCa {
         order: usize,
         spki_der: &[u8],
         key: RawKey,
+        names: Option<Vec<String>>,
         now: UnixTime,
     ) -> Result<usize, Problem> {
         let spki = rcgen::SubjectPublicKeyInfo::from_der(spki_der)
@@ -201,7 +202,8 @@ impl FakeCa {
         let not_after = o
             .not_after
             .unwrap_or(not_before.saturating_add(self.config.certificate_validity));
-        let names: Vec<String> = o.identifiers.iter().map(|i| i.value.clone()).collect();
+        let names: Vec<String> =
+            names.unwrap_or_else(|| o.identifiers.iter().map(|i| i.value.clone()).collect());
         let internal = |_| Problem::new(500, "serverInternal", "certificate generation failed");
         let mut params = CertificateParams::new(names.clone()).map_err(internal)?;
         let mut dn = DistinguishedName::new();
@@ -276,8 +278,25 @@ impl FakeCa {
         let der = b64d(csr).ok_or_else(|| {
             Problem::new(400, "badCSR", "the csr is not base64url DER").violation()
         })?;
-        let (spki, key) = self.check_csr(&der, order)?;
-        let cert = self.issue(order, &spki, key, now)?;
+        let (mut spki, key) = self.check_csr(&der, order)?;
+        if self
+            .outcome(RequestKind::Finalize, |f| {
+                matches!(f, Fault::CertificateForOtherKey)
+            })
+            .is_some()
+        {
+            spki = rcgen::PublicKeyData::subject_public_key_info(&ed25519(
+                self.config.seed,
+                "another leaf key",
+            ));
+        }
+        let names = match self.outcome(RequestKind::Finalize, |f| {
+            matches!(f, Fault::CertificateNames(_))
+        }) {
+            Some(Fault::CertificateNames(names)) => Some(names),
+            _ => None,
+        };
+        let cert = self.issue(order, &spki, key, names, now)?;
         let mut polls = self.config.issuance_polls;
         if let Some(Fault::OrderProcessingPolls(n)) = self.outcome(RequestKind::Finalize, |f| {
             matches!(f, Fault::OrderProcessingPolls(_))

@@ -11,6 +11,7 @@ use crate::inspect::OrderView;
 use crate::jws::{Verified, b64e};
 use crate::model::{Authz, AuthzStatus, Challenge, ChallengeStatus, Ident, Order, OrderState};
 use crate::reply::{Problem, Reply};
+use crate::script::{Fault, RequestKind};
 
 /// One identifier of a request, checked and normalized (RFC 8555 §7.1.4, RFC 8738).
 fn identifier(value: &Value, wildcard_allowed: bool) -> Result<Ident, Problem> {
@@ -184,13 +185,42 @@ impl FakeCa {
             (Some(r), true) => Some(self.check_replaces(r, account, &identifiers)?),
             _ => None,
         };
-        let authzs = identifiers
+        if let Some(Fault::OrderIdentifiers(list)) = self.outcome(RequestKind::NewOrder, |f| {
+            matches!(f, Fault::OrderIdentifiers(_))
+        }) {
+            identifiers = list
+                .iter()
+                .map(|(kind, value)| identifier(&json!({"type": kind, "value": value}), true))
+                .collect::<Result<_, _>>()?;
+        }
+        let mut authz_idents = identifiers.clone();
+        if let Some(Fault::AuthorizationFor(name)) = self.outcome(RequestKind::NewOrder, |f| {
+            matches!(f, Fault::AuthorizationFor(_))
+        }) && let Some(first) = authz_idents.first_mut()
+        {
+            *first = Ident {
+                kind: "dns",
+                value: name.to_ascii_lowercase(),
+            };
+        }
+        let mut authzs: Vec<usize> = authz_idents
             .iter()
             .map(|ident| {
                 self.reusable_authz(account, ident, now)
                     .unwrap_or_else(|| self.create_authz(account, ident, now, false))
             })
             .collect();
+        if let Some(Fault::ForeignAuthorizations(n)) = self.outcome(RequestKind::NewOrder, |f| {
+            matches!(f, Fault::ForeignAuthorizations(_))
+        }) {
+            for k in 0..n {
+                let foreign = Ident {
+                    kind: "dns",
+                    value: format!("foreign-{k}.example"),
+                };
+                authzs.push(self.create_authz(account, &foreign, now, false));
+            }
+        }
         let index = self.orders.len();
         if let Some(cert) = &replaces {
             let cert = self.cert_by_id(cert).expect("checked by check_replaces");

@@ -62,7 +62,9 @@ pub enum RetryAfter {
 /// Refusals (`BadNonce`, `RateLimited`, `Unavailable`, `ServerError`, `OrderNotReady`,
 /// `AlreadyReplaced`) answer instead of the CA, and change nothing on it; for a POST the
 /// JWS is still verified first, so its nonce is spent. Outcomes (`InvalidChallenge*`,
-/// `AuthorizationPendingPolls`, `OrderProcessingPolls`) change how the request is
+/// `AuthorizationPendingPolls`, `OrderProcessingPolls`, and the lies about what was
+/// ordered: `OrderIdentifiers`, `ForeignAuthorizations`, `AuthorizationFor`,
+/// `CertificateForOtherKey`, `CertificateNames`) change how the request is
 /// processed. Damage (the rest) changes the response after normal processing.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -95,6 +97,19 @@ pub enum Fault {
     AuthorizationPendingPolls(u32),
     /// After finalize, the order stays `processing` for this many polls.
     OrderProcessingPolls(u32),
+    /// On newOrder: the order is created for these identifiers (`(type, value)`, as
+    /// requested on the wire) instead of those requested; its authorizations follow.
+    OrderIdentifiers(Vec<(String, String)>),
+    /// On newOrder: the order lists this many more authorizations, each for a DNS name
+    /// the client did not ask for (`foreign-N.example`).
+    ForeignAuthorizations(usize),
+    /// On newOrder: the order's first authorization is for this DNS name instead of its
+    /// first identifier (the order's identifiers stay as requested).
+    AuthorizationFor(String),
+    /// On finalize: the certificate is for another public key than the CSR's.
+    CertificateForOtherKey,
+    /// On finalize: the certificate names these DNS names instead of the order's.
+    CertificateNames(Vec<String>),
     /// The body cut in half.
     TruncatedBody,
     /// `Content-Type: text/html` instead of the right one.
@@ -129,7 +144,12 @@ impl Fault {
             Self::InvalidChallenge { .. }
             | Self::InvalidChallengeWith(_)
             | Self::AuthorizationPendingPolls(_)
-            | Self::OrderProcessingPolls(_) => Stage::Outcome,
+            | Self::OrderProcessingPolls(_)
+            | Self::OrderIdentifiers(_)
+            | Self::ForeignAuthorizations(_)
+            | Self::AuthorizationFor(_)
+            | Self::CertificateForOtherKey
+            | Self::CertificateNames(_) => Stage::Outcome,
             Self::TruncatedBody
             | Self::WrongContentType
             | Self::HugeBody(_)

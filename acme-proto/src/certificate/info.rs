@@ -46,6 +46,7 @@ pub struct CertificateInfo {
     self_issued: bool,
     dns_names: Vec<String>,
     ip_addresses: Vec<IpAddr>,
+    public_key: Vec<u8>,
     not_before: UnixTime,
     not_after: UnixTime,
     serial: Vec<u8>,
@@ -114,6 +115,11 @@ impl CertificateInfo {
     /// Whether the issuer name equals the subject name (as a self-signed root's does).
     pub fn is_self_issued(&self) -> bool {
         self.self_issued
+    }
+
+    /// The subject's public key: its DER `SubjectPublicKeyInfo` (RFC 5280 §4.1.2.7).
+    pub fn public_key(&self) -> &[u8] {
+        &self.public_key
     }
 
     /// The DNS names of the subjectAltName extension, in order (empty without one).
@@ -210,7 +216,8 @@ fn read_tbs_certificate<'a>(tbs: &mut SliceReader<'a>) -> Result<CertificateInfo
         Ok::<_, Bad>((not_before, not_after))
     })?;
     let subject = Name::decode(tbs)?;
-    SubjectPublicKeyInfoRef::decode(tbs)?;
+    let public_key = tbs.tlv_bytes()?;
+    SubjectPublicKeyInfoRef::from_der(public_key)?;
     tbs.context_specific::<BitStringRef<'a>>(TagNumber(1), TagMode::Implicit)?;
     tbs.context_specific::<BitStringRef<'a>>(TagNumber(2), TagMode::Implicit)?;
     let extensions = tbs
@@ -224,6 +231,7 @@ fn read_tbs_certificate<'a>(tbs: &mut SliceReader<'a>) -> Result<CertificateInfo
         self_issued: subject == issuer,
         dns_names: Vec::new(),
         ip_addresses: Vec::new(),
+        public_key: public_key.to_vec(),
         not_before,
         not_after,
         serial,

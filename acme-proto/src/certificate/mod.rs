@@ -38,6 +38,7 @@
 //! ```
 
 mod ari;
+mod csr;
 mod info;
 mod pem;
 
@@ -46,6 +47,8 @@ use alloc::vec::Vec;
 
 pub use ari::{CertId, renewal_info_url, renewal_time};
 pub use info::CertificateInfo;
+
+pub(crate) use csr::{check_issued, csr_public_key};
 
 use crate::error::{Error, Malformed};
 use crate::limits::Limits;

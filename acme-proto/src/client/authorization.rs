@@ -19,6 +19,7 @@ use super::exchange::{Delivery, Endpoint, Exchange, ExchangeStep, Exchanged, Spe
 use super::offer::{self, ChallengeOffer};
 use super::operation::{Deadline, Operation, Single};
 use super::order::OrderEvent;
+use super::polling::Polling;
 use super::{Client, Polled, Step, Wait, WaitReason};
 use crate::error::{Error, Malformed, MalformedKind, Misuse};
 use crate::identifier::Identifier;
@@ -65,6 +66,9 @@ enum State {
     Done,
 }
 
+/// What a pre-authorization waits for.
+const VALIDATION: &str = "validation of the authorization's challenge";
+
 /// Pre-authorization of one identifier through `newAuthz` (RFC 8555 §7.4.1), where the
 /// directory offers it. Emits the same [`OrderEvent::Authorize`] and
 /// [`OrderEvent::Cleanup`] events as an order.
@@ -78,7 +82,7 @@ pub struct PreAuthorization {
     exchange: Option<Exchange>,
     events: VecDeque<OrderEvent>,
     deadline: Deadline,
-    polls: u32,
+    polling: Polling,
     outcome: Option<Result<Authorization, Error>>,
 }
 
@@ -94,7 +98,7 @@ impl PreAuthorization {
             exchange: None,
             events: VecDeque::new(),
             deadline: Deadline::default(),
-            polls: 0,
+            polling: Polling::default(),
             outcome: None,
         }
     }
@@ -137,6 +141,19 @@ impl PreAuthorization {
         now: UnixTime,
         retry_after: Option<UnixTime>,
     ) -> Result<(), Error> {
+        // The caller is never asked to present a challenge for another name than its own.
+        if authorization.identifier != self.identifier || authorization.wildcard {
+            let found = if authorization.wildcard {
+                alloc::format!("*.{}", authorization.identifier)
+            } else {
+                alloc::string::ToString::to_string(&authorization.identifier)
+            };
+            return Err(Malformed::new(
+                "authorization",
+                MalformedKind::mismatch("identifier", found),
+            )
+            .into());
+        }
         match authorization.status {
             AuthorizationStatus::Valid => self.finish(Ok(authorization)),
             AuthorizationStatus::Pending if self.chosen.is_none() => {
@@ -163,12 +180,9 @@ impl PreAuthorization {
                 self.state = State::AwaitChoice;
             }
             AuthorizationStatus::Pending => {
-                self.polls = self.polls.saturating_add(1);
-                let policy = client.policy();
-                let at = match retry_after {
-                    Some(at) => at.max(now.saturating_add(policy.poll_initial)),
-                    None => now.saturating_add(policy.poll_interval(self.polls)),
-                };
+                let at = self
+                    .polling
+                    .next(client.policy(), now, retry_after, VALIDATION)?;
                 self.state = State::Poll { at };
             }
             _ => {
@@ -217,7 +231,8 @@ impl PreAuthorization {
                     exchanged
                         .response
                         .json(ResponseKind::Challenge, &limits, now)?;
-                let at = now.saturating_add(client.policy().poll_initial);
+                self.polling.restart();
+                let at = self.polling.next(client.policy(), now, None, VALIDATION)?;
                 self.state = State::Poll { at };
                 Ok(())
             }

@@ -22,6 +22,7 @@ mod offer;
 mod operation;
 mod order;
 mod policy;
+mod polling;
 mod renewal;
 mod revocation;
 

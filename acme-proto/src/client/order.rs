@@ -30,7 +30,7 @@
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
@@ -39,6 +39,7 @@ use url::Url;
 use super::exchange::{Body, Delivery, Endpoint, Exchange, ExchangeStep, Exchanged, Spec, deliver};
 use super::offer::{self, ChallengeOffer};
 use super::operation::{Deadline, Operation};
+use super::polling::Polling;
 use super::{Client, Polled, Step, Wait, WaitReason};
 use crate::b64;
 use crate::certificate::CertificateChain;
@@ -160,6 +161,11 @@ pub struct Issued {
     pub chain: CertificateChain,
     /// Alternate chains (`Link: rel="alternate"`), with their URLs.
     pub alternates: Vec<(Url, CertificateChain)>,
+    /// Names in the certificate the order did not ask for (DNS names, then IP
+    /// addresses, as the certificate lists them): some CAs add one. Every identifier of
+    /// the order is in the certificate, and its key is the CSR's; these are extra, to be
+    /// logged.
+    pub unrequested_names: Vec<String>,
 }
 
 impl Issued {
@@ -173,9 +179,16 @@ impl Issued {
 
 /// A saved order: enough to resume it in another process (with the same account key).
 ///
-/// Small on purpose (the order URL and the challenges the caller provisioned, a few
-/// hundred bytes for a one-name order): the server is the source of truth, and a resumed
-/// order starts by fetching the order and its authorizations again.
+/// Small on purpose (the order URL, its identifiers, the CSR's public key once given, and
+/// the challenges the caller provisioned: a few hundred bytes for a one-name order): the
+/// server is the source of truth, and a resumed order starts by fetching the order and
+/// its authorizations again. The identifiers and the key are what the resumed order is
+/// checked against, as the first process checked it: the server's order must still list
+/// exactly these identifiers, and the certificate must be for this key.
+///
+/// Version 1 snapshots (without identifiers or key) still read back; a resumed version 1
+/// order takes the identifiers of the order as first fetched, and needs the CSR again
+/// ([`OrderFlow::provide_csr`]) to check a certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderSnapshot {
@@ -184,6 +197,12 @@ pub struct OrderSnapshot {
     pub version: u32,
     /// The order URL.
     pub url: Url,
+    /// The identifiers of the order, as requested (and as the server confirmed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identifiers: Vec<Identifier>,
+    /// The CSR's public key (DER `SubjectPublicKeyInfo`, base64url), once a CSR was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     /// The challenges the caller provisioned and has not been told to clean up.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub provisioned: Vec<Url>,
@@ -191,7 +210,7 @@ pub struct OrderSnapshot {
 
 impl OrderSnapshot {
     /// The current format version.
-    pub const VERSION: u32 = 1;
+    pub const VERSION: u32 = 2;
     /// The most provisioned challenges a snapshot may list: far above any real CA's
     /// names per order (100 at Let's Encrypt).
     pub const MAX_PROVISIONED: usize = 1000;
@@ -200,7 +219,14 @@ impl OrderSnapshot {
     /// most [`Limits::MAX_URL_LEN`] bytes and doubled by JSON escaping in the worst case.
     /// Every snapshot [`OrderFlow::snapshot`] gives fits. A one-name order's is a few
     /// hundred bytes.
-    pub const MAX_LEN: usize = (Self::MAX_PROVISIONED + 1) * (2 * Limits::MAX_URL_LEN + 3) + 64;
+    ///
+    /// The identifiers ([`OrderFlow::MAX_IDENTIFIERS`], each at most
+    /// [`OrderFlow::MAX_IDENTIFIER_LEN`] bytes of JSON, doubled by escaping) and the key
+    /// ([`OrderFlow::MAX_CSR_KEY_LEN`] bytes, in base64url) are counted too.
+    pub const MAX_LEN: usize = (Self::MAX_PROVISIONED + 1) * (2 * Limits::MAX_URL_LEN + 3)
+        + OrderFlow::MAX_IDENTIFIERS * (2 * OrderFlow::MAX_IDENTIFIER_LEN + 1)
+        + OrderFlow::MAX_CSR_KEY_LEN.div_ceil(3) * 4
+        + 128;
 
     /// The snapshot as compact JSON.
     pub fn to_json(&self) -> Vec<u8> {
@@ -212,7 +238,7 @@ impl OrderSnapshot {
     pub fn from_json(bytes: &[u8]) -> Result<Self, Malformed> {
         const CONTEXT: &str = "order snapshot";
         let snapshot: Self = crate::resource::bounded_json(CONTEXT, bytes, Self::MAX_LEN)?;
-        if snapshot.version != Self::VERSION {
+        if snapshot.version != Self::VERSION && snapshot.version != 1 {
             return Err(Malformed::new(
                 CONTEXT,
                 MalformedKind::Invalid("unsupported snapshot version"),
@@ -223,6 +249,36 @@ impl OrderSnapshot {
                 CONTEXT,
                 MalformedKind::Invalid("too many provisioned challenges"),
             ));
+        }
+        if snapshot.version == 1 && (!snapshot.identifiers.is_empty() || snapshot.key.is_some()) {
+            return Err(Malformed::new(
+                CONTEXT,
+                MalformedKind::Invalid("a version 1 snapshot has no identifiers or key"),
+            ));
+        }
+        if snapshot.version != 1 && snapshot.identifiers.is_empty() {
+            return Err(Malformed::new(
+                CONTEXT,
+                MalformedKind::Invalid("a snapshot without identifiers"),
+            ));
+        }
+        if check_identifiers(&snapshot.identifiers).is_err() {
+            return Err(Malformed::new(
+                CONTEXT,
+                MalformedKind::Invalid("identifiers over OrderFlow's bounds"),
+            ));
+        }
+        if let Some(key) = &snapshot.key {
+            let fits = b64::decode(key)
+                .is_some_and(|k| !k.is_empty() && k.len() <= OrderFlow::MAX_CSR_KEY_LEN);
+            if !fits {
+                return Err(Malformed::new(
+                    CONTEXT,
+                    MalformedKind::Invalid(
+                        "the key is not base64url of at most MAX_CSR_KEY_LEN bytes",
+                    ),
+                ));
+            }
         }
         if core::iter::once(&snapshot.url)
             .chain(&snapshot.provisioned)
@@ -258,6 +314,8 @@ enum Slot {
 #[derive(Debug, Clone)]
 struct AuthorizationSlot {
     url: Url,
+    /// The order's identifier this authorization is for, once fetched and checked.
+    identifier: Option<Identifier>,
     slot: Slot,
 }
 
@@ -305,14 +363,24 @@ pub struct OrderFlow {
     resumed_provisioned: Vec<Url>,
     provisioned: Vec<ChallengeOffer>,
     csr: Option<Vec<u8>>,
+    /// The CSR's public key (DER SPKI): what the certificate must be for.
+    csr_key: Option<Vec<u8>>,
+    /// Whether the flow was resumed from a snapshot.
+    resumed: bool,
     state: State,
     exchange: Option<(Purpose, Exchange)>,
     events: VecDeque<OrderEvent>,
+    /// `Authorize` events held until every authorization of the order has been fetched
+    /// and checked, so that no challenge is presented for an order that is refused.
+    offers_held: Vec<OrderEvent>,
     deadline: Deadline,
-    polls: u32,
+    polling: Polling,
+    /// What the current poll waits for (a new one restarts the polling schedule).
+    waiting_for: Option<&'static str>,
     finalize_attempts: u32,
     certificate: Option<(Url, CertificateChain)>,
     alternates: Vec<(Url, CertificateChain)>,
+    unrequested_names: Vec<String>,
     outcome: Option<Result<Issued, Error>>,
     /// Whether `poll` returned `Done`: the outcome is given only then, after the last
     /// cleanup event.
@@ -327,30 +395,49 @@ impl OrderFlow {
     const MAX_ALTERNATES: usize = 8;
     /// The largest CSR accepted.
     const MAX_CSR_LEN: usize = 64 * 1024;
+    /// The most identifiers an order may have: ten times any real CA's limit (100 at
+    /// Let's Encrypt).
+    pub const MAX_IDENTIFIERS: usize = 1000;
+    /// The longest identifier, in bytes of its JSON object (a DNS name takes at most 280).
+    pub const MAX_IDENTIFIER_LEN: usize = 512;
+    /// The largest CSR public key (DER `SubjectPublicKeyInfo`) kept: an RSA-16384 key
+    /// takes about 2 KiB.
+    pub const MAX_CSR_KEY_LEN: usize = 4096;
     /// Turns of `poll` without returning: far more than any real sequence of
     /// transitions between two outputs.
     const MAX_TURNS: usize = 64;
 
-    /// A new order. Fails when there is no identifier.
+    /// A new order. Fails when there is no identifier, or more than
+    /// [`OrderFlow::MAX_IDENTIFIERS`], or one longer than
+    /// [`OrderFlow::MAX_IDENTIFIER_LEN`] (so that every snapshot reads back).
     pub fn new(request: NewOrder) -> Result<Self, Misuse> {
         if request.identifiers.is_empty() {
             return Err(Misuse::InvalidArgument(
                 "an order needs at least one identifier",
             ));
         }
+        check_identifiers(&request.identifiers)?;
         Ok(Self::with_state(request, None, State::Create, Vec::new()))
     }
 
     /// Resumes a saved order: fetches the order and its authorizations again, then
     /// carries on from where the server says it is. Never creates a second order.
+    ///
+    /// The server's order must still list the snapshot's identifiers, and the
+    /// certificate must be for the snapshot's key; when the snapshot has no key (it was
+    /// taken before the CSR was given), give the CSR again with
+    /// [`OrderFlow::provide_csr`] before the certificate is downloaded.
     pub fn resume(snapshot: OrderSnapshot) -> Self {
-        let request = NewOrder::new([]);
-        Self::with_state(
+        let request = NewOrder::new(snapshot.identifiers);
+        let mut flow = Self::with_state(
             request,
             Some(snapshot.url),
             State::Resume,
             snapshot.provisioned,
-        )
+        );
+        flow.resumed = true;
+        flow.csr_key = snapshot.key.as_deref().and_then(b64::decode);
+        flow
     }
 
     fn with_state(request: NewOrder, url: Option<Url>, state: State, resumed: Vec<Url>) -> Self {
@@ -362,14 +449,19 @@ impl OrderFlow {
             resumed_provisioned: resumed,
             provisioned: Vec::new(),
             csr: None,
+            csr_key: None,
+            resumed: false,
             state,
             exchange: None,
             events: VecDeque::new(),
+            offers_held: Vec::new(),
             deadline: Deadline::default(),
-            polls: 0,
+            polling: Polling::default(),
+            waiting_for: None,
             finalize_attempts: 0,
             certificate: None,
             alternates: Vec::new(),
+            unrequested_names: Vec::new(),
             outcome: None,
             done_returned: false,
         }
@@ -423,9 +515,26 @@ impl OrderFlow {
         if provisioned.len() > OrderSnapshot::MAX_PROVISIONED {
             return None;
         }
+        let identifiers = match &self.order {
+            Some(order) if self.request.identifiers.is_empty() => order.identifiers.clone(),
+            _ => self.request.identifiers.clone(),
+        };
+        // A version 1 order resumed before its order was fetched has nothing to save but
+        // what it was resumed from.
+        let version = if identifiers.is_empty() {
+            1
+        } else {
+            OrderSnapshot::VERSION
+        };
         Some(OrderSnapshot {
-            version: OrderSnapshot::VERSION,
+            version,
             url,
+            identifiers,
+            key: self
+                .csr_key
+                .as_deref()
+                .filter(|_| version > 1)
+                .map(b64::encode),
             provisioned,
         })
     }
@@ -484,6 +593,13 @@ impl OrderFlow {
                 "the order has already been finalized",
             ));
         }
+        let key = crate::certificate::csr_public_key(&der)?;
+        if key.len() > Self::MAX_CSR_KEY_LEN {
+            return Err(Misuse::InvalidArgument(
+                "the CSR's public key is larger than OrderFlow::MAX_CSR_KEY_LEN",
+            ));
+        }
+        self.csr_key = Some(key);
         self.csr = Some(der);
         if matches!(self.state, State::AwaitCsr) {
             self.state = State::Finalize;
@@ -492,6 +608,7 @@ impl OrderFlow {
     }
 
     fn fail(&mut self, error: Error) {
+        self.offers_held.clear();
         self.cleanup_all();
         self.outcome = Some(Err(error));
         self.state = State::Done;
@@ -557,7 +674,12 @@ impl OrderFlow {
                         let spec = Spec::fetch(slot.url.clone(), ResponseKind::Authorization);
                         self.start(Purpose::Authorization(index), spec);
                     }
-                    None => self.advance(client, now, None)?,
+                    None => {
+                        // Every authorization passed its check: now the caller may
+                        // present challenges.
+                        self.events.extend(self.offers_held.drain(..));
+                        self.advance(client, now, None)?;
+                    }
                 }
                 Ok(None)
             }
@@ -592,7 +714,8 @@ impl OrderFlow {
                     return Ok(None);
                 }
                 // Every challenge is answered: wait, then poll the order.
-                let at = self.next_poll(client, now, None, true);
+                self.waiting_for = None;
+                let at = self.next_poll(client, now, None, VALIDATION)?;
                 self.state = State::PollOrder { at };
                 Ok(None)
             }
@@ -702,30 +825,134 @@ impl OrderFlow {
             certificate_url,
             chain,
             alternates: core::mem::take(&mut self.alternates),
+            unrequested_names: core::mem::take(&mut self.unrequested_names),
         }));
         self.state = State::Done;
         Ok(())
     }
 
-    /// When to poll next: the server's `Retry-After` wins, never sooner than
-    /// `poll_initial`, else the policy's growing interval.
+    /// When to poll next while waiting `for_what` (see [`Polling`]): a new reason to
+    /// wait starts a new schedule, with its own patience.
     fn next_poll(
         &mut self,
         client: &Client,
         now: UnixTime,
         retry_after: Option<UnixTime>,
-        first: bool,
-    ) -> UnixTime {
-        let policy = client.policy();
-        if first {
-            self.polls = 0;
+        for_what: &'static str,
+    ) -> Result<UnixTime, Error> {
+        if self.waiting_for != Some(for_what) {
+            self.polling.restart();
+            self.waiting_for = Some(for_what);
         }
-        self.polls = self.polls.saturating_add(1);
-        let floor = now.saturating_add(policy.poll_initial);
-        match retry_after {
-            Some(at) => at.max(floor),
-            None => now.saturating_add(policy.poll_interval(self.polls)),
+        self.polling
+            .next(client.policy(), now, retry_after, for_what)
+    }
+
+    /// Checks the server's order against the one asked for (RFC 8555 §7.4): the same
+    /// identifiers, as a set, and no more authorizations than identifiers.
+    fn check_order(&mut self, order: &Order) -> Result<(), Error> {
+        fn mismatch(field: &'static str, found: impl core::fmt::Display) -> Error {
+            Malformed::new("order", MalformedKind::mismatch(field, found)).into()
         }
+        if self.request.identifiers.is_empty() {
+            // A version 1 snapshot: the order as first fetched is the reference.
+            check_identifiers(&order.identifiers).map_err(|_| {
+                mismatch(
+                    "identifiers",
+                    "more or longer identifiers than OrderFlow allows",
+                )
+            })?;
+            self.request.identifiers = order.identifiers.clone();
+        }
+        let mut asked = self.request.identifiers.clone();
+        let mut given = order.identifiers.clone();
+        asked.sort();
+        asked.dedup();
+        given.sort();
+        given.dedup();
+        if asked != given || order.identifiers.len() > asked.len() {
+            let listed = given
+                .iter()
+                .take(8)
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(mismatch("identifiers", listed));
+        }
+        if order.authorizations.len() > asked.len() {
+            return Err(mismatch(
+                "authorizations",
+                alloc::format!(
+                    "{} authorizations for {} identifiers",
+                    order.authorizations.len(),
+                    asked.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks that an authorization is for one of the order's identifiers, and for one no
+    /// other authorization of the order covers: the caller is never asked to present a
+    /// challenge for a name it did not order.
+    fn check_authorization(
+        &mut self,
+        index: usize,
+        authorization: &Authorization,
+    ) -> Result<(), Error> {
+        let identifier = match (&authorization.identifier, authorization.wildcard) {
+            (Identifier::Dns(name), true) if !name.is_wildcard() => {
+                crate::identifier::DnsName::new(&alloc::format!("*.{}", name.as_str()))
+                    .ok()
+                    .map(Identifier::Dns)
+            }
+            (Identifier::Dns(name), _) if name.is_wildcard() => None,
+            (_, true) => None,
+            (other, false) => Some(other.clone()),
+        };
+        let claimed = |id: &Identifier| {
+            self.slots
+                .iter()
+                .enumerate()
+                .any(|(i, s)| i != index && s.identifier.as_ref() == Some(id))
+        };
+        match identifier {
+            Some(id) if self.request.identifiers.contains(&id) && !claimed(&id) => {
+                if let Some(slot) = self.slots.get_mut(index) {
+                    slot.identifier = Some(id);
+                }
+                Ok(())
+            }
+            _ => {
+                let shown = if authorization.wildcard {
+                    alloc::format!("*.{}", authorization.identifier)
+                } else {
+                    authorization.identifier.to_string()
+                };
+                Err(Malformed::new(
+                    "authorization",
+                    MalformedKind::mismatch("identifier", shown),
+                )
+                .into())
+            }
+        }
+    }
+
+    /// Checks a downloaded chain's end-entity certificate against the CSR and the order.
+    fn check_certificate(&self, chain: &CertificateChain) -> Result<Vec<String>, Error> {
+        let key = self.csr_key.as_deref().ok_or(Misuse::InvalidArgument(
+            "no CSR to check the certificate against: give the CSR of a resumed order \
+             with provide_csr before its certificate is downloaded",
+        ))?;
+        let identifiers = self
+            .order
+            .as_ref()
+            .map_or(&self.request.identifiers, |o| &o.identifiers);
+        Ok(crate::certificate::check_issued(
+            chain.end_entity(),
+            key,
+            identifiers,
+        )?)
     }
 
     /// Carries on from the order object just read.
@@ -744,6 +971,7 @@ impl OrderFlow {
         {
             client.check_url(url)?;
         }
+        self.check_order(&order)?;
         let first_sight = self.order.is_none();
         let authorizations = order.authorizations.clone();
         self.order = Some(order);
@@ -752,11 +980,11 @@ impl OrderFlow {
                 .into_iter()
                 .map(|url| AuthorizationSlot {
                     url,
+                    identifier: None,
                     slot: Slot::Unfetched,
                 })
                 .collect();
-            let resuming =
-                !self.resumed_provisioned.is_empty() || self.request.identifiers.is_empty();
+            let resuming = self.resumed;
             let pending = self
                 .order
                 .as_ref()
@@ -799,7 +1027,7 @@ impl OrderFlow {
                 if open {
                     self.state = State::Respond;
                 } else {
-                    let at = self.next_poll(client, now, retry_after, false);
+                    let at = self.next_poll(client, now, retry_after, VALIDATION)?;
                     self.state = State::PollOrder { at };
                 }
             }
@@ -826,7 +1054,7 @@ impl OrderFlow {
             }
             OrderStatus::Processing => {
                 self.cleanup_all();
-                let at = self.next_poll(client, now, retry_after, false);
+                let at = self.next_poll(client, now, retry_after, ISSUANCE)?;
                 self.state = State::PollOrder { at };
             }
             OrderStatus::Valid => {
@@ -924,7 +1152,8 @@ impl OrderFlow {
                 if problem.kind == ProblemType::OrderNotReady =>
             {
                 // Not ready after all: poll, and finalize again once it is.
-                let at = self.next_poll(client, now, problem.retry_after, true);
+                self.waiting_for = None;
+                let at = self.next_poll(client, now, problem.retry_after, VALIDATION)?;
                 self.state = State::PollOrder { at };
                 Ok(())
             }
@@ -939,6 +1168,7 @@ impl OrderFlow {
             (Purpose::Certificate, Ok(exchanged)) => {
                 let chain =
                     CertificateChain::from_pem(exchanged.response.pem_chain(&limits, now)?)?;
+                self.unrequested_names = self.check_certificate(&chain)?;
                 let links = exchanged.response.links(&exchanged.url)?;
                 let mut alternates = Vec::new();
                 for url in crate::headers::links_with(&links, &LinkRelation::Alternate)
@@ -957,6 +1187,7 @@ impl OrderFlow {
             (Purpose::Alternate(index), Ok(exchanged)) => {
                 let chain =
                     CertificateChain::from_pem(exchanged.response.pem_chain(&limits, now)?)?;
+                self.check_certificate(&chain)?;
                 self.alternates.push((exchanged.url, chain));
                 if let State::Download { next, .. } = &mut self.state {
                     *next = index + 1;
@@ -996,6 +1227,7 @@ impl OrderFlow {
         for challenge in authorization.challenges.iter().filter_map(Challenge::known) {
             client.check_url(&challenge.url)?;
         }
+        self.check_authorization(index, authorization)?;
         let thumbprint = client.thumbprint();
         // Challenges provisioned in an earlier process: rebuild them, to clean them up.
         for challenge in authorization.challenges.iter().filter_map(Challenge::known) {
@@ -1037,7 +1269,7 @@ impl OrderFlow {
                     )
                     .into());
                 }
-                self.events.push_back(OrderEvent::Authorize {
+                self.offers_held.push(OrderEvent::Authorize {
                     authorization: url.clone(),
                     identifier: authorization.identifier.clone(),
                     wildcard: authorization.wildcard,
@@ -1054,6 +1286,30 @@ impl OrderFlow {
         };
         Ok(())
     }
+}
+
+/// What an order waits for while its challenges are validated.
+const VALIDATION: &str = "validation of the order's challenges";
+/// What an order waits for once finalized.
+const ISSUANCE: &str = "issuance of the order's certificate";
+
+/// The bounds [`OrderFlow::new`] keeps on identifiers, so every snapshot reads back.
+fn check_identifiers(identifiers: &[Identifier]) -> Result<(), Misuse> {
+    if identifiers.len() > OrderFlow::MAX_IDENTIFIERS {
+        return Err(Misuse::InvalidArgument(
+            "more identifiers than OrderFlow::MAX_IDENTIFIERS",
+        ));
+    }
+    let too_long = identifiers.iter().any(|i| {
+        // Cannot fail: a type and a value, both strings.
+        serde_json::to_vec(i).map_or(true, |json| json.len() > OrderFlow::MAX_IDENTIFIER_LEN)
+    });
+    if too_long {
+        return Err(Misuse::InvalidArgument(
+            "an identifier longer than OrderFlow::MAX_IDENTIFIER_LEN",
+        ));
+    }
+    Ok(())
 }
 
 /// Why an authorization failed: the error of its invalid challenge, naming the identifier.
@@ -1506,9 +1762,20 @@ mod tests {
             "{}",
             url.as_str().len()
         );
+        // The longest identifier JSON allows: quotes, escaped, up to the length bound.
+        let identifier = Identifier::Other {
+            kind: "x".into(),
+            value: "\"".repeat((OrderFlow::MAX_IDENTIFIER_LEN - 24) / 2),
+        };
+        let identifier_len = serde_json::to_vec(&identifier).unwrap().len();
+        assert!(identifier_len <= OrderFlow::MAX_IDENTIFIER_LEN && identifier_len > 480);
+        let identifiers = vec![identifier; OrderFlow::MAX_IDENTIFIERS];
+        assert!(check_identifiers(&identifiers).is_ok());
         let snapshot = OrderSnapshot {
             version: OrderSnapshot::VERSION,
             url: url.clone(),
+            identifiers,
+            key: Some(b64::encode([0xff; OrderFlow::MAX_CSR_KEY_LEN])),
             provisioned: vec![url; OrderSnapshot::MAX_PROVISIONED],
         };
         let json = snapshot.to_json();

@@ -29,6 +29,13 @@ pub struct Policy {
     pub poll_initial: Duration,
     /// The longest wait between polls when the server gives no `Retry-After`.
     pub poll_max: Duration,
+    /// How long one wait on an order or authorization (for its challenges to be
+    /// validated, for the certificate to be issued) may see it stay `pending` or
+    /// `processing` without the server asking for more time with `Retry-After`; then
+    /// the operation ends with [`Error::Timeout`](crate::Error::Timeout). A `Retry-After`
+    /// is honoured up to [`max_retry_after`](Self::max_retry_after) and starts the
+    /// patience again from the time it named.
+    pub poll_patience: Duration,
     /// The total time one operation may take, from its first output to its outcome.
     pub operation_timeout: Duration,
 }
@@ -47,6 +54,10 @@ impl Default for Policy {
             max_transport_backoff: Duration::from_secs(30),
             poll_initial: Duration::from_secs(1),
             poll_max: Duration::from_secs(15),
+            // certbot gives up after 90 s, instant-acme after 30 s. Real validations
+            // take seconds (Pebble without PEBBLE_VA_NOSLEEP sleeps up to 15 s first);
+            // 40 s is seven polls at the default intervals.
+            poll_patience: Duration::from_secs(40),
             operation_timeout: Duration::from_secs(600),
         }
     }

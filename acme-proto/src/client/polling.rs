@@ -1,0 +1,132 @@
+//! The schedule of one wait on a resource that is still `pending` or `processing`: when
+//! to poll next, and when to give up because the server makes no progress.
+//!
+//! One wait is patient for [`Policy::poll_patience`] without the server asking for more
+//! time; a `Retry-After` on a poll is honoured (up to [`Policy::max_retry_after`]) and
+//! restarts the patience from the time it named. The operation's deadline stays the
+//! outer bound.
+
+use super::Policy;
+use crate::error::Error;
+use crate::time::UnixTime;
+
+/// One wait's polls so far.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Polling {
+    /// Polls scheduled in this wait.
+    polls: u32,
+    /// Since when the server has not asked for more time (the wait's start, or the end
+    /// of the last `Retry-After`).
+    since: Option<UnixTime>,
+}
+
+impl Polling {
+    /// Forgets the wait: the next [`Polling::next`] starts a new one.
+    pub(crate) fn restart(&mut self) {
+        *self = Self::default();
+    }
+
+    /// When to poll next, after a poll at `now` found the resource still waiting.
+    ///
+    /// The server's `Retry-After` wins, never sooner than `poll_initial` and never later
+    /// than `max_retry_after`; without one, the policy's growing interval, and never past
+    /// the patience: once that is spent, a [`Error::Timeout`] naming `what`.
+    pub(crate) fn next(
+        &mut self,
+        policy: &Policy,
+        now: UnixTime,
+        retry_after: Option<UnixTime>,
+        what: &'static str,
+    ) -> Result<UnixTime, Error> {
+        self.polls = self.polls.saturating_add(1);
+        if let Some(at) = retry_after {
+            let at = at
+                .max(now.saturating_add(policy.poll_initial))
+                .min(now.saturating_add(policy.max_retry_after));
+            self.since = Some(at);
+            return Ok(at);
+        }
+        let since = *self.since.get_or_insert(now);
+        let limit = since.saturating_add(policy.poll_patience);
+        if now >= limit {
+            return Err(Error::Timeout { operation: what });
+        }
+        Ok(now
+            .saturating_add(policy.poll_interval(self.polls))
+            .min(limit))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use core::time::Duration;
+
+    use super::*;
+
+    fn at(secs: u64) -> UnixTime {
+        UnixTime::from_secs(1_000_000 + secs)
+    }
+
+    /// Polls a resource that never changes, from `start`, until the schedule gives up.
+    fn polls_until_timeout(policy: &Policy, retry_after: impl Fn(u64) -> Option<u64>) -> u64 {
+        let mut polling = Polling::default();
+        let mut now = at(0);
+        for _ in 0..10_000 {
+            let asked = retry_after(now.as_secs() - 1_000_000)
+                .map(|s| now.saturating_add(Duration::from_secs(s)));
+            match polling.next(policy, now, asked, "the test's wait") {
+                Ok(next) => {
+                    assert!(next > now, "the schedule must move forward");
+                    now = next;
+                }
+                Err(Error::Timeout { operation }) => {
+                    assert_eq!(operation, "the test's wait");
+                    return now.as_secs() - 1_000_000;
+                }
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+        }
+        panic!("never gave up");
+    }
+
+    #[test]
+    fn a_wait_without_retry_after_gives_up_after_the_patience() {
+        let policy = Policy::default();
+        let gave_up = polls_until_timeout(&policy, |_| None);
+        assert_eq!(Duration::from_secs(gave_up), policy.poll_patience);
+        assert!(gave_up <= 45);
+    }
+
+    #[test]
+    fn retry_after_is_honoured_and_restarts_the_patience() {
+        let policy = Policy::default();
+        // The server asks for 30 s at every poll during the first 300 s, then stops asking.
+        let gave_up = polls_until_timeout(&policy, |t| (t < 300).then_some(30));
+        assert_eq!(gave_up, 300 + policy.poll_patience.as_secs());
+    }
+
+    #[test]
+    fn retry_after_is_capped_at_max_retry_after() {
+        let policy = Policy::default();
+        let mut polling = Polling::default();
+        let next = polling
+            .next(&policy, at(0), Some(at(86_400)), "wait")
+            .unwrap_or(at(0));
+        assert_eq!(next, at(policy.max_retry_after.as_secs()));
+    }
+
+    #[test]
+    fn a_restart_begins_a_new_wait() {
+        let policy = Policy::default();
+        let mut polling = Polling::default();
+        let mut now = at(0);
+        while let Ok(next) = polling.next(&policy, now, None, "wait") {
+            now = next;
+        }
+        polling.restart();
+        assert_eq!(
+            polling.next(&policy, now, None, "wait").ok(),
+            Some(now.saturating_add(policy.poll_initial))
+        );
+    }
+}
