@@ -12,7 +12,7 @@
 mod common;
 
 use acme_proto::client::Operation;
-use acme_proto::client::{NewOrder, OrderEvent, OrderFlow, OrderSnapshot, Step};
+use acme_proto::client::{NewOrder, OrderEvent, OrderFlow, OrderSnapshot, PreAuthorization, Step};
 use acme_proto::{Client, Error, MalformedKind, Misuse, Policy};
 use acme_proto_fake_ca::{Config, Fault, RequestKind};
 use common::ca::{Harness, Solver, csr, dns};
@@ -384,4 +384,29 @@ fn version_1_snapshots_still_resume() {
         .order(&mut OrderFlow::resume(old), &mut Solver::default())
         .unwrap();
     assert!(issued.unrequested_names.is_empty());
+}
+
+#[test]
+fn a_pre_authorization_for_another_name_is_never_presented() {
+    let mut h = Harness::with_account();
+    h.ca.script(
+        RequestKind::NewAuthz,
+        Fault::AuthorizationFor("victim.example".into()),
+        1,
+    );
+    let mut pre = PreAuthorization::new(dns("pre.example.org"));
+    let mut presented = 0;
+    let result = h.run(&mut pre, |_, _, event| {
+        if matches!(event, OrderEvent::Authorize { .. }) {
+            presented += 1;
+        }
+    });
+    match result {
+        Err(Error::Malformed(m)) => assert!(
+            matches!(&m.kind, MalformedKind::Mismatch { field: "identifier", found } if found == "victim.example"),
+            "{m:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(presented, 0);
 }

@@ -250,7 +250,15 @@ impl FakeCa {
         let value = payload
             .get("identifier")
             .ok_or_else(|| Problem::malformed("newAuthz needs an identifier").violation())?;
-        let ident = identifier(value, false)?;
+        let mut ident = identifier(value, false)?;
+        if let Some(Fault::AuthorizationFor(name)) = self.outcome(RequestKind::NewAuthz, |f| {
+            matches!(f, Fault::AuthorizationFor(_))
+        }) {
+            ident = Ident {
+                kind: "dns",
+                value: name.to_ascii_lowercase(),
+            };
+        }
         let index = self.create_authz(account, &ident, now, true);
         Ok(Reply::json(201, &self.authz_json(index)).header("Location", self.authz_url(index)))
     }

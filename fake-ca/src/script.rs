@@ -104,7 +104,8 @@ pub enum Fault {
     /// the client did not ask for (`foreign-N.example`).
     ForeignAuthorizations(usize),
     /// On newOrder: the order's first authorization is for this DNS name instead of its
-    /// first identifier (the order's identifiers stay as requested).
+    /// first identifier (the order's identifiers stay as requested). On newAuthz: the
+    /// authorization is for this name instead of the one asked for.
     AuthorizationFor(String),
     /// On finalize: the certificate is for another public key than the CSR's.
     CertificateForOtherKey,
