@@ -295,6 +295,16 @@ pub(crate) fn offer(
                     MalformedKind::Invalid("not this client's account URL"),
                 ));
             }
+            // The record's parameters are `;`-separated: an account URL (the server
+            // chose it) with a `;`, a space or a control character could add one, such
+            // as `policy=wildcard`. Such a URL cannot be named, so there is no record.
+            if !account_url
+                .as_str()
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b';')
+            {
+                return Ok(None);
+            }
             Solution::DnsPersist01(DnsPersistRecord {
                 name: format!("_validation-persist.{domain}"),
                 issuer_domain_names: issuer_domain_names.clone(),
@@ -357,8 +367,16 @@ mod tests {
         authorization: &Authorization,
         directory: &str,
     ) -> Result<Vec<ChallengeOffer>, Malformed> {
+        offered_to(authorization, directory, "https://ca.test/acct/1")
+    }
+
+    fn offered_to(
+        authorization: &Authorization,
+        directory: &str,
+        account: &str,
+    ) -> Result<Vec<ChallengeOffer>, Malformed> {
         let url = Url::parse("https://ca.test/authz/1").unwrap();
-        let account = Url::parse("https://ca.test/acct/1").unwrap();
+        let account = Url::parse(account).unwrap();
         offers(
             &url,
             authorization,
@@ -500,6 +518,37 @@ mod tests {
                 "{other}"
             );
         }
+    }
+
+    #[test]
+    fn an_account_url_that_would_add_a_parameter_is_never_named() {
+        let authorization = authorization(r#"{"type":"dns","value":"www.example.org"}"#, false);
+        for account in [
+            "https://ca.test/acct/1;policy=wildcard",
+            "https://ca.test/acct/1?a=1;%20policy=wildcard",
+        ] {
+            let offers = offered_to(&authorization, "https://ca.test/dir", account).unwrap();
+            let types: Vec<_> = offers.iter().map(ChallengeOffer::type_name).collect();
+            assert_eq!(
+                types,
+                ["http-01", "dns-01", "tls-alpn-01", "dns-account-01"],
+                "{account}"
+            );
+        }
+        // Everything else a URL may hold is kept.
+        let account = "https://ca.test/acct/1?x=%3B&y=[a]~!$'()*+,=:@";
+        let offers = offered_to(&authorization, "https://ca.test/dir", account).unwrap();
+        let record = offers
+            .iter()
+            .find_map(|o| match &o.solution {
+                Solution::DnsPersist01(record) => Some(record),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(
+            record.account_uri().as_str(),
+            Url::parse(account).unwrap().as_str()
+        );
     }
 
     #[test]
