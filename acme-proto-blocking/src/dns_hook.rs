@@ -1,5 +1,6 @@
-//! [`DnsHook`] on `std::process`: DNS challenges (dns-01, dns-account-01,
-//! dns-persist-01) through the caller's own command.
+//! [`DnsHook`] on `std::process`: DNS challenges (dns-01, dns-account-01, and
+//! dns-persist-01 when opted in with [`DnsHook::dns_persist01`]) through the caller's
+//! own command.
 
 use std::io::Read as _;
 use std::process::{Child, ExitStatus};

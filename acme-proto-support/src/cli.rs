@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use acme_proto::client::{AccountCredentials, Issued, NewAccount, NewOrder};
 use acme_proto::crypto::{AccountKey, EabAlgorithm, ExternalAccountBinding, SignatureAlgorithm};
-use acme_proto::{CertificateChain, Identifier};
+use acme_proto::{CertificateChain, Identifier, ServerText};
 use url::Url;
 
 /// `--help`.
@@ -310,15 +310,21 @@ impl Args {
     }
 }
 
-/// One line on what was issued: names, issuer, validity, and where it went.
+/// One line on what was issued: names, issuer, validity, and where it went. The names
+/// are the certificate's, so the server's: shown through [`ServerText`] (control
+/// characters escaped, each name bounded).
 pub fn summary(chain: &CertificateChain, out: &Path, key_out: &Path) -> String {
     let leaf = chain.end_entity();
-    let mut names: Vec<String> = leaf.dns_names().to_vec();
+    let mut names: Vec<String> = leaf
+        .dns_names()
+        .iter()
+        .map(|name| ServerText::new(name).to_string())
+        .collect();
     names.extend(leaf.ip_addresses().iter().map(IpAddr::to_string));
     let mut line = format!(
-        "issued for {} by {:?}, valid {} to {}",
+        "issued for {} by \"{}\", valid {} to {}",
         names.join(", "),
-        leaf.issuer_common_name().unwrap_or("?"),
+        ServerText::new(leaf.issuer_common_name().unwrap_or("?")),
         leaf.not_before(),
         leaf.not_after()
     );
@@ -332,7 +338,9 @@ pub fn summary(chain: &CertificateChain, out: &Path, key_out: &Path) -> String {
     line
 }
 
-/// An error and its causes on one line, for the examples' one-line failure message.
+/// An error and its causes on one line, for the examples' one-line failure message:
+/// control characters (from a server, a hook's standard error, …) escaped through
+/// [`ServerText`], so the line stays one line and cannot drive the terminal.
 pub fn one_line(what: &str, error: &dyn std::error::Error) -> String {
     let mut line = format!("{what}: {error}");
     let mut source = error.source();
@@ -343,7 +351,7 @@ pub fn one_line(what: &str, error: &dyn std::error::Error) -> String {
         }
         source = cause.source();
     }
-    line.replace(['\n', '\r'], " ")
+    ServerText::bounded(&line, usize::MAX).to_string()
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, synced,
@@ -497,6 +505,54 @@ mod tests {
             }
         }
         assert!(matches!(parse_line("--help"), Ok(Command::Help)));
+    }
+
+    /// A self-signed certificate whose names and subject carry control characters.
+    fn hostile_chain() -> Result<CertificateChain, String> {
+        let hostile = "evil\x1b[2J\x1b]0;pwned\x07.example\nissued for bank.example";
+        let mut params =
+            rcgen::CertificateParams::new(vec![hostile.to_owned(), "ok.example".to_owned()])
+                .map_err(|e| e.to_string())?;
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Evil CA\r\n\x1b[31mRoot");
+        let key = rcgen::KeyPair::generate().map_err(|e| e.to_string())?;
+        let cert = params.self_signed(&key).map_err(|e| e.to_string())?;
+        CertificateChain::from_pem(&cert.pem()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn names_from_the_certificate_are_printed_escaped() -> Result<(), String> {
+        let chain = hostile_chain()?;
+        // The core keeps the names as the certificate has them.
+        assert!(chain.end_entity().dns_names()[0].contains('\x1b'));
+        let line = summary(&chain, Path::new("c.pem"), Path::new("k.pem"));
+        assert!(!line.chars().any(char::is_control), "{line:?}");
+        assert!(
+            line.contains(
+                "issued for evil\\u{1b}[2J\\u{1b}]0;pwned\\u{7}.example\\nissued for bank.example, ok.example"
+            ),
+            "{line}"
+        );
+        assert!(
+            line.contains("by \"Evil CA\\r\\n\\u{1b}[31mRoot\""),
+            "{line}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn errors_are_printed_escaped_on_one_line() {
+        #[derive(Debug)]
+        struct Said(&'static str);
+        impl std::fmt::Display for Said {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for Said {}
+        let line = one_line("issuing", &Said("bad\x1b[2J\r\nnews\u{9b}31m"));
+        assert_eq!(line, "issuing: bad\\u{1b}[2J\\r\\nnews\\u{9b}31m");
     }
 
     #[test]

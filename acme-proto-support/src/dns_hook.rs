@@ -1,30 +1,37 @@
-//! DNS challenges (dns-01, dns-account-01, dns-persist-01) through the caller's own
-//! command, as certbot's and lego's "exec" hooks do. The command line, the choice
+//! DNS challenges (dns-01, dns-account-01, and dns-persist-01 when opted in) through
+//! the caller's own command, as certbot's and lego's "exec" hooks do. The command line, the choice
 //! and the failure message live here; each driver runs the command its own way.
 
 use std::ffi::OsString;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
 
-use acme_proto::client::{ChallengeOffer, Solution};
+use acme_proto::client::{ChallengeOffer, PersistIssuers, Solution};
 
 use crate::error::SolverError;
 
+const DNS_PERSIST_01: &str = "dns-persist-01";
+
 /// A solver that runs a command to put DNS records in place and remove them:
 /// `PROGRAM [ARGS…] present RECORD_NAME VALUE`, then `PROGRAM [ARGS…] cleanup
-/// RECORD_NAME VALUE`, with `ACME_CHALLENGE_TYPE` (`dns-01`, `dns-account-01` or
-/// `dns-persist-01`) and `ACME_IDENTIFIER` in its environment.
+/// RECORD_NAME VALUE`, with `ACME_CHALLENGE_TYPE` (`dns-01`, `dns-account-01` or, when
+/// opted in, `dns-persist-01`) and `ACME_IDENTIFIER` in its environment.
 ///
 /// A non-zero exit, or no exit within the timeout (the command is then killed), fails
 /// the step with the first 4 KiB of what the command wrote to its standard error.
 /// Record names are passed without a trailing dot. The command must only return once
 /// the record can be seen by the CA's resolvers.
+///
+/// dns-persist-01 is answered only once opted in with
+/// [`dns_persist01`](Self::dns_persist01): its record is long-lived and names a CA and
+/// an account, so it is never published because a server offered it.
 #[derive(Debug, Clone)]
 pub struct DnsHook {
     program: OsString,
     args: Vec<OsString>,
     timeout: Duration,
     prefer: Vec<&'static str>,
+    persist: Option<PersistIssuers>,
 }
 
 impl DnsHook {
@@ -37,7 +44,8 @@ impl DnsHook {
             program: program.into(),
             args: Vec::new(),
             timeout: Duration::from_secs(300),
-            prefer: vec!["dns-01", "dns-account-01", "dns-persist-01"],
+            prefer: vec!["dns-01", "dns-account-01"],
+            persist: None,
         }
     }
 
@@ -55,11 +63,27 @@ impl DnsHook {
         self
     }
 
-    /// The DNS challenge types to answer, most preferred first (default: dns-01,
-    /// dns-account-01, dns-persist-01).
+    /// The DNS challenge types to answer, most preferred first (default: dns-01, then
+    /// dns-account-01, then dns-persist-01 once [opted in](Self::dns_persist01)).
+    /// dns-persist-01 here is answered only when opted in.
     #[must_use]
     pub fn prefer(mut self, types: &[&'static str]) -> Self {
         self.prefer = types.to_vec();
+        self
+    }
+
+    /// Also answers dns-persist-01 (draft-ietf-acme-dns-persist), after the types
+    /// already preferred, with a record naming this client's account and the first
+    /// issuer domain name of `issuers` that the server lists
+    /// ([`PersistIssuers::DirectoryHost`]: the directory URL's host). An offer listing
+    /// none of them is not chosen. Off by default: the record stays in place and
+    /// authorizes that CA account for the domain for as long as it does.
+    #[must_use]
+    pub fn dns_persist01(mut self, issuers: PersistIssuers) -> Self {
+        if !self.prefer.contains(&DNS_PERSIST_01) {
+            self.prefer.push(DNS_PERSIST_01);
+        }
+        self.persist = Some(issuers);
         self
     }
 
@@ -68,11 +92,26 @@ impl DnsHook {
         self.timeout
     }
 
-    /// The preferred DNS offer among `offers`.
+    /// The preferred DNS offer among `offers` (dns-persist-01 only when opted in and
+    /// the server lists an allowed issuer domain name).
     pub fn choose<'a>(&self, offers: &'a [ChallengeOffer]) -> Option<&'a ChallengeOffer> {
-        self.prefer
-            .iter()
-            .find_map(|wanted| offers.iter().find(|o| o.type_name() == *wanted))
+        self.prefer.iter().find_map(|wanted| {
+            offers.iter().find(|o| {
+                o.type_name() == *wanted
+                    && match &o.solution {
+                        Solution::DnsPersist01(_) => self.persist_value(o).is_some(),
+                        _ => true,
+                    }
+            })
+        })
+    }
+
+    /// The dns-persist-01 record's text for `offer`, when opted in and allowed.
+    fn persist_value(&self, offer: &ChallengeOffer) -> Option<String> {
+        match (&offer.solution, &self.persist) {
+            (Solution::DnsPersist01(record), Some(issuers)) => record.value(issuers),
+            _ => None,
+        }
     }
 
     /// The command for `step` (`present` or `cleanup`) of `offer`, its standard error
@@ -83,21 +122,27 @@ impl DnsHook {
         offer: &ChallengeOffer,
     ) -> Result<(Command, String), SolverError> {
         let (name, value) = match &offer.solution {
-            Solution::Dns01 { name, value }
-            | Solution::DnsAccount01 { name, value }
-            | Solution::DnsPersist01 { name, value } => (name, value),
+            Solution::Dns01 { name, value } | Solution::DnsAccount01 { name, value } => {
+                (name.as_str(), value.clone())
+            }
+            Solution::DnsPersist01(record) => {
+                let value = self.persist_value(offer).ok_or(
+                    "dns-persist-01 is not answered: not opted in, or no allowed issuer domain name",
+                )?;
+                (record.name(), value)
+            }
             _ => return Err(format!("not a DNS challenge: {}", offer.type_name()).into()),
         };
         let mut command = Command::new(&self.program);
         command
             .args(&self.args)
-            .args([step, name.as_str(), value.as_str()])
+            .args([step, name, value.as_str()])
             .env("ACME_CHALLENGE_TYPE", offer.type_name())
             .env("ACME_IDENTIFIER", offer.identifier.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        Ok((command, name.as_str().to_owned()))
+        Ok((command, name.to_owned()))
     }
 
     /// The error of a run that could not start.

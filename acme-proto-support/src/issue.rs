@@ -2,13 +2,16 @@
 //! bookkeeping of the challenges an order presented.
 
 use acme_proto::client::{ChallengeOffer, Issued, OrderEvent};
-use acme_proto::crypto::AccountKey;
+use acme_proto::crypto::{AccountKey, SignatureAlgorithm};
 use acme_proto::{Identifier, Misuse};
 use zeroize::Zeroizing;
 
 use crate::error::DriverError;
 
 /// A certificate `issue()` obtained, with the private key it generated.
+///
+/// `Debug` never shows the private key: `Zeroizing`'s `Debug` is opaque (zeroize 1.9.1
+/// and later, which the workspace requires).
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Certificate {
@@ -34,6 +37,12 @@ impl Certificate {
 /// Only DNS names (wildcards included) and IP addresses can be named.
 /// A driver's error type comes back (`T` being its transport error), so that the
 /// driver's `issue()` can use `?`.
+///
+/// The key is made by the core (zeroized on drop) and written as PEM by it, in a
+/// zeroized buffer; rcgen gets it as PKCS#8 DER (a zeroized buffer) to sign the CSR,
+/// and its copy of that DER is zeroized when its `KeyPair` is dropped (rcgen's
+/// `zeroize` feature). Not wiped: the copy of the private scalar inside ring's
+/// `EcdsaKeyPair`, which rcgen's `KeyPair` holds and ring does not zeroize.
 pub fn certificate_request<T>(
     identifiers: &[Identifier],
 ) -> Result<(Vec<u8>, Zeroizing<String>), DriverError<T>> {
@@ -50,11 +59,13 @@ pub fn certificate_request<T>(
             }
         });
     }
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+    let key = crate::generate_account_key(SignatureAlgorithm::Es256)?;
+    let pkcs8 = key.to_pkcs8_der()?;
+    let pair = Zeroizing::new(rcgen::KeyPair::try_from(pkcs8.as_slice())?);
     let mut params = rcgen::CertificateParams::new(names)?;
     params.distinguished_name = rcgen::DistinguishedName::new();
-    let csr = params.serialize_request(&key)?;
-    Ok((csr.der().to_vec(), Zeroizing::new(key.serialize_pem())))
+    let csr = params.serialize_request(&*pair)?;
+    Ok((csr.der().to_vec(), key.to_pkcs8_pem()?))
 }
 
 /// Copies an account key: [`AccountKey`] is not `Clone` (its secret is zeroized on
@@ -124,5 +135,46 @@ impl Presentations {
     /// the order is over.
     pub fn into_leftovers(self) -> Vec<ChallengeOffer> {
         self.presented
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use zeroize::Zeroize as _;
+
+    type Error = DriverError<std::io::Error>;
+
+    #[test]
+    fn the_certificate_key_is_p256_pkcs8_matching_the_csr() {
+        let names = [Identifier::dns("www.example.org").unwrap()];
+        let (csr, pem) = certificate_request::<std::io::Error>(&names).unwrap();
+        assert!(
+            pem.starts_with("-----BEGIN PRIVATE KEY-----\n"),
+            "{}",
+            pem.as_str()
+        );
+        let key = AccountKey::from_pem(&pem).unwrap();
+        assert_eq!(key.algorithm(), SignatureAlgorithm::Es256);
+        // The CSR carries that key's public point (uncompressed, after the SPKI header).
+        let pair = rcgen::KeyPair::from_pem(&pem).unwrap();
+        let public = pair.public_key_raw();
+        assert!(csr.windows(public.len()).any(|w| w == public));
+        let refused: Result<_, Error> = certificate_request(&[Identifier::Other {
+            kind: "email".into(),
+            value: "a@b".into(),
+        }]);
+        assert!(refused.is_err());
+    }
+
+    #[test]
+    fn an_rcgen_key_pair_can_be_zeroized() {
+        // rcgen's `zeroize` feature: what `certificate_request` relies on to wipe
+        // rcgen's copy of the PKCS#8 DER.
+        let mut pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        assert!(!pair.serialized_der().is_empty());
+        pair.zeroize();
+        assert!(pair.serialized_der().is_empty());
     }
 }

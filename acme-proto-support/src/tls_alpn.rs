@@ -100,13 +100,15 @@ fn challenge_certificate(
         Identifier::Ip(ip) => rcgen::SanType::IpAddress(*ip),
         other => return Err(format!("tls-alpn-01 cannot prove {other}").into()),
     };
-    let key = rcgen::KeyPair::generate()?;
+    // The key's PKCS#8 copies (rcgen's, and the one rustls reads) are wiped on drop;
+    // the signing key ring makes of it is not (ring does not zeroize).
+    let key = zeroize::Zeroizing::new(rcgen::KeyPair::generate()?);
     let mut params = rcgen::CertificateParams::default();
     params.distinguished_name = rcgen::DistinguishedName::new();
     params.subject_alt_names = vec![san];
     params.custom_extensions = vec![rcgen::CustomExtension::new_acme_identifier(digest)];
-    let certificate = params.self_signed(&key)?;
-    let private_key = PrivateKeyDer::Pkcs8(key.serialize_der().into());
+    let certificate = params.self_signed(&*key)?;
+    let private_key = zeroize::Zeroizing::new(PrivateKeyDer::Pkcs8(key.serialize_der().into()));
     let signing_key = rustls::crypto::ring::sign::any_supported_type(&private_key)?;
     Ok(CertifiedKey::new(
         vec![certificate.der().clone()],

@@ -1,5 +1,6 @@
-//! [`DnsHook`] on tokio: DNS challenges (dns-01, dns-account-01, dns-persist-01)
-//! through the caller's own command, run with `tokio::process`.
+//! [`DnsHook`] on tokio: DNS challenges (dns-01, dns-account-01, and dns-persist-01
+//! when opted in with [`DnsHook::dns_persist01`]) through the caller's own command, run
+//! with `tokio::process`.
 
 use acme_proto::client::ChallengeOffer;
 pub use acme_proto_support::DnsHook;

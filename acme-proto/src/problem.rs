@@ -3,11 +3,12 @@
 use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt::{self, Write as _};
+use core::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::identifier::{Identifier, WireIn};
+use crate::text::ServerText;
 use crate::time::UnixTime;
 
 /// The prefix of every ACME error type (RFC 8555 §6.7).
@@ -287,16 +288,9 @@ const MAX_SHOWN: usize = 200;
 /// Most subproblems named in a one-line summary.
 const MAX_SUBPROBLEMS_SHOWN: usize = 5;
 
-/// Writes server text on one line, bounded, with control characters as spaces.
+/// Writes server text on one line, bounded, with control characters escaped.
 fn write_bounded(f: &mut fmt::Formatter<'_>, text: &str, max: usize) -> fmt::Result {
-    let mut chars = text.chars();
-    for c in chars.by_ref().take(max) {
-        f.write_char(if c.is_control() { ' ' } else { c })?;
-    }
-    if chars.next().is_some() {
-        f.write_str("…")?;
-    }
-    Ok(())
+    write!(f, "{}", ServerText::bounded(text, max))
 }
 
 impl fmt::Display for Problem {
@@ -384,7 +378,7 @@ mod tests {
     #[test]
     fn display_is_one_bounded_line() {
         let mut p = Problem::new(ProblemType::RateLimited).with_detail("too\nmany\x1b[31m");
-        assert_eq!(p.to_string(), "rateLimited: too many [31m");
+        assert_eq!(p.to_string(), "rateLimited: too\\nmany\\u{1b}[31m");
         p.detail = Some("x".repeat(10_000));
         p.subproblems = (0..1000)
             .map(|i| {

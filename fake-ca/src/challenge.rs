@@ -46,9 +46,17 @@ impl FakeCa {
             "type": c.kind,
             "url": self.challenge_url(challenge),
             "status": c.status.name(),
-            "token": c.token,
         });
         let map = doc.as_object_mut().expect("a JSON object");
+        if c.kind == "dns-persist-01" {
+            // No token: the record names the CA and the account.
+            map.insert(
+                "issuer-domain-names".into(),
+                json!(self.config.dns_persist_issuers),
+            );
+        } else {
+            map.insert("token".into(), json!(c.token));
+        }
         if let Some(t) = c.validated {
             map.insert("validated".into(), json!(t.to_string()));
         }

@@ -50,6 +50,9 @@ pub struct Config {
     pub order_lifetime: Duration,
     /// How long a new authorization stays usable (its `expires`).
     pub authz_lifetime: Duration,
+    /// Offer dns-persist-01 (draft-ietf-acme-dns-persist) for DNS names, with these
+    /// `issuer-domain-names`; empty (the default): not offered.
+    pub dns_persist_issuers: Vec<String>,
 }
 
 impl Config {
@@ -77,6 +80,7 @@ impl Config {
             certificate_validity: Duration::from_secs(90 * 86_400),
             order_lifetime: Duration::from_secs(7 * 86_400),
             authz_lifetime: Duration::from_secs(30 * 86_400),
+            dns_persist_issuers: Vec::new(),
         }
     }
 }

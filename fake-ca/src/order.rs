@@ -86,7 +86,9 @@ impl FakeCa {
         let base = ident.base();
         let index = self.authzs.len();
         let mut challenges = Vec::new();
-        for kind in challenge_types(&base, wildcard) {
+        let persist = (base.kind == "dns" && !self.config.dns_persist_issuers.is_empty())
+            .then_some(&"dns-persist-01");
+        for kind in challenge_types(&base, wildcard).iter().chain(persist) {
             let n = self.challenges.len();
             challenges.push(n);
             self.challenges.push(Challenge {

@@ -74,6 +74,37 @@ impl Reply {
                 self.headers
                     .retain(|(n, _)| !n.eq_ignore_ascii_case("location"));
             }
+            Fault::DnsPersistMembers {
+                issuer_domain_names,
+                accounturi,
+            } => {
+                let Ok(mut doc) = serde_json::from_slice::<Value>(&self.body) else {
+                    return;
+                };
+                let mut changed = false;
+                let mut replace = |challenge: &mut Value| {
+                    let Some(map) = challenge.as_object_mut() else {
+                        return;
+                    };
+                    if map.get("type").and_then(Value::as_str) != Some("dns-persist-01") {
+                        return;
+                    }
+                    changed = true;
+                    if let Some(names) = issuer_domain_names {
+                        map.insert("issuer-domain-names".into(), json!(names));
+                    }
+                    if let Some(uri) = accounturi {
+                        map.insert("accounturi".into(), json!(uri));
+                    }
+                };
+                match doc.get_mut("challenges") {
+                    Some(Value::Array(challenges)) => challenges.iter_mut().for_each(replace),
+                    _ => replace(&mut doc),
+                }
+                if changed {
+                    self.body = serde_json::to_vec(&doc).unwrap_or_default();
+                }
+            }
             _ => {}
         }
     }

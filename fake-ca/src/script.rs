@@ -123,6 +123,16 @@ pub enum Fault {
     NoReplayNonce,
     /// No `Location` header.
     NoLocation,
+    /// Every dns-persist-01 challenge in the body (an authorization's, or a challenge's
+    /// own) carries these members instead of the CA's: `issuer-domain-names` when
+    /// given, and `accounturi` when given (a hostile directory naming another CA or
+    /// another account for the record).
+    DnsPersistMembers {
+        /// `issuer-domain-names`, as sent (they need not be valid names).
+        issuer_domain_names: Option<Vec<String>>,
+        /// `accounturi`, as sent.
+        accounturi: Option<String>,
+    },
 }
 
 /// Where a fault takes effect.
@@ -156,7 +166,8 @@ impl Fault {
             | Self::HugeBody(_)
             | Self::NonUtf8Body
             | Self::NoReplayNonce
-            | Self::NoLocation => Stage::Damage,
+            | Self::NoLocation
+            | Self::DnsPersistMembers { .. } => Stage::Damage,
         }
     }
 }

@@ -164,7 +164,13 @@ impl PreAuthorization {
                 let account_url = client.account_url().ok_or(Misuse::InvalidArgument(
                     "no account yet: create or find the account first",
                 ))?;
-                self.offers = offer::offers(&url, &authorization, client.thumbprint(), account_url);
+                self.offers = offer::offers(
+                    &url,
+                    &authorization,
+                    client.thumbprint(),
+                    account_url,
+                    client.directory_url(),
+                )?;
                 if self.offers.is_empty() {
                     return Err(Misuse::Unsupported(
                         "the server offers no challenge this client can answer for the identifier",

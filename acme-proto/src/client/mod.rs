@@ -41,7 +41,7 @@ use crate::wire::{Request, RequestId};
 pub use account::{AccountInfo, KeyRollover, NewAccount, OrderListing};
 pub use authorization::PreAuthorization;
 pub use credentials::AccountCredentials;
-pub use offer::{ChallengeOffer, Solution};
+pub use offer::{ChallengeOffer, DnsPersistRecord, PersistIssuers, Solution};
 pub use operation::{Operation, Single};
 pub use order::{Issued, NewOrder, OrderEvent, OrderFlow, OrderSnapshot};
 pub use policy::Policy;

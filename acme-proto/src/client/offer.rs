@@ -5,10 +5,11 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use url::Url;
+use url::{Host, Url};
 
 use crate::crypto::{KeyAuthorization, Thumbprint, dns_account01_record_name, http01_path};
-use crate::identifier::Identifier;
+use crate::error::{Malformed, MalformedKind, Misuse};
+use crate::identifier::{DnsName, Identifier};
 use crate::resource::{Authorization, Challenge, ChallengeKind, KnownChallenge};
 use crate::status::ChallengeStatus;
 use crate::token::ChallengeToken;
@@ -37,7 +38,7 @@ impl ChallengeOffer {
             Solution::Dns01 { .. } => "dns-01",
             Solution::TlsAlpn01 { .. } => "tls-alpn-01",
             Solution::DnsAccount01 { .. } => "dns-account-01",
-            Solution::DnsPersist01 { .. } => "dns-persist-01",
+            Solution::DnsPersist01(_) => "dns-persist-01",
         }
     }
 }
@@ -82,56 +83,175 @@ pub enum Solution {
         value: String,
     },
     /// A persistent TXT record naming the CA and the account (draft-ietf-acme-dns-persist);
-    /// if it is already in place, nothing needs to change.
-    DnsPersist01 {
-        /// `_validation-persist.{domain}`.
-        name: String,
-        /// `{issuer-domain-name}; accounturi={account URL}`, with `; policy=wildcard`
-        /// for a wildcard authorization.
-        value: String,
-    },
+    /// if it is already in place, nothing needs to change. Its value depends on which
+    /// issuer domain names the caller allows: see [`DnsPersistRecord::value`].
+    DnsPersist01(DnsPersistRecord),
+}
+
+/// Which issuer domain names a dns-persist-01 record may name.
+///
+/// A dns-persist-01 record is long-lived: whoever it names (a CA's issuer domain name,
+/// an account URI) may validate the domain for as long as the record stays. So the
+/// issuer comes from the caller, never from the server alone: the server lists the
+/// names it answers to, and the record names the first of the caller's names that
+/// the server lists. The default is the directory URL's host (none when the host is
+/// an IP address); a CA whose issuer domain name is another name (Let's Encrypt's
+/// directory is at `acme-v02.api.letsencrypt.org`) needs [`PersistIssuers::only`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum PersistIssuers {
+    /// The directory URL's host, when it is a domain name.
+    #[default]
+    DirectoryHost,
+    /// These names, most preferred first.
+    Only(Vec<DnsName>),
+}
+
+impl PersistIssuers {
+    /// Exactly these issuer domain names, most preferred first. Each must be a valid DNS
+    /// name (lower-cased; no wildcard, no IP address, no trailing dot), and there must
+    /// be at least one.
+    pub fn only<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> Result<Self, Misuse> {
+        let mut valid = Vec::new();
+        for name in names {
+            let name = name.as_ref();
+            let invalid = |reason| Misuse::InvalidIdentifier {
+                value: name.chars().take(256).collect(),
+                reason,
+            };
+            let dns = DnsName::new(name).map_err(invalid)?;
+            if dns.is_wildcard() {
+                return Err(invalid("an issuer domain name cannot be a wildcard"));
+            }
+            valid.push(dns);
+        }
+        if valid.is_empty() {
+            return Err(Misuse::InvalidArgument(
+                "at least one issuer domain name is needed",
+            ));
+        }
+        Ok(Self::Only(valid))
+    }
+}
+
+/// A dns-persist-01 record (draft-ietf-acme-dns-persist), made of this client's own
+/// values: the account URI is always this client's account URL (a challenge naming
+/// another is refused as [`Malformed`]), and the issuer domain name is one the caller
+/// allows ([`PersistIssuers`]) among those the server lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsPersistRecord {
+    name: String,
+    issuer_domain_names: Vec<DnsName>,
+    account_uri: Url,
+    wildcard: bool,
+    directory_host: Option<DnsName>,
+}
+
+impl DnsPersistRecord {
+    /// The record name: `_validation-persist.{domain}`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The issuer domain names the server lists (validated DNS names, one to ten), in
+    /// its order. Not all of them may be allowed: see [`issuer`](Self::issuer).
+    pub fn issuer_domain_names(&self) -> &[DnsName] {
+        &self.issuer_domain_names
+    }
+
+    /// The account URI the record names: this client's account URL.
+    pub fn account_uri(&self) -> &Url {
+        &self.account_uri
+    }
+
+    /// Whether the record carries `policy=wildcard` (a wildcard authorization).
+    pub fn wildcard(&self) -> bool {
+        self.wildcard
+    }
+
+    /// The issuer domain name the record names under `allowed`: the first allowed name
+    /// the server lists; `None` when the server lists none of them.
+    pub fn issuer(&self, allowed: &PersistIssuers) -> Option<&DnsName> {
+        let listed = |name: &DnsName| self.issuer_domain_names.iter().find(|n| *n == name);
+        match allowed {
+            PersistIssuers::DirectoryHost => self.directory_host.as_ref().and_then(listed),
+            PersistIssuers::Only(names) => names.iter().find_map(listed),
+        }
+    }
+
+    /// The record's text under `allowed`: `{issuer}; accounturi={account URL}`, with
+    /// `; policy=wildcard` for a wildcard authorization; `None` when the server lists
+    /// no allowed issuer domain name (then the challenge cannot be answered).
+    pub fn value(&self, allowed: &PersistIssuers) -> Option<String> {
+        let issuer = self.issuer(allowed)?;
+        let policy = if self.wildcard {
+            "; policy=wildcard"
+        } else {
+            ""
+        };
+        Some(format!(
+            "{}; accounturi={}{policy}",
+            issuer.as_str(),
+            self.account_uri.as_str()
+        ))
+    }
+}
+
+/// The directory URL's host, when it is a domain name: the default issuer domain name.
+fn directory_host(directory: &Url) -> Option<DnsName> {
+    match directory.host() {
+        Some(Host::Domain(domain)) => DnsName::new(domain).ok().filter(|d| !d.is_wildcard()),
+        _ => None,
+    }
 }
 
 /// The offers this client can answer for a pending authorization: the known challenge
 /// types that are still pending and allowed for the identifier (a wildcard is proved by
-/// DNS only; an IP address by http-01 and tls-alpn-01 only, RFC 8738 §7).
+/// DNS only; an IP address by http-01 and tls-alpn-01 only, RFC 8738 §7). A
+/// dns-persist-01 challenge naming another account than `account_url` is refused.
 pub(crate) fn offers(
     authorization_url: &Url,
     authorization: &Authorization,
     thumbprint: &Thumbprint,
     account_url: &Url,
-) -> Vec<ChallengeOffer> {
-    authorization
-        .challenges
-        .iter()
-        .filter_map(|challenge| match challenge {
-            Challenge::Known(known) if known.status == ChallengeStatus::Pending => offer(
+    directory_url: &Url,
+) -> Result<Vec<ChallengeOffer>, Malformed> {
+    let mut offers = Vec::new();
+    for challenge in &authorization.challenges {
+        if let Challenge::Known(known) = challenge
+            && known.status == ChallengeStatus::Pending
+            && let Some(offer) = offer(
                 authorization_url,
                 authorization,
                 known,
                 thumbprint,
                 account_url,
-            ),
-            _ => None,
-        })
-        .collect()
+                directory_url,
+            )?
+        {
+            offers.push(offer);
+        }
+    }
+    Ok(offers)
 }
 
 /// The offer for one challenge of an authorization, whatever its status (also used to
-/// rebuild what to clean up).
+/// rebuild what to clean up). A dns-persist-01 challenge whose `accounturi` is not
+/// `account_url` is refused: the record would authorize another account.
 pub(crate) fn offer(
     authorization_url: &Url,
     authorization: &Authorization,
     challenge: &KnownChallenge,
     thumbprint: &Thumbprint,
     account_url: &Url,
-) -> Option<ChallengeOffer> {
+    directory_url: &Url,
+) -> Result<Option<ChallengeOffer>, Malformed> {
     let identifier = &authorization.identifier;
     let wildcard = authorization.wildcard;
     let (domain, is_ip) = match identifier {
         Identifier::Dns(name) => (String::from(name.without_wildcard()), false),
         Identifier::Ip(ip) => (format!("{ip}"), true),
-        _ => return None,
+        _ => return Ok(None),
     };
     let solution = match &challenge.kind {
         ChallengeKind::Http01 { token } if !wildcard => Solution::Http01 {
@@ -142,7 +262,10 @@ pub(crate) fn offer(
         ChallengeKind::TlsAlpn01 { token } if !wildcard => {
             let key_authorization = KeyAuthorization::new(token, thumbprint);
             let server_name = if is_ip {
-                identifier.reverse_dns_name()?
+                let Some(name) = identifier.reverse_dns_name() else {
+                    return Ok(None);
+                };
+                name
             } else {
                 domain
             };
@@ -164,28 +287,41 @@ pub(crate) fn offer(
             issuer_domain_names,
             account_uri,
         } if !is_ip => {
-            let issuer = issuer_domain_names.first()?;
-            // The server may name the account URI the record must carry; ours otherwise.
-            let account_url = account_uri.as_ref().unwrap_or(account_url);
-            let policy = if wildcard { "; policy=wildcard" } else { "" };
-            Solution::DnsPersist01 {
-                name: format!("_validation-persist.{domain}"),
-                value: format!(
-                    "{}; accounturi={}{policy}",
-                    issuer.as_str(),
-                    account_url.as_str()
-                ),
+            // The record always names this client's account: a server naming another
+            // one asks for a record that would let that account validate the domain.
+            if account_uri.as_ref().is_some_and(|uri| uri != account_url) {
+                return Err(Malformed::new(
+                    "dns-persist-01 challenge accounturi",
+                    MalformedKind::Invalid("not this client's account URL"),
+                ));
             }
+            // The record's parameters are `;`-separated: an account URL (the server
+            // chose it) with a `;`, a space or a control character could add one, such
+            // as `policy=wildcard`. Such a URL cannot be named, so there is no record.
+            if !account_url
+                .as_str()
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b';')
+            {
+                return Ok(None);
+            }
+            Solution::DnsPersist01(DnsPersistRecord {
+                name: format!("_validation-persist.{domain}"),
+                issuer_domain_names: issuer_domain_names.clone(),
+                account_uri: account_url.clone(),
+                wildcard,
+                directory_host: directory_host(directory_url),
+            })
         }
-        _ => return None,
+        _ => return Ok(None),
     };
-    Some(ChallengeOffer {
+    Ok(Some(ChallengeOffer {
         authorization: authorization_url.clone(),
         identifier: identifier.clone(),
         wildcard,
         url: challenge.url.clone(),
         solution,
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -198,13 +334,18 @@ mod tests {
     const TOKEN: &str = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA";
 
     fn authorization(identifier: &str, wildcard: bool) -> Authorization {
+        with_persist(identifier, wildcard, r#""issuer-domain-names":["ca.test"]"#)
+    }
+
+    /// The authorization with these members in its dns-persist-01 challenge.
+    fn with_persist(identifier: &str, wildcard: bool, persist: &str) -> Authorization {
         let json = alloc::format!(
             r#"{{"identifier":{identifier},"status":"pending","wildcard":{wildcard},"challenges":[
             {{"type":"http-01","url":"https://ca.test/c/1","status":"pending","token":"{TOKEN}"}},
             {{"type":"dns-01","url":"https://ca.test/c/2","status":"pending","token":"{TOKEN}"}},
             {{"type":"tls-alpn-01","url":"https://ca.test/c/3","status":"pending","token":"{TOKEN}"}},
             {{"type":"dns-account-01","url":"https://ca.test/c/4","status":"pending","token":"{TOKEN}"}},
-            {{"type":"dns-persist-01","url":"https://ca.test/c/5","status":"pending","issuer-domain-names":["ca.test"]}},
+            {{"type":"dns-persist-01","url":"https://ca.test/c/5","status":"pending",{persist}}},
             {{"type":"brand-new-01","url":"https://ca.test/c/6","status":"pending"}},
             {{"type":"http-01","url":"https://ca.test/c/7","status":"valid","token":"{TOKEN}"}}]}}"#
         );
@@ -219,14 +360,47 @@ mod tests {
     }
 
     fn offered(identifier: &str, wildcard: bool) -> Vec<ChallengeOffer> {
+        offered_by(&authorization(identifier, wildcard), "https://ca.test/dir").unwrap()
+    }
+
+    fn offered_by(
+        authorization: &Authorization,
+        directory: &str,
+    ) -> Result<Vec<ChallengeOffer>, Malformed> {
+        offered_to(authorization, directory, "https://ca.test/acct/1")
+    }
+
+    fn offered_to(
+        authorization: &Authorization,
+        directory: &str,
+        account: &str,
+    ) -> Result<Vec<ChallengeOffer>, Malformed> {
         let url = Url::parse("https://ca.test/authz/1").unwrap();
-        let account = Url::parse("https://ca.test/acct/1").unwrap();
+        let account = Url::parse(account).unwrap();
         offers(
             &url,
-            &authorization(identifier, wildcard),
+            authorization,
             &thumbprint(),
             &account,
+            &Url::parse(directory).unwrap(),
         )
+    }
+
+    /// The dns-persist-01 record offered for www.example.org with these members.
+    fn persist_record(persist: &str, directory: &str) -> Result<DnsPersistRecord, Malformed> {
+        let authorization = with_persist(
+            r#"{"type":"dns","value":"www.example.org"}"#,
+            false,
+            persist,
+        );
+        let offers = offered_by(&authorization, directory)?;
+        Ok(offers
+            .into_iter()
+            .find_map(|o| match o.solution {
+                Solution::DnsPersist01(record) => Some(record),
+                _ => None,
+            })
+            .unwrap())
     }
 
     #[test]
@@ -280,9 +454,12 @@ mod tests {
                     assert!(name.ends_with("._acme-challenge.www.example.org"), "{name}");
                     assert_eq!(value.len(), 43);
                 }
-                Solution::DnsPersist01 { name, value } => {
-                    assert_eq!(name, "_validation-persist.www.example.org");
-                    assert_eq!(value, "ca.test; accounturi=https://ca.test/acct/1");
+                Solution::DnsPersist01(record) => {
+                    assert_eq!(record.name(), "_validation-persist.www.example.org");
+                    assert_eq!(
+                        record.value(&PersistIssuers::default()).unwrap(),
+                        "ca.test; accounturi=https://ca.test/acct/1"
+                    );
                 }
             }
         }
@@ -294,11 +471,12 @@ mod tests {
         let types: Vec<_> = offers.iter().map(ChallengeOffer::type_name).collect();
         assert_eq!(types, ["dns-01", "dns-account-01", "dns-persist-01"]);
         assert!(offers.iter().all(|o| o.wildcard));
-        let Solution::DnsPersist01 { value, .. } = &offers[2].solution else {
+        let Solution::DnsPersist01(record) = &offers[2].solution else {
             panic!()
         };
+        assert!(record.wildcard());
         assert_eq!(
-            value,
+            record.value(&PersistIssuers::DirectoryHost).unwrap(),
             "ca.test; accounturi=https://ca.test/acct/1; policy=wildcard"
         );
     }
@@ -313,5 +491,111 @@ mod tests {
         };
         assert!(server_name.ends_with(".ip6.arpa"), "{server_name}");
         let _ = vec![0];
+    }
+
+    #[test]
+    fn dns_persist_names_this_clients_account_only() {
+        // The server's accounturi, when it is ours, changes nothing.
+        let record = persist_record(
+            r#""issuer-domain-names":["ca.test"],"accounturi":"https://ca.test/acct/1""#,
+            "https://ca.test/dir",
+        )
+        .unwrap();
+        assert_eq!(record.account_uri().as_str(), "https://ca.test/acct/1");
+        // Another account's is refused, naming the member.
+        for other in [
+            "https://ca.test/acct/2",
+            "https://evil.example/acct/1",
+            "https://ca.test/acct/1/",
+        ] {
+            let error = persist_record(
+                &alloc::format!(r#""issuer-domain-names":["ca.test"],"accounturi":"{other}""#),
+                "https://ca.test/dir",
+            )
+            .unwrap_err();
+            assert_eq!(
+                error.context, "dns-persist-01 challenge accounturi",
+                "{other}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_account_url_that_would_add_a_parameter_is_never_named() {
+        let authorization = authorization(r#"{"type":"dns","value":"www.example.org"}"#, false);
+        for account in [
+            "https://ca.test/acct/1;policy=wildcard",
+            "https://ca.test/acct/1?a=1;%20policy=wildcard",
+        ] {
+            let offers = offered_to(&authorization, "https://ca.test/dir", account).unwrap();
+            let types: Vec<_> = offers.iter().map(ChallengeOffer::type_name).collect();
+            assert_eq!(
+                types,
+                ["http-01", "dns-01", "tls-alpn-01", "dns-account-01"],
+                "{account}"
+            );
+        }
+        // Everything else a URL may hold is kept.
+        let account = "https://ca.test/acct/1?x=%3B&y=[a]~!$'()*+,=:@";
+        let offers = offered_to(&authorization, "https://ca.test/dir", account).unwrap();
+        let record = offers
+            .iter()
+            .find_map(|o| match &o.solution {
+                Solution::DnsPersist01(record) => Some(record),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(
+            record.account_uri().as_str(),
+            Url::parse(account).unwrap().as_str()
+        );
+    }
+
+    #[test]
+    fn dns_persist_issuer_is_one_the_caller_allows() {
+        let names = r#""issuer-domain-names":["evil.example","ca.test","other.example"]"#;
+        let record = persist_record(names, "https://CA.test:8443/dir").unwrap();
+        assert_eq!(record.issuer_domain_names().len(), 3);
+        // By default, the directory's host, wherever the server lists it.
+        let default = PersistIssuers::default();
+        assert_eq!(record.issuer(&default).unwrap().as_str(), "ca.test");
+        assert!(record.value(&default).unwrap().starts_with("ca.test; "));
+        // An explicit list: the first of the caller's names the server lists.
+        let only = PersistIssuers::only(["absent.example", "other.example", "ca.test"]).unwrap();
+        assert_eq!(record.issuer(&only).unwrap().as_str(), "other.example");
+        let none = PersistIssuers::only(["absent.example"]).unwrap();
+        assert_eq!(record.value(&none), None);
+        // A server listing only names the caller does not allow: nothing to publish.
+        let record = persist_record(
+            r#""issuer-domain-names":["evil.example"]"#,
+            "https://ca.test/dir",
+        )
+        .unwrap();
+        assert_eq!(record.value(&default), None);
+        // A directory on an IP address has no default issuer domain name.
+        let record = persist_record(names, "https://192.0.2.1/dir").unwrap();
+        assert_eq!(record.issuer(&default), None);
+        let record = persist_record(names, "https://[2001:db8::1]/dir").unwrap();
+        assert_eq!(record.issuer(&default), None);
+    }
+
+    #[test]
+    fn dns_persist_issuers_must_be_dns_names() {
+        for bad in [
+            "",
+            "ca..test",
+            "*.ca.test",
+            "192.0.2.1",
+            "ca.test.",
+            "ca test",
+            "ca\ntest",
+        ] {
+            assert!(PersistIssuers::only([bad]).is_err(), "{bad:?}");
+        }
+        assert!(PersistIssuers::only(Vec::<&str>::new()).is_err());
+        assert_eq!(
+            PersistIssuers::only(["CA.Test"]).unwrap(),
+            PersistIssuers::Only(vec![DnsName::new("ca.test").unwrap()])
+        );
     }
 }

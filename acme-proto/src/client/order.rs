@@ -1237,9 +1237,14 @@ impl OrderFlow {
                 .position(|u| u == &challenge.url)
             {
                 self.resumed_provisioned.swap_remove(at);
-                if let Some(offer) =
-                    offer::offer(url, authorization, challenge, thumbprint, &account_url)
-                {
+                if let Some(offer) = offer::offer(
+                    url,
+                    authorization,
+                    challenge,
+                    thumbprint,
+                    &account_url,
+                    client.directory_url(),
+                )? {
                     if challenge.status == ChallengeStatus::Pending {
                         // Offered again below; the caller says ready once more.
                         self.provisioned.push(offer);
@@ -1262,7 +1267,13 @@ impl OrderFlow {
         slot.slot = match authorization.status {
             AuthorizationStatus::Valid => Slot::Valid,
             AuthorizationStatus::Pending => {
-                let offers = offer::offers(url, authorization, thumbprint, &account_url);
+                let offers = offer::offers(
+                    url,
+                    authorization,
+                    thumbprint,
+                    &account_url,
+                    client.directory_url(),
+                )?;
                 if offers.is_empty() {
                     return Err(Misuse::Unsupported(
                         "the server offers no challenge this client can answer for an identifier",

@@ -102,11 +102,17 @@ pub enum ChallengeKind {
     },
     /// `dns-persist-01`: a long-lived TXT record at `_validation-persist.{domain}` naming
     /// the CA and the account (draft-ietf-acme-dns-persist). It has no token.
+    ///
+    /// Both members are the server's word, kept as sent: the record the client offers
+    /// ([`DnsPersistRecord`](crate::client::DnsPersistRecord)) names the client's own
+    /// account URL and an issuer domain name the caller allows, never these alone.
     DnsPersist01 {
         /// The CA's issuer domain names, one of which the record must name
-        /// (`issuer-domain-names`; one to ten).
+        /// (`issuer-domain-names`; one to ten valid DNS names, no wildcard).
         issuer_domain_names: Vec<DnsName>,
-        /// The account URI the record must name (`accounturi`), when the server gives it.
+        /// The account URI the server says the record must name (`accounturi`), when it
+        /// gives one. The client refuses a challenge whose `accounturi` is not its own
+        /// account URL.
         account_uri: Option<Url>,
     },
 }

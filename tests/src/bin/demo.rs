@@ -5,7 +5,7 @@
 
 use std::process::{Command, ExitCode};
 
-use acme_proto::CertificateChain;
+use acme_proto::{CertificateChain, ServerText};
 use acme_proto_tests::{Pebble, PebbleOptions, example_binary};
 
 const NAME: &str = "demo.acme-proto.example";
@@ -77,26 +77,31 @@ fn demo() -> Result<(), String> {
     let pem = std::fs::read_to_string(&out).map_err(|e| format!("reading the chain: {e}"))?;
     let chain = CertificateChain::from_pem(&pem).map_err(|e| format!("the chain: {e}"))?;
     let leaf = chain.end_entity();
-    let mut names: Vec<String> = leaf.dns_names().to_vec();
+    // The names are the CA's: shown with control characters escaped.
+    let mut names: Vec<String> = leaf
+        .dns_names()
+        .iter()
+        .map(|name| ServerText::new(name).to_string())
+        .collect();
     names.extend(leaf.ip_addresses().iter().map(ToString::to_string));
     println!("demo: issued certificate");
     println!(
         "  subject:  {}",
         leaf.subject_common_name().map_or_else(
             || "(empty: the names are in subjectAltName)".to_owned(),
-            |cn| format!("CN={cn}")
+            |cn| format!("CN={}", ServerText::new(cn))
         )
     );
     println!(
         "  issuer:   CN={}",
-        leaf.issuer_common_name().unwrap_or("?")
+        ServerText::new(leaf.issuer_common_name().unwrap_or("?"))
     );
     println!("  names:    {}", names.join(", "));
     println!("  valid:    {} to {}", leaf.not_before(), leaf.not_after());
     println!(
         "  chain:    {} certificates, up to {}",
         chain.len(),
-        chain.root_name().unwrap_or("?")
+        ServerText::new(chain.root_name().unwrap_or("?"))
     );
     drop(pebble);
     println!("demo: pebble and pebble-challtestsrv stopped");
