@@ -9,7 +9,9 @@ use acme_proto::client::{
 };
 use acme_proto::crypto::AccountKey;
 use acme_proto::{CertificateChain, Client, Identifier, NoEvent};
-use acme_proto_support::{Account, Action, Certificate, Presentations, certificate_request};
+use acme_proto_support::{
+    Account, Action, Certificate, Presentations, certificate_request, report_unrequested_names,
+};
 use url::Url;
 
 use crate::drive::drive;
@@ -169,6 +171,9 @@ impl AcmeClient {
         // driver (a solver error, no challenge chosen) before the core could.
         for offer in presentations.into_leftovers() {
             cleanup(solver, &offer);
+        }
+        if let Ok(issued) = &result {
+            report_unrequested_names(issued);
         }
         result
     }

@@ -415,3 +415,40 @@ fn the_last_transport_failure_comes_back_when_the_core_gives_up() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_lying_server_gets_nothing_presented_and_nothing_issued() {
+    let server = CaServer::start();
+    let client = quick_account(&server, keys::P256);
+    let name = || [Identifier::dns("www.example.org").unwrap()];
+
+    // An authorization for a name never ordered: nothing presented.
+    let solver = Counting::default();
+    server.ca.lock().unwrap().script(
+        RequestKind::NewOrder,
+        Fault::AuthorizationFor("victim.example".into()),
+        1,
+    );
+    let error = client.issue(name(), &solver).unwrap_err();
+    assert!(
+        matches!(&error, DriverError::Acme(acme_proto::Error::Malformed(m))
+            if matches!(&m.kind, acme_proto::MalformedKind::Mismatch { field: "identifier", .. })),
+        "{error:?}"
+    );
+    assert_eq!(solver.presented.load(Ordering::SeqCst), 0);
+
+    // A certificate for another key than the CSR's: an error, no certificate.
+    let responder = responder();
+    server
+        .ca
+        .lock()
+        .unwrap()
+        .script(RequestKind::Finalize, Fault::CertificateForOtherKey, 1);
+    let error = client.issue(name(), &responder).unwrap_err();
+    assert!(
+        matches!(&error, DriverError::Acme(acme_proto::Error::Malformed(m))
+            if matches!(&m.kind, acme_proto::MalformedKind::Mismatch { field: "public key", .. })),
+        "{error:?}"
+    );
+    assert!(responder.is_empty(), "cleaned up");
+}

@@ -31,6 +31,19 @@ impl Certificate {
     }
 }
 
+/// Logs the names a certificate carries beyond its order's (some CAs add one): the
+/// certificate is kept, since every ordered name and the CSR's key were checked by the
+/// core, but the operator should know. Names go through [`ServerText`], never raw.
+pub fn report_unrequested_names(issued: &Issued) {
+    for name in &issued.unrequested_names {
+        tracing::warn!(
+            name = %acme_proto::ServerText::new(name),
+            certificate = %issued.certificate_url,
+            "the certificate names more than the order asked for"
+        );
+    }
+}
+
 /// A new P-256 key and a CSR (DER) for it naming `identifiers` as subjectAltNames,
 /// with an empty subject (as CAs that follow the CA/B Forum rules expect).
 ///

@@ -38,7 +38,9 @@ pub use account::Account;
 pub use dns_hook::DnsHook;
 pub use drive::{hand_back, lock, now, outcome, sending, waiting};
 pub use error::{DriverError, SolverError};
-pub use issue::{Action, Certificate, Presentations, certificate_request, copy_key};
+pub use issue::{
+    Action, Certificate, Presentations, certificate_request, copy_key, report_unrequested_names,
+};
 pub use keys::generate_account_key;
 pub use presented::{Http01Tokens, Presented, first_offer};
 pub use signer::RingSigner;

@@ -8,7 +8,9 @@ use acme_proto::client::{
 };
 use acme_proto::crypto::AccountKey;
 use acme_proto::{CertificateChain, Client, Identifier, NoEvent};
-use acme_proto_support::{Account, Action, Certificate, Presentations, certificate_request};
+use acme_proto_support::{
+    Account, Action, Certificate, Presentations, certificate_request, report_unrequested_names,
+};
 use url::Url;
 
 use crate::drive::{EventHandler, drive};
@@ -156,6 +158,9 @@ impl AcmeClient {
         // driver (a solver error, no challenge chosen) before the core could.
         for offer in events.presentations.into_leftovers() {
             cleanup(solver, &offer).await;
+        }
+        if let Ok(issued) = &result {
+            report_unrequested_names(issued);
         }
         result
     }

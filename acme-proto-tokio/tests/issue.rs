@@ -353,3 +353,40 @@ async fn concurrent_orders_for_one_name_all_succeed() {
     assert!(authorizations.len() <= ORDERS);
     assert_eq!(ca.violations(), &[] as &[String]);
 }
+
+#[tokio::test]
+async fn a_lying_server_gets_nothing_presented_and_nothing_issued() {
+    let server = CaServer::start().await;
+    let client = account(&server, keys::P256).await;
+    let name = || [Identifier::dns("www.example.org").unwrap()];
+
+    // An authorization for a name never ordered: nothing presented.
+    let solver = Counting::default();
+    server.ca.lock().unwrap().script(
+        RequestKind::NewOrder,
+        Fault::AuthorizationFor("victim.example".into()),
+        1,
+    );
+    let error = client.issue(name(), &solver).await.unwrap_err();
+    assert!(
+        matches!(&error, DriverError::Acme(acme_proto::Error::Malformed(m))
+            if matches!(&m.kind, acme_proto::MalformedKind::Mismatch { field: "identifier", .. })),
+        "{error:?}"
+    );
+    assert_eq!(solver.presented.load(Ordering::SeqCst), 0);
+
+    // A certificate for another key than the CSR's: an error, no certificate.
+    let responder = responder().await;
+    server
+        .ca
+        .lock()
+        .unwrap()
+        .script(RequestKind::Finalize, Fault::CertificateForOtherKey, 1);
+    let error = client.issue(name(), &responder).await.unwrap_err();
+    assert!(
+        matches!(&error, DriverError::Acme(acme_proto::Error::Malformed(m))
+            if matches!(&m.kind, acme_proto::MalformedKind::Mismatch { field: "public key", .. })),
+        "{error:?}"
+    );
+    assert!(responder.is_empty(), "cleaned up");
+}
