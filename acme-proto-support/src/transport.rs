@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use acme_proto::{Request, Response};
+use acme_proto::{Request, Response, TransportFailure};
 use rustls::RootCertStore;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
@@ -31,6 +31,21 @@ pub enum TransportErrorKind {
     /// The request could not be turned into an HTTP request, or the transport could not
     /// be built (an invalid root certificate, a URL scheme this transport refuses).
     Invalid,
+}
+
+impl TransportErrorKind {
+    /// The failure as the core takes it, to decide whether a resend can help: the one
+    /// mapping both drivers use.
+    pub fn failure(self) -> TransportFailure {
+        match self {
+            Self::Connect => TransportFailure::Connect,
+            Self::Timeout => TransportFailure::TimedOut,
+            Self::Tls => TransportFailure::Tls,
+            Self::BodyTooLarge => TransportFailure::TooLarge,
+            Self::Io => TransportFailure::Reset,
+            Self::Invalid => TransportFailure::Other,
+        }
+    }
 }
 
 /// A request that could not be sent or whose response could not be read.

@@ -48,7 +48,7 @@ pub use problem::{Problem, ProblemType, Subproblem};
 pub use status::{AccountStatus, AuthorizationStatus, ChallengeStatus, OrderStatus};
 pub use time::UnixTime;
 pub use token::ChallengeToken;
-pub use wire::{Headers, Method, Request, RequestId, Response};
+pub use wire::{Headers, Method, Request, RequestId, Response, TransportFailure};
 
 // The root README's examples use the drivers too: they are doctests of the `tests`
 // crate, which depends on all the crates.
