@@ -32,10 +32,10 @@ pub fn sending(request: &Request) {
 
 /// Hands what the transport did with `request` back to `op`: the response, or the
 /// failure with its kind (the one place a [`TransportErrorKind`](crate::TransportErrorKind)
-/// becomes the core's [`TransportFailure`](acme_proto::TransportFailure)), kept in
-/// `last_failure`, for [`DriverError::Transport`] if the core gives up. Logs the
-/// outcome: successes at `debug`, refusals (with the problem type only) and transport
-/// failures at `info`.
+/// becomes the core's [`TransportFailure`](acme_proto::TransportFailure)), named after
+/// the request and kept in `last_failure`, for [`DriverError::Transport`] if the core
+/// gives up. Logs the outcome: successes at `debug`, refusals (with the problem type
+/// only) and transport failures at `info`.
 pub fn hand_back<O: Operation>(
     op: &mut O,
     client: &Mutex<Client>,
@@ -63,7 +63,7 @@ pub fn hand_back<O: Operation>(
             let failure = error.kind().failure();
             tracing::info!(%id, %method, %url, %error, %failure, "transport failure");
             op.handle_transport_failure(&mut lock(client), id, failure, now())?;
-            *last_failure = Some(error);
+            *last_failure = Some(error.for_request(request));
         }
     }
     Ok(())
