@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use acme_proto::{Method, Request, Response};
 use acme_proto_support::{
-    BuildTransport, Observer, TransportSettings, caused_by_timeout, caused_by_tls,
+    BuildTransport, Observer, TransportSettings, attempt_limit, caused_by_timeout, caused_by_tls,
 };
 pub use acme_proto_support::{Roots, TransportError, TransportErrorKind};
 use ureq::config::AutoHeaderValue;
@@ -23,7 +23,7 @@ use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 /// The `User-Agent` every request carries (RFC 8555 §6.1 asks clients to send one).
 pub const USER_AGENT: &str = concat!("acme-proto-blocking/", env!("CARGO_PKG_VERSION"));
 
-/// Builds a [`Transport`]: roots, timeouts (connect 10 s, read 30 s, total 60 s by
+/// Builds a [`Transport`]: roots, timeouts (connect 10 s, read 15 s, total 30 s by
 /// default), plain HTTP for tests.
 pub type TransportBuilder = acme_proto_support::TransportBuilder<Transport>;
 
@@ -34,6 +34,7 @@ pub type TransportBuilder = acme_proto_support::TransportBuilder<Transport>;
 #[derive(Clone)]
 pub struct Transport {
     agent: ureq::Agent,
+    connect_timeout: Duration,
     read_timeout: Duration,
     total_timeout: Duration,
     observer: Observer,
@@ -91,6 +92,7 @@ impl BuildTransport for Transport {
             .new_agent();
         Ok(Self {
             agent,
+            connect_timeout: settings.connect_timeout,
             read_timeout: settings.read_timeout,
             total_timeout: settings.total_timeout,
             observer: settings.observer,
@@ -105,20 +107,34 @@ impl Transport {
     }
 
     /// Sends `request` and reads its response, stopping at `request.max_response_body`:
-    /// a body over the cap is an error, never a truncated body.
+    /// a body over the cap is an error, never a truncated body. Gives up at the total
+    /// timeout or `request.time_limit`, whichever comes first.
     pub fn send(&self, request: &Request) -> Result<Response, TransportError> {
         let http_request = request.to_http().map_err(|e| {
             TransportError::new(TransportErrorKind::Invalid, "request not valid in HTTP")
                 .with_source(e)
         })?;
+        // The whole attempt, body included, within this (ureq's global timeout, set
+        // for this request only).
+        let limit = attempt_limit(request, self.total_timeout);
         // Only POST has a body: a GET or HEAD goes without one (and without
         // `Content-Length: 0`).
         let response = if request.method == Method::Post {
+            let http_request = self
+                .agent
+                .configure_request(http_request)
+                .timeout_global(Some(limit))
+                .build();
             self.agent.run(http_request)
         } else {
-            self.agent.run(http_request.map(|_| ()))
+            let http_request = self
+                .agent
+                .configure_request(http_request.map(|_| ()))
+                .timeout_global(Some(limit))
+                .build();
+            self.agent.run(http_request)
         }
-        .map_err(|e| self.classify(e))?;
+        .map_err(|e| self.classify(e, request))?;
         let (parts, body) = response.into_parts();
         let cap = request.max_response_body;
         if body.content_length().is_some_and(|len| len > cap as u64) {
@@ -129,13 +145,13 @@ impl Transport {
         let mut bytes = Vec::with_capacity(body.content_length().map_or(0, |len| {
             usize::try_from(len).unwrap_or(usize::MAX).min(64 * 1024)
         }));
-        let limit = (cap as u64).saturating_add(1);
+        let most = (cap as u64).saturating_add(1);
         body.into_with_config()
             .limit(u64::MAX)
             .reader()
-            .take(limit)
+            .take(most)
             .read_to_end(&mut bytes)
-            .map_err(|e| self.classify(ureq::Error::from(e)))?;
+            .map_err(|e| self.classify(ureq::Error::from(e), request))?;
         if bytes.len() > cap {
             return Err(TransportError::body_too_large(cap));
         }
@@ -144,14 +160,18 @@ impl Transport {
         Ok(response)
     }
 
-    fn classify(&self, error: ureq::Error) -> TransportError {
+    fn classify(&self, error: ureq::Error, request: &Request) -> TransportError {
         use ureq::Error as E;
         let (kind, message) = match &error {
             E::Timeout(ureq::Timeout::PerRead) => {
                 return TransportError::read_timeout(self.read_timeout);
             }
             E::Timeout(ureq::Timeout::Global) => {
-                return TransportError::total_timeout(self.total_timeout);
+                return TransportError::attempt_timeout(request, self.total_timeout);
+            }
+            // Connect covers the TCP connection and the TLS handshake.
+            E::Timeout(ureq::Timeout::Connect) => {
+                return TransportError::connect_timeout(self.connect_timeout);
             }
             E::Timeout(_) => (TransportErrorKind::Timeout, "timed out"),
             E::Tls(_) | E::Rustls(_) | E::Pem(_) => (TransportErrorKind::Tls, "TLS failure"),

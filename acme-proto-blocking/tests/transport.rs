@@ -201,6 +201,34 @@ fn a_dribbling_server_hits_the_total_timeout() {
 }
 
 #[test]
+fn the_request_time_limit_ends_an_attempt_before_the_total_timeout() {
+    let (url, _) = raw_server(|mut stream| {
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n");
+        for _ in 0..100 {
+            if stream.write_all(b"x").is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    let started = Instant::now();
+    let request = get(&url, 1 << 20).with_time_limit(Duration::from_millis(700));
+    let error = plain().send(&request).unwrap_err();
+    let elapsed = started.elapsed();
+    assert_eq!(error.kind(), TransportErrorKind::Timeout, "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("0.7 s, the time the request had left"),
+        "{error}"
+    );
+    assert!(
+        elapsed >= Duration::from_millis(650) && elapsed < Duration::from_millis(1800),
+        "{elapsed:?}"
+    );
+}
+
+#[test]
 fn a_closed_port_is_a_connect_error() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());

@@ -3,7 +3,6 @@
 //! Each driver keeps only what its runtime decides: how to send, sleep and answer
 //! events.
 
-use std::fmt::Display;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -11,6 +10,7 @@ use acme_proto::client::Operation;
 use acme_proto::{Client, Limits, Request, Response, UnixTime, Wait};
 
 use crate::error::DriverError;
+use crate::transport::TransportError;
 
 /// The wall-clock time, as the core takes it.
 pub fn now() -> UnixTime {
@@ -31,16 +31,18 @@ pub fn sending(request: &Request) {
 }
 
 /// Hands what the transport did with `request` back to `op`: the response, or the
-/// failure (kept in `last_failure`, for [`DriverError::Transport`] if the core gives
-/// up). Logs the outcome: successes at `debug`, refusals (with the problem type only)
-/// and transport failures at `info`.
-pub fn hand_back<O: Operation, T: Display>(
+/// failure with its kind (the one place a [`TransportErrorKind`](crate::TransportErrorKind)
+/// becomes the core's [`TransportFailure`](acme_proto::TransportFailure)), named after
+/// the request and kept in `last_failure`, for [`DriverError::Transport`] if the core
+/// gives up. Logs the outcome: successes at `debug`, refusals (with the problem type
+/// only) and transport failures at `info`.
+pub fn hand_back<O: Operation>(
     op: &mut O,
     client: &Mutex<Client>,
     request: &Request,
-    result: Result<Response, T>,
-    last_failure: &mut Option<T>,
-) -> Result<(), DriverError<T>> {
+    result: Result<Response, TransportError>,
+    last_failure: &mut Option<TransportError>,
+) -> Result<(), DriverError<TransportError>> {
     let (id, method, url) = (request.id, request.method, &request.url);
     match result {
         Ok(response) => {
@@ -58,9 +60,10 @@ pub fn hand_back<O: Operation, T: Display>(
             op.handle_response(&mut lock(client), id, response, now())?;
         }
         Err(error) => {
-            tracing::info!(%id, %method, %url, %error, "transport failure");
-            op.handle_transport_failure(&mut lock(client), id, now())?;
-            *last_failure = Some(error);
+            let failure = error.kind().failure();
+            tracing::info!(%id, %method, %url, %error, %failure, "transport failure");
+            op.handle_transport_failure(&mut lock(client), id, failure, now())?;
+            *last_failure = Some(error.for_request(request));
         }
     }
     Ok(())

@@ -47,5 +47,5 @@ pub use signer::RingSigner;
 pub use tls_alpn::{ACME_TLS_ALPN, TlsAlpnCertificates};
 pub use transport::{
     BuildTransport, Observer, Roots, TransportBuilder, TransportError, TransportErrorKind,
-    TransportSettings, caused_by_timeout, caused_by_tls,
+    TransportSettings, attempt_limit, caused_by_timeout, caused_by_tls,
 };

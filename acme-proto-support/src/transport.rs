@@ -8,10 +8,11 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use acme_proto::{Request, Response};
+use acme_proto::{Method, Request, Response, TransportFailure};
 use rustls::RootCertStore;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
+use url::Url;
 
 /// What went wrong moving a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,11 +34,29 @@ pub enum TransportErrorKind {
     Invalid,
 }
 
-/// A request that could not be sent or whose response could not be read.
+impl TransportErrorKind {
+    /// The failure as the core takes it, to decide whether a resend can help: the one
+    /// mapping both drivers use.
+    pub fn failure(self) -> TransportFailure {
+        match self {
+            Self::Connect => TransportFailure::Connect,
+            Self::Timeout => TransportFailure::TimedOut,
+            Self::Tls => TransportFailure::Tls,
+            Self::BodyTooLarge => TransportFailure::TooLarge,
+            Self::Io => TransportFailure::Reset,
+            Self::Invalid => TransportFailure::Other,
+        }
+    }
+}
+
+/// A request that could not be sent or whose response could not be read: what went
+/// wrong and, once the drive loop has seen it, which request it was (method and URL).
 #[derive(Debug)]
 pub struct TransportError {
     kind: TransportErrorKind,
     message: String,
+    /// Boxed: an error stays small on the paths that return it.
+    request: Option<Box<(Method, Url)>>,
     source: Option<Box<dyn StdError + Send + Sync>>,
 }
 
@@ -47,8 +66,16 @@ impl TransportError {
         Self {
             kind,
             message: message.into(),
+            request: None,
             source: None,
         }
+    }
+
+    /// The same error, naming `request` (its method and URL) in its message.
+    #[must_use]
+    pub fn for_request(mut self, request: &Request) -> Self {
+        self.request = Some(Box::new((request.method, request.url.clone())));
+        self
     }
 
     /// The same error, caused by `source`.
@@ -70,15 +97,40 @@ impl TransportError {
     pub fn read_timeout(timeout: Duration) -> Self {
         Self::new(
             TransportErrorKind::Timeout,
-            format!("the server sent nothing for {timeout:?}"),
+            format!("the server sent nothing for {}", Secs(timeout)),
         )
     }
 
-    /// A request not over within the total timeout.
+    /// A request not over within the total timeout (or the request's time limit).
     pub fn total_timeout(timeout: Duration) -> Self {
         Self::new(
             TransportErrorKind::Timeout,
-            format!("no complete response within {timeout:?}"),
+            format!("no complete response within {}", Secs(timeout)),
+        )
+    }
+
+    /// An attempt at `request` not over within [`attempt_limit`]: the total timeout, or
+    /// the time the core left the request, whichever is shorter (the message says which).
+    pub fn attempt_timeout(request: &Request, total_timeout: Duration) -> Self {
+        let limit = attempt_limit(request, total_timeout);
+        if limit < total_timeout {
+            Self::new(
+                TransportErrorKind::Timeout,
+                format!(
+                    "no complete response within {}, the time the request had left",
+                    Secs(limit)
+                ),
+            )
+        } else {
+            Self::total_timeout(limit)
+        }
+    }
+
+    /// No connection (TCP and TLS) within the connect timeout.
+    pub fn connect_timeout(timeout: Duration) -> Self {
+        Self::new(
+            TransportErrorKind::Timeout,
+            format!("no connection within {}", Secs(timeout)),
         )
     }
 
@@ -86,10 +138,44 @@ impl TransportError {
     pub fn kind(&self) -> TransportErrorKind {
         self.kind
     }
+
+    /// The method of the request that failed, once the drive loop named it.
+    pub fn method(&self) -> Option<Method> {
+        self.request.as_deref().map(|(method, _)| *method)
+    }
+
+    /// The URL of the request that failed, once the drive loop named it.
+    pub fn url(&self) -> Option<&Url> {
+        self.request.as_deref().map(|(_, url)| url)
+    }
+}
+
+/// A duration in seconds, to a tenth when not whole: `15 s`, `13.9 s`.
+struct Secs(Duration);
+
+impl fmt::Display for Secs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tenths = self.0.as_millis().saturating_add(50) / 100;
+        match tenths % 10 {
+            0 => write!(f, "{} s", tenths / 10),
+            rest => write!(f, "{}.{rest} s", tenths / 10),
+        }
+    }
+}
+
+/// The time one attempt at `request` may take: the transport's total timeout, or the
+/// time the core left the request ([`Request::time_limit`]) if shorter.
+pub fn attempt_limit(request: &Request, total_timeout: Duration) -> Duration {
+    request
+        .time_limit
+        .map_or(total_timeout, |limit| limit.min(total_timeout))
 }
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some((method, url)) = self.request.as_deref() {
+            write!(f, "{method} {url}: ")?;
+        }
         f.write_str(&self.message)?;
         if let Some(source) = &self.source {
             write!(f, ": {source}")?;
@@ -212,8 +298,8 @@ impl Default for TransportSettings {
             roots: Roots::default(),
             extra_roots: Vec::new(),
             connect_timeout: Duration::from_secs(10),
-            read_timeout: Duration::from_secs(30),
-            total_timeout: Duration::from_secs(60),
+            read_timeout: Duration::from_secs(15),
+            total_timeout: Duration::from_secs(30),
             allow_http: false,
             observer: Observer::default(),
         }
@@ -348,15 +434,19 @@ impl<T: BuildTransport> TransportBuilder<T> {
     }
 
     /// How long the server may stay silent: for the response head, and between two
-    /// pieces of the body (30 s by default).
+    /// pieces of the body (15 s by default: with the core's default policy, a silent
+    /// server's first try ends at 15 s and the one resend it gets at the request
+    /// timeout, 30 s after the first send).
     #[must_use]
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.settings.read_timeout = timeout;
         self
     }
 
-    /// How long one request may take from start to the last body byte (60 s by
-    /// default), so that a server dribbling bytes cannot hold it forever.
+    /// How long one request may take from start to the last body byte (30 s by
+    /// default, the core's default [`Policy::request_timeout`](acme_proto::Policy)), so
+    /// that a server dribbling bytes cannot hold it forever. A request whose
+    /// [`time_limit`](acme_proto::Request::time_limit) is shorter ends at that instead.
     #[must_use]
     pub fn total_timeout(mut self, timeout: Duration) -> Self {
         self.settings.total_timeout = timeout;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use acme_proto::{Request, Response};
 use acme_proto_support::{
-    BuildTransport, Observer, TransportSettings, caused_by_timeout, caused_by_tls,
+    BuildTransport, Observer, TransportSettings, attempt_limit, caused_by_timeout, caused_by_tls,
 };
 pub use acme_proto_support::{Roots, TransportError, TransportErrorKind};
 use http_body_util::{BodyExt as _, Full};
@@ -24,7 +24,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 /// The `User-Agent` every request carries (RFC 8555 §6.1 asks clients to send one).
 pub const USER_AGENT: &str = concat!("acme-proto-tokio/", env!("CARGO_PKG_VERSION"));
 
-/// Builds a [`Transport`]: roots, timeouts (connect 10 s, read 30 s, total 60 s by
+/// Builds a [`Transport`]: roots, timeouts (connect 10 s, read 15 s, total 30 s by
 /// default), plain HTTP for tests.
 pub type TransportBuilder = acme_proto_support::TransportBuilder<Transport>;
 
@@ -98,12 +98,15 @@ impl Transport {
         TransportBuilder::default()
     }
 
-    /// Sends `request` and reads its response, stopping at `request.max_response_body`.
+    /// Sends `request` and reads its response, stopping at `request.max_response_body`,
+    /// and giving up at the total timeout or `request.time_limit`, whichever comes first.
     pub async fn send(&self, request: &Request) -> Result<Response, TransportError> {
-        let response = match tokio::time::timeout(self.total_timeout, self.exchange(request)).await
-        {
+        let limit = attempt_limit(request, self.total_timeout);
+        let response = match tokio::time::timeout(limit, self.exchange(request)).await {
             Ok(result) => result?,
-            Err(_) => return Err(TransportError::total_timeout(self.total_timeout)),
+            Err(_) => {
+                return Err(TransportError::attempt_timeout(request, self.total_timeout));
+            }
         };
         self.observer.notify(request, &response);
         Ok(response)

@@ -50,7 +50,7 @@ pub use status::{AccountStatus, AuthorizationStatus, ChallengeStatus, OrderStatu
 pub use text::ServerText;
 pub use time::UnixTime;
 pub use token::ChallengeToken;
-pub use wire::{Headers, Method, Request, RequestId, Response};
+pub use wire::{Headers, Method, Request, RequestId, Response, TransportFailure};
 
 // The root README's examples use the drivers too: they are doctests of the `tests`
 // crate, which depends on all the crates.

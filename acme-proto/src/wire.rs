@@ -7,6 +7,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
+use core::time::Duration;
 
 use url::Url;
 
@@ -158,7 +159,10 @@ impl fmt::Display for RequestId {
 /// The driver sends `method` to `url` with `headers` and `body` exactly as given, and must
 /// stop reading the response body once it exceeds [`max_response_body`](Self::max_response_body)
 /// bytes (handing back the failure instead), so that a hostile server cannot make it
-/// buffer without bound.
+/// buffer without bound. It also gives up once [`time_limit`](Self::time_limit) has
+/// passed since it started sending (handing back [`TransportFailure::TimedOut`]), so
+/// that the resends of one request cannot add up past the policy's
+/// [`request_timeout`](crate::Policy::request_timeout).
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Request {
@@ -174,6 +178,11 @@ pub struct Request {
     pub body: Vec<u8>,
     /// The largest response body, in bytes, the core will accept for this request.
     pub max_response_body: usize,
+    /// The longest this attempt may take, from the start of sending to the last byte of
+    /// the response: what is left of the request's
+    /// [`request_timeout`](crate::Policy::request_timeout). A driver gives up at it (or
+    /// at its own total timeout, if that comes first). `None` on requests built by hand.
+    pub time_limit: Option<Duration>,
 }
 
 impl Request {
@@ -186,6 +195,7 @@ impl Request {
             headers: Headers::new(),
             body: Vec::new(),
             max_response_body,
+            time_limit: None,
         }
     }
 
@@ -202,6 +212,66 @@ impl Request {
         self.body = body;
         self
     }
+
+    /// The same request with a [`time_limit`](Self::time_limit).
+    #[must_use]
+    pub fn with_time_limit(mut self, limit: Duration) -> Self {
+        self.time_limit = Some(limit);
+        self
+    }
+}
+
+/// Why a [`Request`] got no [`Response`], as the driver reports it to
+/// [`Operation::handle_transport_failure`](crate::client::Operation::handle_transport_failure).
+///
+/// The core decides from it whether a resend can help: a connection that could not be
+/// made or broke may work the next time; a timeout is tried once more at most; a body
+/// too large, a TLS failure or anything else would fail the same way again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportFailure {
+    /// No connection could be made (refused, unreachable, the name did not resolve):
+    /// nothing was sent. Resent after a backoff, even a request that is not safe to
+    /// repeat.
+    Connect,
+    /// The connection broke: reset, or closed before the response was complete. Resent
+    /// after a backoff when the request is safe to repeat.
+    Reset,
+    /// The server was silent or slow past a connect, read or total timeout, or past the
+    /// request's [`time_limit`](Request::time_limit). Resent at most
+    /// [`Policy::max_timeout_retries`](crate::Policy::max_timeout_retries) times (once by
+    /// default), when the request is safe to repeat.
+    TimedOut,
+    /// The response body was larger than the request's
+    /// [`max_response_body`](Request::max_response_body). Never resent: it would be as
+    /// large again.
+    TooLarge,
+    /// TLS failed: the handshake, or the server's certificate (untrusted, expired, for
+    /// another name). Never resent.
+    Tls,
+    /// Anything else, such as a request the transport could not send at all. Never
+    /// resent.
+    Other,
+}
+
+impl TransportFailure {
+    /// A short description, for messages.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Connect => "no connection",
+            Self::Reset => "connection broken",
+            Self::TimedOut => "timed out",
+            Self::TooLarge => "response body too large",
+            Self::Tls => "TLS failure",
+            Self::Other => "transport failure",
+        }
+    }
+}
+
+impl fmt::Display for TransportFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl fmt::Debug for Request {
@@ -214,6 +284,7 @@ impl fmt::Debug for Request {
             .field("headers", &self.headers)
             .field("body_len", &self.body.len())
             .field("max_response_body", &self.max_response_body)
+            .field("time_limit", &self.time_limit)
             .finish()
     }
 }

@@ -670,8 +670,13 @@ fn transport_failure_on_finalize_polls_instead_of_resending() {
                 let response = h.ca.handle(&request, h.now);
                 if is_finalize && !dropped {
                     dropped = true;
-                    flow.handle_transport_failure(&mut h.client, request.id, h.now)
-                        .unwrap();
+                    flow.handle_transport_failure(
+                        &mut h.client,
+                        request.id,
+                        acme_proto::TransportFailure::Reset,
+                        h.now,
+                    )
+                    .unwrap();
                 } else {
                     flow.handle_response(&mut h.client, request.id, response, h.now)
                         .unwrap();

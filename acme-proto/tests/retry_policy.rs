@@ -15,9 +15,9 @@ use std::time::Duration;
 use acme_proto::client::AccountInfo;
 use acme_proto::{
     AccountKey, Client, Error, MalformedKind, Method, Policy, ProblemType, Request,
-    SignatureAlgorithm, UnixTime,
+    SignatureAlgorithm, TransportFailure, UnixTime,
 };
-use common::{Reply, TestRng, drive, json, problem};
+use common::{Reply, TestRng, drive, fail, hang, json, problem};
 use url::Url;
 
 const DIRECTORY: &str = r#"{"newNonce":"https://ca.test/nonce","newAccount":"https://ca.test/acct",
@@ -246,6 +246,163 @@ fn transport_failure_of_an_unsafe_request_is_not_resent() {
         "{outcome:?}"
     );
     assert_eq!(sent.iter().filter(|r| r.method == Method::Post).count(), 1);
+}
+
+fn posts(sent: &[Request]) -> Vec<&Request> {
+    sent.iter().filter(|r| r.method == Method::Post).collect()
+}
+
+#[test]
+fn a_refused_connection_is_resent_even_for_an_unsafe_request() {
+    // Nothing reached the server, so a revocation (not safe to repeat) goes again.
+    let mut client = client();
+    let mut op = client.revoke(b"\x30\x03\x02\x01\x01", None).unwrap();
+    let script = vec![
+        fail(TransportFailure::Connect),
+        fail(TransportFailure::Connect),
+    ];
+    let (sent, now, outcome) = drive(&mut op, &mut client, T0, server(script), |_, e| match e {});
+    outcome.unwrap();
+    assert_eq!(posts(&sent).len(), 3);
+    assert_eq!(
+        now,
+        T0.saturating_add(Duration::from_secs(3)),
+        "1 s, then 2 s"
+    );
+}
+
+#[test]
+fn a_timeout_is_resent_at_most_once() {
+    let mut client = client();
+    let script = (0..5).map(|_| fail(TransportFailure::TimedOut)).collect();
+    let (sent, _, outcome) = fetch(&mut client, script);
+    assert!(
+        matches!(outcome, Err(Error::Transport { attempts: 2 })),
+        "{outcome:?}"
+    );
+    assert_eq!(posts(&sent).len(), 2);
+
+    // Once is counted per request, whatever came between: a reset is resent, the
+    // second timeout ends it.
+    let mut client = self::client();
+    let script = vec![
+        fail(TransportFailure::TimedOut),
+        Reply::Drop,
+        fail(TransportFailure::TimedOut),
+    ];
+    let (sent, _, outcome) = fetch(&mut client, script);
+    assert!(
+        matches!(outcome, Err(Error::Transport { attempts: 3 })),
+        "{outcome:?}"
+    );
+    assert_eq!(posts(&sent).len(), 3);
+
+    // And a single timeout, then an answer, is a success.
+    let mut client = self::client();
+    let (sent, _, outcome) = fetch(&mut client, vec![fail(TransportFailure::TimedOut)]);
+    outcome.unwrap();
+    assert_eq!(posts(&sent).len(), 2);
+}
+
+#[test]
+fn a_body_too_large_a_tls_failure_or_another_failure_is_never_resent() {
+    for failure in [
+        TransportFailure::TooLarge,
+        TransportFailure::Tls,
+        TransportFailure::Other,
+    ] {
+        let mut client = client();
+        let (sent, now, outcome) = fetch(&mut client, vec![fail(failure)]);
+        assert!(
+            matches!(outcome, Err(Error::Transport { attempts: 1 })),
+            "{failure:?}: {outcome:?}"
+        );
+        assert_eq!(posts(&sent).len(), 1, "{failure:?}");
+        assert_eq!(now, T0, "{failure:?}: no backoff");
+    }
+    // Nor is the directory fetch, although it is a plain GET.
+    let key = AccountKey::generate(SignatureAlgorithm::Es256, &mut TestRng::new(1)).unwrap();
+    let mut client = Client::new(Url::parse("https://ca.test/dir").unwrap(), key).unwrap();
+    let mut op = client.fetch_directory();
+    let mut script = vec![fail(TransportFailure::TooLarge)];
+    let (sent, _, outcome) = drive(
+        &mut op,
+        &mut client,
+        T0,
+        move |_, _| script.pop().unwrap_or_else(|| json(200, "n", DIRECTORY)),
+        |_, e| match e {},
+    );
+    assert!(
+        matches!(outcome, Err(Error::Transport { attempts: 1 })),
+        "{outcome:?}"
+    );
+    assert_eq!(sent.len(), 1);
+}
+
+#[test]
+fn every_attempt_carries_the_time_left_of_the_request_timeout() {
+    // A silent server, a driver with a 15 s read timeout: the first try gives up at
+    // 15 s, the resend at the request timeout (30 s), told so by its time limit.
+    let mut client = client();
+    let script = (0..5).map(|_| hang(Duration::from_secs(15))).collect();
+    let (sent, now, outcome) = fetch(&mut client, script);
+    assert!(
+        matches!(outcome, Err(Error::Transport { attempts: 2 })),
+        "{outcome:?}"
+    );
+    let limits: Vec<_> = posts(&sent).iter().map(|r| r.time_limit).collect();
+    assert_eq!(
+        limits,
+        [Some(Duration::from_secs(30)), Some(Duration::from_secs(14))]
+    );
+    assert_eq!(now, T0.saturating_add(Policy::default().request_timeout));
+}
+
+#[test]
+fn no_resend_starts_past_the_request_timeout() {
+    // Resets after 8 s each, resends allowed without count: 0-8, 9-17, 19-27; the
+    // next backoff (4 s) would end past 30 s, so the request ends there.
+    let mut policy = Policy::default();
+    policy.max_transport_retries = 100;
+    let mut client = client().with_policy(policy);
+    let script = (0..20)
+        .map(|_| Reply::Fail {
+            failure: TransportFailure::Reset,
+            after: Duration::from_secs(8),
+        })
+        .collect();
+    let (sent, now, outcome) = fetch(&mut client, script);
+    assert!(
+        matches!(outcome, Err(Error::Transport { attempts: 3 })),
+        "{outcome:?}"
+    );
+    let limits: Vec<_> = posts(&sent)
+        .iter()
+        .map(|r| r.time_limit.map(|d| d.as_secs()))
+        .collect();
+    assert_eq!(limits, [Some(30), Some(21), Some(11)]);
+    assert_eq!(now, T0.saturating_add(Duration::from_secs(27)));
+}
+
+#[test]
+fn a_response_starts_a_new_request_timeout() {
+    // 20 s lost, then a badNonce answer: the resend with a fresh nonce is a new request
+    // with the whole 30 s again.
+    let mut client = client();
+    let script = vec![
+        Reply::Fail {
+            failure: TransportFailure::Reset,
+            after: Duration::from_secs(20),
+        },
+        problem(400, "fresh", "badNonce"),
+    ];
+    let (sent, _, outcome) = fetch(&mut client, script);
+    outcome.unwrap();
+    let limits: Vec<_> = posts(&sent)
+        .iter()
+        .map(|r| r.time_limit.map(|d| d.as_secs()))
+        .collect();
+    assert_eq!(limits, [Some(30), Some(9), Some(30)]);
 }
 
 #[test]

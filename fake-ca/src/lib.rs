@@ -56,6 +56,8 @@ mod config;
 mod directory;
 #[cfg(feature = "driver-tests")]
 pub mod hook;
+#[cfg(feature = "driver-tests")]
+pub mod hostile;
 mod inspect;
 mod jws;
 mod model;

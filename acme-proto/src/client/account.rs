@@ -22,7 +22,7 @@ use crate::headers::LinkRelation;
 use crate::limits::ResponseKind;
 use crate::resource::{Account, OrderList};
 use crate::time::UnixTime;
-use crate::wire::{Method, RequestId, Response};
+use crate::wire::{Method, RequestId, Response, TransportFailure};
 
 /// What to ask for when creating an account.
 #[derive(Debug, Default)]
@@ -285,9 +285,11 @@ impl Operation for KeyRollover {
         &mut self,
         client: &mut Client,
         id: RequestId,
+        failure: TransportFailure,
         now: UnixTime,
     ) -> Result<(), Misuse> {
-        self.single.handle_transport_failure(client, id, now)
+        self.single
+            .handle_transport_failure(client, id, failure, now)
     }
 
     fn take_outcome(&mut self) -> Option<Result<(), Error>> {
@@ -396,10 +398,11 @@ impl Operation for OrderListing {
         &mut self,
         client: &mut Client,
         id: RequestId,
+        failure: TransportFailure,
         now: UnixTime,
     ) -> Result<(), Misuse> {
         let page = self.page.as_mut().ok_or(NOT_IN_FLIGHT)?;
-        page.handle_transport_failure(client, id, now)
+        page.handle_transport_failure(client, id, failure, now)
     }
 
     fn take_outcome(&mut self) -> Option<Result<Vec<Url>, Error>> {

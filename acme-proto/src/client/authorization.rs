@@ -27,7 +27,7 @@ use crate::limits::ResponseKind;
 use crate::resource::{Authorization, Challenge};
 use crate::status::AuthorizationStatus;
 use crate::time::UnixTime;
-use crate::wire::{RequestId, Response};
+use crate::wire::{RequestId, Response, TransportFailure};
 
 impl Client {
     /// Deactivates an authorization (RFC 8555 §7.5.2), so that it can no longer be used
@@ -359,6 +359,7 @@ impl Operation for PreAuthorization {
         &mut self,
         client: &mut Client,
         id: RequestId,
+        failure: TransportFailure,
         now: UnixTime,
     ) -> Result<(), Misuse> {
         let deadline = self.deadline.get();
@@ -366,7 +367,7 @@ impl Operation for PreAuthorization {
             self.exchange.as_mut(),
             client,
             id,
-            Delivery::TransportFailure,
+            Delivery::TransportFailure(failure),
             now,
             deadline,
         )

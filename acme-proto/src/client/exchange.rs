@@ -4,7 +4,10 @@
 //! place: fetch the directory when its URLs are needed, take a nonce from the pool (a
 //! `HEAD newNonce` only when the pool is empty), sign, resend with a fresh nonce after
 //! `badNonce`, wait as told after 429/503, back off and resend after a transport failure
-//! when the request is safe to repeat, and never wait past the operation's deadline.
+//! when a resend can help (see [`TransportFailure`]) and the request is safe to repeat,
+//! keep one request and its resends within [`Policy::request_timeout`](super::Policy)
+//! (each attempt carries the time left as [`Request::time_limit`]), and never wait past
+//! the operation's deadline.
 //!
 //! ```text
 //!            ┌───────────── badNonce (bounded) ─────────────┐
@@ -27,7 +30,7 @@ use crate::limits::ResponseKind;
 use crate::problem::ProblemType;
 use crate::resource::Directory;
 use crate::time::UnixTime;
-use crate::wire::{Method, Request, RequestId, Response};
+use crate::wire::{Method, Request, RequestId, Response, TransportFailure};
 
 /// Where a request goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,6 +218,11 @@ pub(crate) struct Exchange {
     bad_nonce_retries: u32,
     unavailable_retries: u32,
     transport_failures: u32,
+    timeouts: u32,
+    /// When the request out (or waiting to be resent) was first sent, since the last
+    /// answer to the main request (the directory and nonce it needs included): its
+    /// [`Policy::request_timeout`](super::Policy) runs from there.
+    first_sent: Option<UnixTime>,
 }
 
 enum Verdict {
@@ -232,6 +240,8 @@ impl Exchange {
             bad_nonce_retries: 0,
             unavailable_retries: 0,
             transport_failures: 0,
+            timeouts: 0,
+            first_sent: None,
         }
     }
 
@@ -263,8 +273,22 @@ impl Exchange {
                 Phase::Waiting(wait) if now < wait.until => return ExchangeStep::Wait(*wait),
                 Phase::Waiting(_) => self.phase = Phase::Ready,
                 Phase::Ready => {
+                    let request_timeout = client.policy().request_timeout;
+                    let resend = self.first_sent.is_some();
+                    let first_sent = *self.first_sent.get_or_insert(now);
+                    let end = first_sent.saturating_add(request_timeout);
+                    if resend && now >= end {
+                        // A resend whose backoff ran late: not started past the budget.
+                        self.phase = Phase::Finished(None);
+                        return ExchangeStep::Done(Err(Error::Transport {
+                            attempts: self.transport_failures,
+                        }));
+                    }
                     return match self.next_request(client, other) {
-                        Ok(request) => {
+                        Ok(mut request) => {
+                            // At most the whole budget, should the clock go back.
+                            let left = end.saturating_duration_since(now).min(request_timeout);
+                            request.time_limit = Some(left);
                             self.phase = Phase::Sent {
                                 id: request.id,
                                 leg: leg_of(&request, &self.spec),
@@ -292,6 +316,12 @@ impl Exchange {
         deadline: UnixTime,
     ) -> Result<(), Misuse> {
         let (leg, url) = self.take_in_flight(id)?;
+        // An answer to the request itself ends it: whatever comes next (after badNonce,
+        // a 429/503 wait) is a new one, with its own budget. The directory and nonce it
+        // needs are part of it.
+        if leg == Leg::Main {
+            self.first_sent = None;
+        }
         // Every response carries a nonce worth keeping, errors included (RFC 8555 §6.5).
         if let Some(nonce) = response.replay_nonce() {
             client.nonces.push(nonce);
@@ -363,21 +393,42 @@ impl Exchange {
     }
 
     /// Takes a transport failure of the request in flight.
+    ///
+    /// Resent after a backoff when the failure is one a resend can help with (see
+    /// [`TransportFailure`]), the resends are not used up, and the backoff ends before
+    /// both the request's budget and the operation's deadline.
     pub(crate) fn handle_transport_failure(
         &mut self,
         client: &Client,
         id: RequestId,
+        failure: TransportFailure,
         now: UnixTime,
         deadline: UnixTime,
     ) -> Result<(), Misuse> {
         let (leg, _) = self.take_in_flight(id)?;
-        self.transport_failures += 1;
+        self.transport_failures = self.transport_failures.saturating_add(1);
         let attempts = self.transport_failures;
-        // The directory and newNonce are plain reads; the main request says for itself.
-        let resendable = leg != Leg::Main || self.spec.resend_on_transport_failure;
         let policy = client.policy();
+        // The directory and newNonce are plain reads; the main request says for itself.
+        let safe = leg != Leg::Main || self.spec.resend_on_transport_failure;
+        let worth_resending = match failure {
+            // Nothing reached the server: sending again cannot repeat anything.
+            TransportFailure::Connect => true,
+            TransportFailure::Reset => safe,
+            TransportFailure::TimedOut => {
+                self.timeouts = self.timeouts.saturating_add(1);
+                safe && self.timeouts <= policy.max_timeout_retries
+            }
+            TransportFailure::TooLarge | TransportFailure::Tls | TransportFailure::Other => false,
+        };
         let until = now.saturating_add(policy.transport_backoff(attempts));
-        self.phase = if resendable && attempts <= policy.max_transport_retries && until <= deadline
+        let budget_end = self
+            .first_sent
+            .map_or(UnixTime::MAX, |t| t.saturating_add(policy.request_timeout));
+        self.phase = if worth_resending
+            && attempts <= policy.max_transport_retries
+            && until <= deadline
+            && until < budget_end
         {
             Phase::Waiting(Wait {
                 until,
@@ -503,8 +554,8 @@ impl Exchange {
 pub(crate) enum Delivery {
     /// Its response.
     Response(Response),
-    /// A transport failure.
-    TransportFailure,
+    /// A transport failure, of this kind.
+    TransportFailure(TransportFailure),
 }
 
 /// Hands what happened to request `id` to the operation's exchange, if it has one out.
@@ -521,7 +572,9 @@ pub(crate) fn deliver(
         Delivery::Response(response) => {
             exchange.handle_response(client, id, response, now, deadline)
         }
-        Delivery::TransportFailure => exchange.handle_transport_failure(client, id, now, deadline),
+        Delivery::TransportFailure(failure) => {
+            exchange.handle_transport_failure(client, id, failure, now, deadline)
+        }
     }
 }
 

@@ -9,7 +9,8 @@
 //!   for the caller (for an order: "provision this challenge", "give me a CSR"), a
 //!   [`Wait`] until a time with its reason, or `Done`.
 //! * `handle_response(&mut client, id, response, now)` and
-//!   `handle_transport_failure(&mut client, id, now)` feed back what happened to a request.
+//!   `handle_transport_failure(&mut client, id, failure, now)` feed back what happened
+//!   to a request (for a failure, its kind: a [`TransportFailure`](crate::TransportFailure)).
 //!
 //! Time is always an argument; nothing here reads a clock, sleeps or does I/O.
 

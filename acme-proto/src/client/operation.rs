@@ -9,20 +9,21 @@ use super::{Client, NoEvent, Step};
 use crate::crypto::Signer;
 use crate::error::{Error, Misuse};
 use crate::time::UnixTime;
-use crate::wire::{RequestId, Response};
+use crate::wire::{RequestId, Response, TransportFailure};
 
 /// An ACME operation driven by the caller: drain [`poll`](Operation::poll) for
 /// [`Step`]s, hand back what happened to each request, take the outcome when `Done`.
 ///
 /// ```
 /// use acme_proto::client::{Operation, Step};
-/// use acme_proto::{Client, Request, Response, UnixTime};
+/// use acme_proto::{Client, Request, Response, TransportFailure, UnixTime};
 ///
-/// /// Runs any operation to its end with a blocking transport and a clock.
+/// /// Runs any operation to its end with a blocking transport and a clock. The
+/// /// transport gives up at `request.time_limit` and says why it failed.
 /// fn drive<O: Operation>(
 ///     op: &mut O,
 ///     client: &mut Client,
-///     mut send: impl FnMut(&Request) -> Result<Response, ()>,
+///     mut send: impl FnMut(&Request) -> Result<Response, TransportFailure>,
 ///     mut now: impl FnMut() -> UnixTime,
 ///     mut sleep_until: impl FnMut(UnixTime),
 ///     mut on_event: impl FnMut(&mut O, &mut Client, O::Event),
@@ -33,7 +34,9 @@ use crate::wire::{RequestId, Response};
 ///                 let id = request.id;
 ///                 match send(&request) {
 ///                     Ok(response) => op.handle_response(client, id, response, now())?,
-///                     Err(()) => op.handle_transport_failure(client, id, now())?,
+///                     Err(failure) => {
+///                         op.handle_transport_failure(client, id, failure, now())?
+///                     }
 ///                 }
 ///             }
 ///             Step::Event(event) => on_event(op, client, event),
@@ -63,12 +66,15 @@ pub trait Operation {
         now: UnixTime,
     ) -> Result<(), Misuse>;
 
-    /// Request `id` could not be sent or its response not read. Fails only if `id` is
-    /// not in flight here.
+    /// Request `id` could not be sent or its response not read, for the reason
+    /// `failure`: the core resends it later (a [`Step::Wait`] first) or ends the
+    /// operation with [`Error::Transport`], as [`TransportFailure`] and the
+    /// [`Policy`](crate::Policy) say. Fails only if `id` is not in flight here.
     fn handle_transport_failure(
         &mut self,
         client: &mut Client,
         id: RequestId,
+        failure: TransportFailure,
         now: UnixTime,
     ) -> Result<(), Misuse>;
 
@@ -196,10 +202,11 @@ impl<T> Operation for Single<T> {
         &mut self,
         client: &mut Client,
         id: RequestId,
+        failure: TransportFailure,
         now: UnixTime,
     ) -> Result<(), Misuse> {
         self.exchange
-            .handle_transport_failure(client, id, now, self.deadline.get())
+            .handle_transport_failure(client, id, failure, now, self.deadline.get())
     }
 
     fn take_outcome(&mut self) -> Option<Result<T, Error>> {

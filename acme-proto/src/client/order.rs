@@ -51,7 +51,7 @@ use crate::problem::{Problem, ProblemType};
 use crate::resource::{Authorization, Challenge, Directory, Order};
 use crate::status::{AuthorizationStatus, ChallengeStatus, OrderStatus};
 use crate::time::UnixTime;
-use crate::wire::{Method, RequestId, Response};
+use crate::wire::{Method, RequestId, Response, TransportFailure};
 
 /// What to order (RFC 8555 §7.4).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1462,6 +1462,7 @@ impl Operation for OrderFlow {
         &mut self,
         client: &mut Client,
         id: RequestId,
+        failure: TransportFailure,
         now: UnixTime,
     ) -> Result<(), Misuse> {
         let deadline = self.deadline.get();
@@ -1469,7 +1470,7 @@ impl Operation for OrderFlow {
             self.exchange.as_mut().map(|(_, e)| e),
             client,
             id,
-            Delivery::TransportFailure,
+            Delivery::TransportFailure(failure),
             now,
             deadline,
         )

@@ -3,6 +3,32 @@
 //! All of it is configuration with defaults, so that every driver behaves the same and a
 //! server can never make the client loop without bound: every retry is counted, every
 //! wait is capped, and every operation has a deadline.
+//!
+//! With the defaults, one sentence per bound:
+//!
+//! * One request, with all its resends after transport failures, ends within 30 s of
+//!   its first send ([`Policy::request_timeout`]).
+//! * A request is resent at most 4 times after transport failures
+//!   ([`Policy::max_transport_retries`]), after backoffs of 1, 2, 4 and 8 s.
+//! * A request that timed out is resent at most once ([`Policy::max_timeout_retries`]),
+//!   and one whose response was too large or whose TLS failed is never resent.
+//! * A request is resent at most 16 times after `badNonce`, without waiting.
+//! * A request is resent at most 3 times after 429 or 503, each wait at most 120 s.
+//! * Polls of an order or authorization wait 1 s at first, growing to 15 s.
+//! * One wait on an order or authorization that stays `pending` or `processing` ends
+//!   within 40 s unless the server asks for more time with `Retry-After`
+//!   ([`Policy::poll_patience`]); a `Retry-After` is honoured up to 120 s.
+//! * One operation (an order, an account change, …) ends within 600 s of its first
+//!   step ([`Policy::operation_timeout`]).
+//!
+//! Why 30 s and one resend after a timeout: each attempt carries what is left of its
+//! request's 30 s ([`Request::time_limit`](crate::Request::time_limit)), which both
+//! drivers enforce as the attempt's deadline (besides their own timeouts: connect 10 s,
+//! read 15 s, total 30 s), and no resend starts past it. A server that accepts the
+//! connection and never answers (before TLS, after TLS, or one byte every 2 s) then
+//! costs a first attempt of 10 to 30 s and at most one resend cut off at 30 s, so the
+//! request ends with a transport error about 30 s after its first send: well within
+//! 45 s, with room for a slow machine. A live ACME server answers in seconds.
 
 use core::time::Duration;
 
@@ -19,8 +45,22 @@ pub struct Policy {
     pub max_retry_after: Duration,
     /// Wait after a 429/503 without `Retry-After`.
     pub default_retry_after: Duration,
-    /// Resends of a request that is safe to repeat, after the transport failed.
+    /// Resends of a request after the transport failed, whatever the failure: a
+    /// connection that could not be made (the request was not sent), or, for a request
+    /// safe to repeat, a broken connection or a timeout. A body too large, a TLS
+    /// failure or another failure is never resent (see
+    /// [`TransportFailure`](crate::TransportFailure)).
     pub max_transport_retries: u32,
+    /// Of those, resends after a timeout: a server that did not answer in time once
+    /// seldom does the next time, and each try costs up to the driver's timeouts.
+    pub max_timeout_retries: u32,
+    /// The time one request may take, with all its resends after transport failures,
+    /// from its first send: each attempt carries what is left as its
+    /// [`Request::time_limit`](crate::Request::time_limit), and no resend starts past
+    /// it. The directory and `newNonce` requests it needs count within it. A response
+    /// to the request itself (any status) ends it; a resend after `badNonce` or a
+    /// 429/503 wait is a new request with a new budget.
+    pub request_timeout: Duration,
     /// The first backoff after a transport failure; doubled at each further failure.
     pub transport_backoff: Duration,
     /// The longest backoff after transport failures.
@@ -50,6 +90,12 @@ impl Default for Policy {
             max_retry_after: Duration::from_secs(120),
             default_retry_after: Duration::from_secs(5),
             max_transport_retries: 4,
+            // One more try after a timeout: a second silence is the answer. With the
+            // drivers' read timeout of 15 s, the silent server's first try ends at 15 s,
+            // the resend at the request timeout.
+            max_timeout_retries: 1,
+            // Well within 45 s even with one resend (see the module docs).
+            request_timeout: Duration::from_secs(30),
             transport_backoff: Duration::from_secs(1),
             max_transport_backoff: Duration::from_secs(30),
             poll_initial: Duration::from_secs(1),

@@ -63,14 +63,36 @@ pub(crate) fn b64d(s: &str) -> Vec<u8> {
 }
 
 use acme_proto::client::{Operation, Step};
-use acme_proto::{Client, Headers, Request, Response, UnixTime};
+use acme_proto::{Client, Headers, Request, Response, TransportFailure, UnixTime};
 
 /// What a scripted server does with one request.
 pub(crate) enum Reply {
     /// Answer with this response.
     Respond(Response),
-    /// Fail in transport.
+    /// Fail in transport: the connection was reset.
     Drop,
+    /// Fail in transport with `failure`, `after` the request was sent. A driver gives up
+    /// at the request's time limit: when that comes first, the failure is a timeout then.
+    Fail {
+        failure: TransportFailure,
+        after: std::time::Duration,
+    },
+}
+
+/// A transport failure of `failure`, at once.
+pub(crate) fn fail(failure: TransportFailure) -> Reply {
+    Reply::Fail {
+        failure,
+        after: std::time::Duration::ZERO,
+    }
+}
+
+/// A server that never answers, for a driver whose read timeout is `read_timeout`.
+pub(crate) fn hang(read_timeout: std::time::Duration) -> Reply {
+    Reply::Fail {
+        failure: TransportFailure::TimedOut,
+        after: read_timeout,
+    }
 }
 
 /// JSON response with a fresh nonce.
@@ -116,7 +138,20 @@ pub(crate) fn drive<O: Operation>(
                     Reply::Respond(response) => {
                         op.handle_response(client, id, response, now).unwrap()
                     }
-                    Reply::Drop => op.handle_transport_failure(client, id, now).unwrap(),
+                    Reply::Drop => op
+                        .handle_transport_failure(client, id, TransportFailure::Reset, now)
+                        .unwrap(),
+                    Reply::Fail { failure, after } => {
+                        let limit = request.time_limit.unwrap_or(std::time::Duration::MAX);
+                        let (failure, after) = if after >= limit {
+                            (TransportFailure::TimedOut, limit)
+                        } else {
+                            (failure, after)
+                        };
+                        now = now.saturating_add(after);
+                        op.handle_transport_failure(client, id, failure, now)
+                            .unwrap();
+                    }
                 }
                 sent.push(request);
             }

@@ -124,6 +124,14 @@ impl Checker {
             request.max_response_body > 0,
             "a request with no room for a response"
         );
+        assert!(
+            request
+                .time_limit
+                .is_some_and(|l| !l.is_zero() && l <= self.policy.request_timeout),
+            "a request's time limit {:?} outside the request timeout {:?}",
+            request.time_limit,
+            self.policy.request_timeout
+        );
         let bound = self.exchange_bound();
         match request.method {
             Method::Post => {

@@ -384,9 +384,12 @@ impl World {
                         refused.is_err(),
                         "a response to a request not out was taken"
                     );
-                    let refused =
-                        self.flow
-                            .handle_transport_failure(&mut self.client, id, self.now);
+                    let refused = self.flow.handle_transport_failure(
+                        &mut self.client,
+                        id,
+                        acme_proto::TransportFailure::Reset,
+                        self.now,
+                    );
                     assert!(refused.is_err(), "a failure of a request not out was taken");
                 }
             }
@@ -455,11 +458,14 @@ impl World {
                     "the response to a request out was refused: {taken:?}"
                 );
             }
-            Reply::Lost => {
+            Reply::Lost(failure) => {
                 self.checker.on_transport_failure(self.now);
-                let taken =
-                    self.flow
-                        .handle_transport_failure(&mut self.client, request.id, self.now);
+                let taken = self.flow.handle_transport_failure(
+                    &mut self.client,
+                    request.id,
+                    failure,
+                    self.now,
+                );
                 assert!(taken.is_ok(), "a transport failure was refused: {taken:?}");
             }
         }

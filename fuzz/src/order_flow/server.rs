@@ -1,7 +1,7 @@
 //! The hostile server: the fake CA's honest answer, passed through, damaged, replaced
 //! or lost, as the fuzzer's bytes decide.
 
-use acme_proto::{Headers, Request, Response, UnixTime};
+use acme_proto::{Headers, Request, Response, TransportFailure, UnixTime};
 use acme_proto_fake_ca::FakeCa;
 use arbitrary::{Result, Unstructured};
 use serde_json::{Value, json};
@@ -106,8 +106,9 @@ impl Standing {
 /// What happens to one request.
 pub(super) enum Reply {
     Respond(Response),
-    /// The transport failed (after the CA processed the request, or before).
-    Lost,
+    /// The transport failed (after the CA processed the request, or before), as the
+    /// driver reports it.
+    Lost(TransportFailure),
 }
 
 /// Answers `request` as the input says.
@@ -131,9 +132,22 @@ pub(super) fn reply(
         7 => {
             // Lost on the way back: the CA acted on it.
             let _ = ca.handle(request, now);
-            Reply::Lost
+            // Never `Connect`: that says nothing was sent, and the core may resend what
+            // is not safe to repeat. The first (the input's end) is the old default.
+            Reply::Lost(*u.choose(&[
+                TransportFailure::Reset,
+                TransportFailure::TimedOut,
+                TransportFailure::TooLarge,
+                TransportFailure::Other,
+            ])?)
         }
-        8 => Reply::Lost,
+        8 => Reply::Lost(*u.choose(&[
+            TransportFailure::Reset,
+            TransportFailure::Connect,
+            TransportFailure::TimedOut,
+            TransportFailure::Tls,
+            TransportFailure::Other,
+        ])?),
         _ => Reply::Respond(forge(u, memory, ca, now)?),
     };
     let mut reply = reply;
