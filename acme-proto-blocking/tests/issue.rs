@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use acme_proto::Identifier;
-use acme_proto::client::{AccountCredentials, ChallengeOffer, NewAccount, Solution};
+use acme_proto::client::{AccountCredentials, ChallengeOffer, NewAccount, NewOrder, Solution};
 use acme_proto_blocking::{
     AcmeClient, DriverError, Http01Responder, Roots, Solver, SolverError, Transport,
     TransportErrorKind,
@@ -451,4 +451,33 @@ fn a_lying_server_gets_nothing_presented_and_nothing_issued() {
         "{error:?}"
     );
     assert!(responder.is_empty(), "cleaned up");
+}
+
+#[test]
+fn issue_with_csr_checks_the_certificate_against_the_callers_csr() {
+    let server = CaServer::start();
+    let client = quick_account(&server, keys::P256);
+    let responder = responder();
+    let name = Identifier::dns("csr.example.org").unwrap();
+    let (csr, _key) =
+        acme_proto_support::certificate_request::<()>(std::slice::from_ref(&name)).unwrap();
+
+    let issued = client
+        .issue_with_csr(NewOrder::new([name.clone()]), csr.clone(), &responder)
+        .unwrap();
+    assert_eq!(issued.chain.end_entity().dns_names(), ["csr.example.org"]);
+
+    server
+        .ca
+        .lock()
+        .unwrap()
+        .script(RequestKind::Finalize, Fault::CertificateForOtherKey, 1);
+    let error = client
+        .issue_with_csr(NewOrder::new([name]), csr, &responder)
+        .unwrap_err();
+    assert!(
+        matches!(&error, DriverError::Acme(acme_proto::Error::Malformed(m))
+            if matches!(&m.kind, acme_proto::MalformedKind::Mismatch { field: "public key", .. })),
+        "{error:?}"
+    );
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use acme_proto::client::{AccountCredentials, ChallengeOffer, NewAccount, Solution};
+use acme_proto::client::{AccountCredentials, ChallengeOffer, NewAccount, NewOrder, Solution};
 use acme_proto::{Identifier, UnixTime};
 use acme_proto_fake_ca::{Fault, RequestKind};
 use acme_proto_tokio::{AcmeClient, DriverError, Http01Responder, Solver, SolverError};
@@ -389,4 +389,35 @@ async fn a_lying_server_gets_nothing_presented_and_nothing_issued() {
         "{error:?}"
     );
     assert!(responder.is_empty(), "cleaned up");
+}
+
+#[tokio::test]
+async fn issue_with_csr_checks_the_certificate_against_the_callers_csr() {
+    let server = CaServer::start().await;
+    let client = account(&server, keys::P256).await;
+    let responder = responder().await;
+    let name = Identifier::dns("csr.example.org").unwrap();
+    let (csr, _key) =
+        acme_proto_support::certificate_request::<()>(std::slice::from_ref(&name)).unwrap();
+
+    let issued = client
+        .issue_with_csr(NewOrder::new([name.clone()]), csr.clone(), &responder)
+        .await
+        .unwrap();
+    assert_eq!(issued.chain.end_entity().dns_names(), ["csr.example.org"]);
+
+    server
+        .ca
+        .lock()
+        .unwrap()
+        .script(RequestKind::Finalize, Fault::CertificateForOtherKey, 1);
+    let error = client
+        .issue_with_csr(NewOrder::new([name]), csr, &responder)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, DriverError::Acme(acme_proto::Error::Malformed(m))
+            if matches!(&m.kind, acme_proto::MalformedKind::Mismatch { field: "public key", .. })),
+        "{error:?}"
+    );
 }
