@@ -33,7 +33,7 @@ impl Certificate {
 
 /// Logs the names a certificate carries beyond its order's (some CAs add one): the
 /// certificate is kept, since every ordered name and the CSR's key were checked by the
-/// core, but the operator should know. Names go through [`ServerText`], never raw.
+/// core, but the operator should know. Names go through [`ServerText`](acme_proto::ServerText), never raw.
 pub fn report_unrequested_names(issued: &Issued) {
     for name in &issued.unrequested_names {
         tracing::warn!(
