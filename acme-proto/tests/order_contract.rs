@@ -13,7 +13,7 @@ mod common;
 
 use acme_proto::client::Operation;
 use acme_proto::client::{NewOrder, OrderEvent, OrderFlow, OrderSnapshot, PreAuthorization, Step};
-use acme_proto::{Client, Error, MalformedKind, Misuse, Policy};
+use acme_proto::{Error, MalformedKind, Misuse, Policy};
 use acme_proto_fake_ca::{Config, Fault, RequestKind};
 use common::ca::{Harness, Solver, csr, dns};
 
@@ -348,15 +348,7 @@ fn a_resumed_order_checks_the_certificate_against_the_saved_key() {
     assert!(snapshot.key.is_some());
 
     // A new process: the key is in the snapshot, no CSR needed.
-    let account = h.client.account_url().unwrap().clone();
-    let key = acme_proto::AccountKey::generate(
-        acme_proto::SignatureAlgorithm::Es256,
-        &mut common::TestRng::new(1),
-    )
-    .unwrap();
-    h.client = Client::new(h.client.directory_url().clone(), key)
-        .unwrap()
-        .with_account(account);
+    h.restart_client();
     let issued = h
         .order(
             &mut OrderFlow::resume(snapshot.clone()),

@@ -14,7 +14,7 @@ use std::time::Duration;
 use acme_proto::client::{
     NewOrder, Operation, OrderEvent, OrderFlow, OrderSnapshot, Solution, Step,
 };
-use acme_proto::{Client, Error, Identifier, MalformedKind, Misuse, ProblemType};
+use acme_proto::{Error, Identifier, MalformedKind, Misuse, ProblemType};
 use acme_proto_fake_ca::{Config, Fault, RequestKind};
 use common::ca::{Harness, Solver, T0, assert_clean, dns};
 
@@ -553,15 +553,7 @@ fn resumes_at_every_quiescent_point_without_a_second_order() {
         );
 
         // "Another process": a new client from the same key and account URL.
-        let account = h.client.account_url().unwrap().clone();
-        let key = acme_proto::AccountKey::generate(
-            acme_proto::SignatureAlgorithm::Es256,
-            &mut common::TestRng::new(1),
-        )
-        .unwrap();
-        h.client = Client::new(h.client.directory_url().clone(), key)
-            .unwrap()
-            .with_account(account);
+        h.restart_client();
 
         let snapshot = OrderSnapshot::from_json(&saved).unwrap();
         let mut flow = OrderFlow::resume(snapshot);

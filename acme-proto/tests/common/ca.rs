@@ -46,6 +46,16 @@ impl Harness {
         h
     }
 
+    /// "Another process": a new client from the same key (seed 1, as [`Harness::new`]
+    /// with seed 1 makes) and the same account URL, with an empty nonce pool.
+    pub fn restart_client(&mut self) {
+        let account = self.client.account_url().unwrap().clone();
+        let key = AccountKey::generate(SignatureAlgorithm::Es256, &mut TestRng::new(1)).unwrap();
+        self.client = Client::new(self.client.directory_url().clone(), key)
+            .unwrap()
+            .with_account(account);
+    }
+
     pub fn create_account(&mut self) -> AccountInfo {
         let mut op = self
             .client
