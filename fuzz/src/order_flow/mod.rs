@@ -16,6 +16,10 @@
 //! requests after the deadline stay within what the policy allows; the flow never
 //! waits on the caller with nothing to answer; every challenge said ready is cleaned up
 //! exactly once; snapshots round-trip; `Done` is final and the outcome is taken once.
+//! The server may also lie about what was ordered (other identifiers, foreign or
+//! duplicate authorizations, a certificate for another key or other names): every
+//! `Authorize` is still for a requested identifier and never two for one, and an issued
+//! certificate has the CSR's key and every requested name.
 
 // `ACME_PROTO_FUZZ_DEBUG` makes the target tell what it does, on stderr.
 #![allow(clippy::print_stderr)]
