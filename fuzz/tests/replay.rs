@@ -78,3 +78,42 @@ fn targets_match_binaries_and_corpora() {
 fn order_flow_empty_input_issues() {
     assert_eq!(acme_proto_fuzz::order_flow_outcome(&[]), Some(true));
 }
+
+/// `order_flow`'s lies about what was ordered (the fake CA's scripted faults, drawn
+/// right after the order and the standing misbehaviour), each then answered honestly:
+/// refused when the core must refuse it, issued when it only looks like a lie. The
+/// same inputs are in `corpus/order_flow/lie-*`.
+#[test]
+fn order_flow_lies() {
+    // Now, the default policy, the https CA without options; the order, 0x02: three
+    // names (a.example.org, *.c.example.org, 192.0.2.1) or 0x01: two (a. and
+    // b.example.org); an honest server; then the lie: how many times, which, its details.
+    let three = "000000000000000000000000000200020300000000";
+    let two = "0000000000000000000000000001000100000000";
+    let cases = [
+        (three, "0501", false, "identifiers: a foreign one added"),
+        (three, "050001", false, "identifiers: the first dropped"),
+        (three, "0505", true, "identifiers: upper-cased (the same)"),
+        (three, "0503", true, "identifiers: reordered (the same)"),
+        (two, "06", false, "a foreign authorization"),
+        (three, "07", false, "first authorization: a foreign name"),
+        (three, "070101", false, "first authorization: another name"),
+        (three, "09", false, "a certificate for another key"),
+        (three, "0a0000", false, "certificate: first name missing"),
+        (two, "0a01", true, "a certificate with an extra name"),
+    ];
+    let hex = |s: &str| -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap_or_else(|e| panic!("{e}")))
+            .collect()
+    };
+    for (order, lie, issues, what) in cases {
+        let data = hex(&format!("{order}{lie}"));
+        assert_eq!(
+            acme_proto_fuzz::order_flow_outcome(&data),
+            Some(issues),
+            "{what}"
+        );
+    }
+}

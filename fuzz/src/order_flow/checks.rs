@@ -2,8 +2,10 @@
 
 use std::collections::HashSet;
 
-use acme_proto::client::ChallengeOffer;
-use acme_proto::{Method, Policy, Request, RequestId, Response, UnixTime, Wait, WaitReason};
+use acme_proto::client::{ChallengeOffer, Issued};
+use acme_proto::{
+    Identifier, Method, Policy, Request, RequestId, Response, UnixTime, Wait, WaitReason,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use url::Url;
@@ -43,6 +45,17 @@ pub(super) struct Checker {
     /// False once the order was resumed from a snapshot: cleanups then also cover
     /// challenges provisioned before, which the snapshot carried.
     strict_cleanup: bool,
+    /// The identifiers the order asked for (the contract: the server may not change
+    /// them).
+    requested: Vec<Identifier>,
+    /// Identifiers the current flow presented in an `Authorize` event (wildcards with
+    /// their `*.`).
+    presented: Vec<Identifier>,
+    /// The public key (DER `SubjectPublicKeyInfo`) of every CSR the harness makes.
+    csr_key: Vec<u8>,
+    /// Whether the flow took a CSR the harness did not make (arbitrary bytes): its key
+    /// is then unknown, and the certificate's is not checked.
+    foreign_csr: bool,
 }
 
 impl Checker {
@@ -73,7 +86,17 @@ impl Checker {
             provisioned: Vec::new(),
             ever_provisioned: HashSet::new(),
             strict_cleanup: true,
+            requested: Vec::new(),
+            presented: Vec::new(),
+            csr_key: Vec::new(),
+            foreign_csr: false,
         }
+    }
+
+    /// The order asks for `requested`, and the harness's CSRs carry `csr_key`.
+    pub(super) fn set_order(&mut self, requested: Vec<Identifier>, csr_key: Vec<u8>) {
+        self.requested = requested;
+        self.csr_key = csr_key;
     }
 
     /// From now on, every request is the order's, signed with the account's `kid`.
@@ -111,6 +134,8 @@ impl Checker {
         self.deadline = None;
         self.after_deadline = 0;
         self.strict_cleanup = false;
+        // A resumed flow presents its pending authorizations again.
+        self.presented.clear();
     }
 
     pub(super) fn on_request(&mut self, request: &Request, now: UnixTime) {
@@ -308,6 +333,90 @@ impl Checker {
                 "cleanup of {} which is not provisioned",
                 offer.url
             ),
+        }
+    }
+
+    /// An `Authorize` event: for one of the requested identifiers (a wildcard as its
+    /// base name and `wildcard`), and never twice for one in a flow. Whatever the server
+    /// lied (identifiers swapped, foreign or duplicate authorizations), nothing else
+    /// is ever presented.
+    pub(super) fn on_authorize(&mut self, identifier: &Identifier, wildcard: bool) {
+        assert!(
+            !identifier.is_wildcard(),
+            "an Authorize event names {identifier} with its *."
+        );
+        let full = match (identifier, wildcard) {
+            (Identifier::Dns(name), true) => Identifier::dns(&format!("*.{}", name.as_str())).ok(),
+            (other, false) => Some(other.clone()),
+            (_, true) => None,
+        };
+        let shown = if wildcard {
+            format!("*.{identifier}")
+        } else {
+            identifier.to_string()
+        };
+        let Some(full) = full.filter(|id| self.requested.contains(id)) else {
+            panic!(
+                "authorization presented for {shown}, not requested (the order asked for {:?})",
+                self.requested
+            );
+        };
+        assert!(
+            !self.presented.contains(&full),
+            "a second authorization presented for {shown}"
+        );
+        self.presented.push(full);
+    }
+
+    /// `NeedCsr`: the CSR asked for names exactly the requested identifiers.
+    pub(super) fn on_need_csr(&self, identifiers: &[Identifier]) {
+        let same = identifiers.iter().all(|id| self.requested.contains(id))
+            && self.requested.iter().all(|id| identifiers.contains(id));
+        assert!(
+            same,
+            "a CSR asked for {identifiers:?}, the order asked for {:?}",
+            self.requested
+        );
+    }
+
+    /// The flow took a CSR: one the harness made (`ours`, with `csr_key`) or not.
+    pub(super) fn on_csr_taken(&mut self, ours: bool) {
+        self.foreign_csr |= !ours;
+    }
+
+    /// An issued certificate: the end entity has the CSR's key and names every
+    /// requested identifier; the names reported as unrequested are not requested ones.
+    pub(super) fn on_issued(&self, issued: &Issued) {
+        let end_entity = issued.chain.end_entity();
+        if !self.foreign_csr {
+            assert!(
+                end_entity.public_key() == self.csr_key.as_slice(),
+                "a certificate issued for another key than the CSR's"
+            );
+        }
+        let named = |id: &Identifier| match id {
+            Identifier::Dns(name) => end_entity
+                .dns_names()
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(name.as_str())),
+            Identifier::Ip(ip) => end_entity.ip_addresses().contains(ip),
+            _ => true,
+        };
+        for id in &self.requested {
+            assert!(
+                named(id),
+                "a certificate issued without {id} (it names {:?} and {:?})",
+                end_entity.dns_names(),
+                end_entity.ip_addresses()
+            );
+        }
+        for extra in &issued.unrequested_names {
+            let requested = self.requested.iter().any(|id| match id {
+                Identifier::Dns(name) => extra.eq_ignore_ascii_case(name.as_str()),
+                Identifier::Ip(ip) => extra.parse() == Ok(*ip),
+                _ => false,
+            });
+            assert!(!requested, "{extra} reported as unrequested, but requested");
         }
     }
 

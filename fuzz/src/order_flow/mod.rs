@@ -16,12 +16,13 @@
 //! requests after the deadline stay within what the policy allows; the flow never
 //! waits on the caller with nothing to answer; every challenge said ready is cleaned up
 //! exactly once; snapshots round-trip; `Done` is final and the outcome is taken once.
+//! The server may also lie about what was ordered (other identifiers, foreign or
+//! duplicate authorizations, a certificate for another key or other names): every
+//! `Authorize` is still for a requested identifier and never two for one, and an issued
+//! certificate has the CSR's key and every requested name.
 
 // `ACME_PROTO_FUZZ_DEBUG` makes the target tell what it does, on stderr.
 #![allow(clippy::print_stderr)]
-
-mod checks;
-mod server;
 
 /// Prints a line on stderr when `ACME_PROTO_FUZZ_DEBUG` is set.
 macro_rules! trace {
@@ -31,6 +32,9 @@ macro_rules! trace {
         }
     };
 }
+
+mod checks;
+mod server;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -174,9 +178,10 @@ fn identifier(name: &str) -> Identifier {
     }
 }
 
-fn new_order(u: &mut Unstructured<'_>) -> Result<NewOrder> {
+/// The order, and its names as `NAMES` spells them.
+fn new_order(u: &mut Unstructured<'_>) -> Result<(NewOrder, Vec<&'static str>)> {
     let count = u.int_in_range(1..=3usize)?;
-    let mut names: Vec<&str> = Vec::new();
+    let mut names: Vec<&'static str> = Vec::new();
     for _ in 0..count {
         let name = u.choose(&NAMES)?;
         if !names.contains(name) {
@@ -192,7 +197,7 @@ fn new_order(u: &mut Unstructured<'_>) -> Result<NewOrder> {
     if one_in(u, 8)? {
         order = order.replacing("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
     }
-    Ok(order)
+    Ok((order, names))
 }
 
 /// A CSR naming `identifiers`, signed with a fixed Ed25519 key (deterministic), made
@@ -219,15 +224,29 @@ fn csr(identifiers: &[Identifier]) -> Vec<u8> {
     })
 }
 
-fn make_csr(names: &[String]) -> Option<Vec<u8>> {
-    // An Ed25519 PKCS#8 v1 key: a fixed prefix and a 32-byte seed. Not an account key:
-    // the CA refuses a CSR signed with the account's own key.
+/// The key of every CSR: Ed25519, from a PKCS#8 v1 document (a fixed prefix and a
+/// 32-byte seed). Not an account key: the CA refuses a CSR signed with the account's
+/// own key.
+fn csr_key_pair() -> Option<rcgen::KeyPair> {
     let mut der = vec![
         0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
         0x20,
     ];
     der.extend_from_slice(&[0x5a; 32]);
-    let key = rcgen::KeyPair::try_from(der.as_slice()).ok()?;
+    rcgen::KeyPair::try_from(der.as_slice()).ok()
+}
+
+/// The public key (DER `SubjectPublicKeyInfo`) of every CSR the harness makes, as rcgen
+/// writes it: what an issued certificate must carry.
+fn csr_key() -> Vec<u8> {
+    match csr_key_pair() {
+        Some(key) => rcgen::PublicKeyData::subject_public_key_info(&key),
+        None => panic!("the fixed CSR key is refused"),
+    }
+}
+
+fn make_csr(names: &[String]) -> Option<Vec<u8>> {
+    let key = csr_key_pair()?;
     let mut params = rcgen::CertificateParams::new(names.to_vec()).ok()?;
     params.distinguished_name = rcgen::DistinguishedName::new();
     Some(params.serialize_request(&key).ok()?.der().to_vec())
@@ -279,8 +298,9 @@ fn run(u: &mut Unstructured<'_>) -> Result<Option<bool>> {
     let now = start_time(u)?;
     let policy = policy(u)?;
     let mut ca = FakeCa::new(ca_config(u)?);
-    let request = new_order(u)?;
+    let (request, names) = new_order(u)?;
     let standing = server::Standing::draw(u)?;
+    server::install_lies(u, &mut ca, &names)?;
     let directory = match Url::parse(&ca.directory_url()) {
         Ok(url) => url,
         Err(e) => panic!("the fake CA's directory URL: {e}"),
@@ -290,6 +310,7 @@ fn run(u: &mut Unstructured<'_>) -> Result<Option<bool>> {
         Err(e) => panic!("the client refuses the fake CA: {e}"),
     };
     let mut checker = Checker::new(policy.clone(), now);
+    checker.set_order(names.iter().map(|n| identifier(n)).collect(), csr_key());
     let Some(account_url) = create_account(&mut ca, &mut client, &mut checker, now) else {
         panic!("the fake CA did not create the account");
     };
@@ -395,9 +416,13 @@ impl World {
             }
             6 => {
                 let names: Vec<Identifier> = NAMES.iter().map(|n| identifier(n)).collect();
-                let _ = self
+                if self
                     .flow
-                    .provide_csr(csr(names.get(..1).unwrap_or_default()));
+                    .provide_csr(csr(names.get(..1).unwrap_or_default()))
+                    .is_ok()
+                {
+                    self.checker.on_csr_taken(true);
+                }
             }
             7 => {
                 let _ = self.answer_something(u)?;
@@ -481,7 +506,13 @@ impl World {
                     check_snapshot(&snapshot);
                 }
             }
-            OrderEvent::Authorize { offers, .. } => {
+            OrderEvent::Authorize {
+                offers,
+                identifier,
+                wildcard,
+                ..
+            } => {
+                self.checker.on_authorize(&identifier, wildcard);
                 assert!(!offers.is_empty(), "an authorization offered with no offer");
                 self.outstanding.push(Outstanding { offers });
                 if u.int_in_range(0..=3u8)? == 0 {
@@ -490,6 +521,7 @@ impl World {
             }
             OrderEvent::Cleanup(offer) => self.checker.on_cleanup(&offer),
             OrderEvent::NeedCsr { identifiers } => {
+                self.checker.on_need_csr(&identifiers);
                 self.need_csr = Some(identifiers);
                 if u.int_in_range(0..=3u8)? == 0 {
                     self.answer_something(u)?;
@@ -503,14 +535,17 @@ impl World {
     /// Answers one outstanding event, as the input chooses; `false` when none is left.
     fn answer_something(&mut self, u: &mut Unstructured<'_>) -> Result<bool> {
         if let Some(identifiers) = self.need_csr.take() {
-            let csr = match u.int_in_range(0..=5u8)? {
-                1 => u.arbitrary::<Vec<u8>>()?,
-                2 => Vec::new(),
-                3 => vec![0x30; 70_000],
-                _ => csr(&identifiers),
+            let (csr, ours) = match u.int_in_range(0..=5u8)? {
+                1 => (u.arbitrary::<Vec<u8>>()?, false),
+                2 => (Vec::new(), false),
+                3 => (vec![0x30; 70_000], false),
+                _ => (csr(&identifiers), true),
             };
             let valid = !csr.is_empty() && csr.len() <= 64 * 1024;
             let taken = self.flow.provide_csr(csr);
+            if taken.is_ok() {
+                self.checker.on_csr_taken(ours);
+            }
             if taken.is_err() || !valid {
                 assert!(
                     taken.is_err() || valid,
@@ -559,6 +594,7 @@ impl World {
             assert_eq!(Some(&issued.order_url), self.flow.url());
             checks::check_url(&issued.certificate_url);
             assert!(!issued.chain.is_empty());
+            self.checker.on_issued(issued);
         }
         for later in [
             self.now,

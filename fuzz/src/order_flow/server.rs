@@ -358,7 +358,7 @@ fn mutate(
         }
         response.headers = headers;
     };
-    match u.int_in_range(0..=12u8)? {
+    match u.int_in_range(0..=13u8)? {
         0 => response.status = status(u)?,
         1 => {
             let name = u.choose(&[
@@ -419,11 +419,47 @@ fn mutate(
             response.body.truncate(keep);
         }
         11 => response.body = u.arbitrary::<Vec<u8>>()?,
+        12 => swap_identifiers(u, response)?,
         _ => {
             // Just over any body cap the client keeps.
             response.body = vec![b' '; 1 << 20];
         }
     }
+    Ok(())
+}
+
+/// An identifier object as the wire has it, for one of `NAMES` or a foreign name.
+fn identifier_json(u: &mut Unstructured<'_>) -> Result<Value> {
+    let name = match u.int_in_range(0..=3u8)? {
+        0 => "foreign.example",
+        1 => "C.Example.Org",
+        _ => u.choose(&super::NAMES)?,
+    };
+    let (kind, value) = wire_identifier(name);
+    Ok(json!({"type": kind, "value": value}))
+}
+
+/// An order's `identifiers` or an authorization's `identifier` (and `wildcard`)
+/// replaced by others: another requested name, a foreign one, the same one with
+/// another case or wildcard flag.
+fn swap_identifiers(u: &mut Unstructured<'_>, response: &mut Response) -> Result<()> {
+    let Ok(Value::Object(mut object)) = serde_json::from_slice(&response.body) else {
+        return Ok(());
+    };
+    if object.contains_key("identifiers") {
+        let mut list = Vec::new();
+        for _ in 0..u.int_in_range(0..=3u8)? {
+            list.push(identifier_json(u)?);
+        }
+        object.insert("identifiers".into(), Value::Array(list));
+    }
+    if object.contains_key("identifier") {
+        object.insert("identifier".into(), identifier_json(u)?);
+        if u.arbitrary()? {
+            object.insert("wildcard".into(), json!(u.arbitrary::<bool>()?));
+        }
+    }
+    response.body = serde_json::to_vec(&Value::Object(object)).unwrap_or_default();
     Ok(())
 }
 
@@ -455,4 +491,118 @@ fn forge(
         _ => Vec::new(),
     };
     Ok(Response::new(status, headers, body))
+}
+
+/// Lies about what was ordered, installed on the fake CA before the order (each is
+/// refused by the core: see `checks.rs` for what must then never be presented or
+/// issued). `requested` are the order's names as `NAMES` spells them. The input's
+/// end reads as no lie.
+pub(super) fn install_lies(
+    u: &mut Unstructured<'_>,
+    ca: &mut FakeCa,
+    requested: &[&str],
+) -> Result<()> {
+    use acme_proto_fake_ca::{Fault, RequestKind};
+    for _ in 0..2 {
+        let times = u.int_in_range(1..=3usize)?;
+        let (kind, fault) = match u.int_in_range(0..=11u8)? {
+            // No lie (most often on the first draw's zero, always on the second's).
+            0..=4 => break,
+            5 => (
+                RequestKind::NewOrder,
+                Fault::OrderIdentifiers(lied_identifiers(u, requested)?),
+            ),
+            6 => (
+                RequestKind::NewOrder,
+                Fault::ForeignAuthorizations(u.int_in_range(1..=2)?),
+            ),
+            7 | 8 => (
+                RequestKind::NewOrder,
+                Fault::AuthorizationFor(lied_name(u, requested)?),
+            ),
+            9 => (RequestKind::Finalize, Fault::CertificateForOtherKey),
+            _ => (
+                RequestKind::Finalize,
+                Fault::CertificateNames(lied_names(u, requested)?),
+            ),
+        };
+        trace!("lie on {kind:?} ({times}×): {fault:?}");
+        ca.script(kind, fault, times);
+    }
+    Ok(())
+}
+
+/// A name not requested: foreign, another requested one (two authorizations for one
+/// identifier), the first one upper-cased (the same name), or a wildcard's base.
+fn lied_name(u: &mut Unstructured<'_>, requested: &[&str]) -> Result<String> {
+    Ok(match u.int_in_range(0..=4u8)? {
+        0 => "foreign.example".to_owned(),
+        1 => pick(u, requested)?.unwrap_or_default().to_owned(),
+        2 => requested
+            .first()
+            .copied()
+            .unwrap_or_default()
+            .to_ascii_uppercase(),
+        3 => "c.example.org".to_owned(),
+        _ => (*u.choose(&super::NAMES)?).to_owned(),
+    })
+}
+
+/// `(type, value)` as the wire has them.
+fn wire_identifier(name: &str) -> (String, String) {
+    let kind = if name.parse::<std::net::IpAddr>().is_ok() {
+        "ip"
+    } else {
+        "dns"
+    };
+    (kind.to_owned(), name.to_owned())
+}
+
+/// The order's identifiers, lied about: one dropped, one added, one replaced, or the
+/// same set reordered, duplicated or upper-cased (which the core must accept).
+fn lied_identifiers(u: &mut Unstructured<'_>, requested: &[&str]) -> Result<Vec<(String, String)>> {
+    let mut names: Vec<String> = requested.iter().map(|n| (*n).to_owned()).collect();
+    match u.int_in_range(0..=6u8)? {
+        0 => {
+            let at = u.choose_index(names.len().max(1))?;
+            if at < names.len() {
+                names.remove(at);
+            }
+        }
+        1 => names.push(lied_name(u, requested)?),
+        2 => {
+            let at = u.choose_index(names.len().max(1))?;
+            let other = lied_name(u, requested)?;
+            if let Some(name) = names.get_mut(at) {
+                *name = other;
+            }
+        }
+        3 => names.reverse(),
+        4 => {
+            if let Some(first) = names.first().cloned() {
+                names.push(first);
+            }
+        }
+        5 => names = names.iter().map(|n| n.to_ascii_uppercase()).collect(),
+        _ => names.clear(),
+    }
+    Ok(names.iter().map(|n| wire_identifier(n)).collect())
+}
+
+/// The certificate's DNS names, lied about: one requested name missing, a name added
+/// (accepted, reported as unrequested), or only foreign names.
+fn lied_names(u: &mut Unstructured<'_>, requested: &[&str]) -> Result<Vec<String>> {
+    let mut names: Vec<String> = requested.iter().map(|n| (*n).to_owned()).collect();
+    match u.int_in_range(0..=3u8)? {
+        0 => {
+            let at = u.choose_index(names.len().max(1))?;
+            if at < names.len() {
+                names.remove(at);
+            }
+        }
+        1 => names.push("extra.example".to_owned()),
+        2 => names = vec!["foreign.example".to_owned()],
+        _ => names = names.iter().map(|n| n.to_ascii_uppercase()).collect(),
+    }
+    Ok(names)
 }
