@@ -4,7 +4,7 @@
 //! * `setup` — only the installs.
 //! * `demo`  — a real certificate from a local Pebble, with the tokio driver's example.
 //! * `fuzz`  — run the fuzz targets (all, or one) for a while each, with AddressSanitizer.
-//! * `bench` — arrives with the benchmarks.
+//! * `bench` — the benchmarks (`bench/`), or `--quick`, the smoke `test` runs.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod fuzz;
@@ -17,14 +17,19 @@ const USAGE: &str = "usage: cargo xtask <test|setup|demo|fuzz|bench>
 
   test    install what is missing (Debian's pebble, the thumbv7em-none-eabihf target,
           Python's cryptography, cargo-fuzz), then run fmt, clippy, the workspace's tests,
-          docs, the no_std check, the fuzz replay and smoke: exactly what CI runs
+          docs, the no_std check, the fuzz replay, the bench smoke and the fuzz smoke:
+          exactly what CI runs
   setup   only the installs
   demo    start a local Pebble and challtestsrv, issue a certificate with the tokio
           driver's `issue` example over http-01, print it, stop both servers
   fuzz [TARGET] [--seconds N] [--jobs J] | fuzz --smoke
           run every fuzz target (or TARGET) N seconds each (default 60), J at a time, with
           AddressSanitizer, printing executions, exec/s, corpus size and coverage;
-          --smoke: the short run `test` ends with";
+          --smoke: the short run `test` ends with
+  bench [--quick]
+          the benchmarks in release, printing a markdown table and writing the raw
+          figures to target/bench/; --quick: the small run `test` makes, asserting that
+          every scenario completes and the request counts, never a time";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,9 +38,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::all(),
         Some("demo") => setup::pebble().and_then(|()| demo()),
         Some("fuzz") => fuzz::command(args.get(1..).unwrap_or_default()),
-        Some(cmd @ "bench") => Err(format!(
-            "`cargo xtask {cmd}` is not available yet: it comes with the benchmarks"
-        )),
+        Some("bench") => bench(args.get(1..).unwrap_or_default()),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -155,10 +158,60 @@ fn test() -> Result<(), String> {
         &[&["test"][..], &fuzz, &["--no-default-features"]].concat(),
         fuzz_env,
     )?;
+    // The benchmarks' smoke: every scenario completes and the request counts hold (no
+    // time is asserted); in the shared target directory, where the fuzz crate's build
+    // already made most of what it needs.
+    let bench = ["--manifest-path", "bench/Cargo.toml"];
+    cargo(
+        "format (bench crate)",
+        &[&["fmt"][..], &bench, &["--", "--check"]].concat(),
+        &[],
+    )?;
+    cargo(
+        "clippy (bench crate)",
+        &[
+            &["clippy"][..],
+            &bench,
+            &["--all-targets", "--", "-D", "warnings"],
+        ]
+        .concat(),
+        fuzz_env,
+    )?;
+    cargo(
+        "bench --quick",
+        &[&["run", "-q"][..], &bench, &["--", "--quick"]].concat(),
+        fuzz_env,
+    )?;
     // Last: the slowest check, and the one that needs the most CPU.
     fuzz::smoke(fuzz::smoke_seconds()?)?;
     println!("xtask: all checks passed in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// The benchmarks (`bench/`): in release, or `--quick` (the smoke `test` runs).
+fn bench(args: &[String]) -> Result<(), String> {
+    let quick = match args {
+        [] => false,
+        [flag] if flag == "--quick" => true,
+        _ => return Err(format!("usage: cargo xtask bench [--quick], not {args:?}")),
+    };
+    let target_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+    let target_dir = target_dir.to_string_lossy();
+    let env: &[(&str, &str)] = if std::env::var_os("CARGO_TARGET_DIR").is_none() {
+        &[("CARGO_TARGET_DIR", &target_dir)]
+    } else {
+        &[]
+    };
+    let bench = ["run", "-q", "--manifest-path", "bench/Cargo.toml"];
+    if quick {
+        cargo(
+            "bench --quick",
+            &[&bench[..], &["--", "--quick"]].concat(),
+            env,
+        )
+    } else {
+        cargo("bench", &[&bench[..], &["--release"]].concat(), env)
+    }
 }
 
 /// A real certificate from a local Pebble (`tests/src/bin/demo.rs`).
