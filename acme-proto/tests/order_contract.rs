@@ -286,8 +286,8 @@ fn an_order_that_stays_processing_ends_within_the_patience() {
     );
 }
 
-/// Runs `flow` until its first snapshot after `NeedCsr` was answered (or, with
-/// `before_csr`, its first snapshot at all); the CA keeps its state.
+/// Runs `flow` until its first snapshot (with `after_finalize`, the first one that holds
+/// the CSR's key once finalize was sent); the CA keeps its state.
 fn stop_at_snapshot(h: &mut Harness, flow: &mut OrderFlow, after_finalize: bool) -> OrderSnapshot {
     let mut solver = Solver::default();
     for _ in 0..10_000 {
