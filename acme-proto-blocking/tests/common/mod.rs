@@ -49,11 +49,12 @@ pub fn account(server: &CaServer, pem: &str) -> AcmeClient {
 }
 
 /// A client with a new account for the key `pem` at `server` that polls every 20 ms
-/// (the fake CA validates and issues at once; the default first poll waits a second).
+/// (the fake CA validates and issues at once, but may answer `processing` a few times).
 /// Its key is the caller's: no credentials.
 pub fn quick_account(server: &CaServer, pem: &str) -> AcmeClient {
     let mut policy = Policy::default();
     policy.poll_initial = Duration::from_millis(20);
+    policy.poll_interval = Duration::from_millis(20);
     let core = Client::new(
         server.directory_url.clone(),
         RingSigner::new(key(pem)).unwrap(),

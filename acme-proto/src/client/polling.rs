@@ -6,9 +6,16 @@
 //! restarts the patience from the time it named. The operation's deadline stays the
 //! outer bound.
 
+use core::time::Duration;
+
 use super::Policy;
 use crate::error::Error;
 use crate::time::UnixTime;
+
+/// The soonest a `Retry-After` on a poll is taken to mean: the header counts in whole
+/// seconds, so one naming now or the past (`Retry-After: 0`) means one second, and a
+/// server repeating it cannot make the client poll faster than once a second.
+pub(crate) const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// One wait's polls so far.
 #[derive(Debug, Clone, Copy, Default)]
@@ -28,8 +35,8 @@ impl Polling {
 
     /// When to poll next, after a poll at `now` found the resource still waiting.
     ///
-    /// The server's `Retry-After` wins, never sooner than `poll_initial` and never later
-    /// than `max_retry_after`; without one, the policy's growing interval, and never past
+    /// The server's `Retry-After` wins, never sooner than [`MIN_RETRY_AFTER`] and never
+    /// later than `max_retry_after`; without one, the policy's growing interval, and never past
     /// the patience: once that is spent, a [`Error::Timeout`] naming `what`.
     pub(crate) fn next(
         &mut self,
@@ -41,7 +48,7 @@ impl Polling {
         self.polls = self.polls.saturating_add(1);
         if let Some(at) = retry_after {
             let at = at
-                .max(now.saturating_add(policy.poll_initial))
+                .max(now.saturating_add(MIN_RETRY_AFTER))
                 .min(now.saturating_add(policy.max_retry_after));
             self.since = Some(at);
             return Ok(at);
@@ -51,9 +58,7 @@ impl Polling {
         if now >= limit {
             return Err(Error::Timeout { operation: what });
         }
-        Ok(now
-            .saturating_add(policy.poll_interval(self.polls))
-            .min(limit))
+        Ok(now.saturating_add(policy.poll_wait(self.polls)).min(limit))
     }
 }
 
@@ -103,6 +108,37 @@ mod tests {
         // The server asks for 30 s at every poll during the first 300 s, then stops asking.
         let gave_up = polls_until_timeout(&policy, |t| (t < 300).then_some(30));
         assert_eq!(gave_up, 300 + policy.poll_patience.as_secs());
+    }
+
+    #[test]
+    fn retry_after_zero_polls_at_most_once_a_second() {
+        let policy = Policy::default();
+        let mut polling = Polling::default();
+        let mut now = at(0);
+        let mut polls = 0u64;
+        while now < at(60) {
+            // The server names the present moment every time.
+            now = polling
+                .next(&policy, now, Some(now), "wait")
+                .unwrap_or(at(3600));
+            polls += 1;
+        }
+        assert_eq!(polls, 60);
+    }
+
+    #[test]
+    fn a_whole_wait_without_retry_after_costs_few_polls() {
+        let policy = Policy::default();
+        let mut polling = Polling::default();
+        let mut now = at(0);
+        let mut polls = 0;
+        while let Ok(next) = polling.next(&policy, now, None, "wait") {
+            now = next;
+            polls += 1;
+            assert!(polls < 100);
+        }
+        // 40 s of patience: a quick look, then intervals from 0.5 s growing to 10 s.
+        assert_eq!(polls, 15);
     }
 
     #[test]
