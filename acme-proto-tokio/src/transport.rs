@@ -41,7 +41,8 @@ impl BuildTransport for Transport {
             .with_no_client_auth();
 
         let mut http = HttpConnector::new();
-        // Without it, HTTP/2 POSTs stall about 40 ms on delayed ACKs (see DESIGN.md).
+        // Without it, each HTTP/2 POST waits about 40 ms: Nagle's algorithm holds the body's
+        // frame back until the server's delayed ACK of the headers arrives.
         http.set_nodelay(true);
         http.set_connect_timeout(Some(settings.connect_timeout));
         http.enforce_http(false);
