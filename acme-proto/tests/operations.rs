@@ -342,6 +342,29 @@ fn pre_authorization_then_an_order_without_challenges() {
 }
 
 #[test]
+fn pre_authorization_waits_as_the_challenge_response_asks() {
+    let mut config = Config::new("https://ca.test");
+    config.challenge_retry_after = Some(5);
+    config.poll_retry_after = None;
+    config.validation_polls = 1;
+    let mut h = Harness::new(config, 7);
+    h.create_account();
+    let start = h.now;
+    let mut pre = PreAuthorization::new(dns("hinted.example.org"));
+    let authorization = h
+        .run(&mut pre, |op, _, event| match event {
+            OrderEvent::Authorize { offers, .. } => op.challenge_ready(&offers[0].url).unwrap(),
+            OrderEvent::Cleanup(_) => {}
+            other => panic!("{other:?}"),
+        })
+        .unwrap();
+    assert_eq!(authorization.status, AuthorizationStatus::Valid);
+    let elapsed = h.now.saturating_duration_since(start);
+    assert!(elapsed >= std::time::Duration::from_secs(5), "{elapsed:?}");
+    assert!(elapsed < std::time::Duration::from_secs(6), "{elapsed:?}");
+}
+
+#[test]
 fn authorization_deactivation() {
     let mut h = Harness::with_account();
     let mut flow = OrderFlow::new(NewOrder::new([dns("d.example.org")])).unwrap();

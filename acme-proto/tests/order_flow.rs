@@ -839,3 +839,23 @@ fn resuming_an_order_that_failed_meanwhile_reports_why() {
     assert_eq!(h.ca.orders().len(), 1);
     assert_clean(&h);
 }
+
+#[test]
+fn retry_after_on_the_challenge_response_sets_the_first_poll() {
+    let mut config = Config::new("https://ca.test");
+    config.challenge_retry_after = Some(5);
+    config.poll_retry_after = None;
+    config.validation_polls = 1;
+    let mut h = Harness::new(config, 1);
+    h.create_account();
+    let start = h.now;
+    h.order(&mut order(&["hinted.example.org"]), &mut Solver::default())
+        .unwrap();
+    // The challenge asked for 5 s; the order is still pending at that first poll and
+    // ready at the next, 500 ms later.
+    let elapsed = h.now.saturating_duration_since(start);
+    assert!(elapsed >= Duration::from_secs(5), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(6), "{elapsed:?}");
+    assert_eq!(h.ca.count(RequestKind::Order), 2, "polls of the order");
+    assert_clean(&h);
+}

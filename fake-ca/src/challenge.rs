@@ -96,8 +96,17 @@ impl FakeCa {
                 self.start_validation(authz, challenge, now);
             }
         }
-        Ok(Reply::json(200, &self.challenge_json(challenge))
-            .header("Link", format!("<{}>;rel=\"up\"", self.authz_url(authz))))
+        let reply = Reply::json(200, &self.challenge_json(challenge))
+            .header("Link", format!("<{}>;rel=\"up\"", self.authz_url(authz)));
+        Ok(
+            match (
+                &self.authzs[authz].validation,
+                self.config.challenge_retry_after,
+            ) {
+                (Some(_), Some(secs)) => reply.header("Retry-After", secs.to_string()),
+                _ => reply,
+            },
+        )
     }
 
     fn start_validation(&mut self, authz: usize, challenge: usize, now: UnixTime) {

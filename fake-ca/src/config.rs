@@ -44,6 +44,9 @@ pub struct Config {
     pub issuance_polls: u32,
     /// `Retry-After` seconds on responses for objects still being worked on.
     pub poll_retry_after: Option<u64>,
+    /// `Retry-After` seconds on the response to a challenge (RFC 8555 §8.2), when its
+    /// validation has started.
+    pub challenge_retry_after: Option<u64>,
     /// Certificate lifetime when the order asks for no `notAfter`.
     pub certificate_validity: Duration,
     /// How long a new order stays usable (its `expires`).
@@ -77,6 +80,7 @@ impl Config {
             validation_polls: 0,
             issuance_polls: 0,
             poll_retry_after: Some(1),
+            challenge_retry_after: None,
             certificate_validity: Duration::from_secs(90 * 86_400),
             order_lifetime: Duration::from_secs(7 * 86_400),
             authz_lifetime: Duration::from_secs(30 * 86_400),

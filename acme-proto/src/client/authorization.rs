@@ -237,8 +237,12 @@ impl PreAuthorization {
                     exchanged
                         .response
                         .json(ResponseKind::Challenge, &limits, now)?;
+                // RFC 8555 §8.2: the server says when to look again on the challenge.
                 self.polling.restart();
-                let at = self.polling.next(client.policy(), now, None, VALIDATION)?;
+                let retry_after = exchanged.response.retry_after(now);
+                let at = self
+                    .polling
+                    .next(client.policy(), now, retry_after, VALIDATION)?;
                 self.state = State::Poll { at };
                 Ok(())
             }

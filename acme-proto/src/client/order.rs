@@ -713,7 +713,8 @@ impl OrderFlow {
                 {
                     return Ok(None);
                 }
-                // Every challenge is answered: wait, then poll the order.
+                // Every challenge is answered: wait (as long as a challenge's response
+                // asked, if one did), then poll the order.
                 self.waiting_for = None;
                 let at = self.next_poll(client, now, None, VALIDATION)?;
                 self.state = State::PollOrder { at };
@@ -1132,6 +1133,8 @@ impl OrderFlow {
                 {
                     *responded = true;
                 }
+                // RFC 8555 §8.2: the server says when to look again on the challenge.
+                self.polling.hint(exchanged.response.retry_after(now));
                 if challenge.status() == Some(ChallengeStatus::Invalid) {
                     if let Challenge::Known(known) = challenge
                         && let Some(problem) = known.error

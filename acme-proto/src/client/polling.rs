@@ -25,12 +25,25 @@ pub(crate) struct Polling {
     /// Since when the server has not asked for more time (the wait's start, or the end
     /// of the last `Retry-After`).
     since: Option<UnixTime>,
+    /// A `Retry-After` the server sent before the wait began (on the response to a
+    /// challenge), for its first poll.
+    hint: Option<UnixTime>,
 }
 
 impl Polling {
-    /// Forgets the wait: the next [`Polling::next`] starts a new one.
+    /// Forgets the wait: the next [`Polling::next`] starts a new one. A hint is kept.
     pub(crate) fn restart(&mut self) {
-        *self = Self::default();
+        *self = Self {
+            hint: self.hint,
+            ..Self::default()
+        };
+    }
+
+    /// Keeps a `Retry-After` from a response that is not a poll (a challenge's, which
+    /// RFC 8555 §8.2 lets the server send) for the first poll of the next wait; of
+    /// several, the latest time wins.
+    pub(crate) fn hint(&mut self, retry_after: Option<UnixTime>) {
+        self.hint = self.hint.max(retry_after);
     }
 
     /// When to poll next, after a poll at `now` found the resource still waiting.
@@ -46,7 +59,7 @@ impl Polling {
         what: &'static str,
     ) -> Result<UnixTime, Error> {
         self.polls = self.polls.saturating_add(1);
-        if let Some(at) = retry_after {
+        if let Some(at) = retry_after.or(self.hint.take()) {
             let at = at
                 .max(now.saturating_add(MIN_RETRY_AFTER))
                 .min(now.saturating_add(policy.max_retry_after));
