@@ -348,6 +348,15 @@ enum Purpose {
     Diagnose(usize),
 }
 
+/// The certificate downloaded, with what was checked of it, and its alternates so far.
+#[derive(Debug)]
+struct Downloaded {
+    url: Url,
+    chain: CertificateChain,
+    unrequested_names: Vec<String>,
+    alternates: Vec<(Url, CertificateChain)>,
+}
+
 /// An order in progress, from `newOrder` (or a snapshot) to the certificate.
 ///
 /// Driven like every [`Operation`]; between requests it asks the caller, through
@@ -357,18 +366,19 @@ enum Purpose {
 pub struct OrderFlow {
     request: NewOrder,
     url: Option<Url>,
-    order: Option<Order>,
+    /// Boxed, like every field needed only in some states: a parked order is small.
+    order: Option<Box<Order>>,
     slots: Vec<AuthorizationSlot>,
     /// Challenge URLs provisioned in an earlier process, from a snapshot.
     resumed_provisioned: Vec<Url>,
     provisioned: Vec<ChallengeOffer>,
-    csr: Option<Vec<u8>>,
+    csr: Option<Box<[u8]>>,
     /// The CSR's public key (DER SPKI): what the certificate must be for.
-    csr_key: Option<Vec<u8>>,
+    csr_key: Option<Box<[u8]>>,
     /// Whether the flow was resumed from a snapshot.
     resumed: bool,
     state: State,
-    exchange: Option<(Purpose, Exchange)>,
+    exchange: Option<Box<(Purpose, Exchange)>>,
     events: VecDeque<OrderEvent>,
     /// `Authorize` events held until every authorization of the order has been fetched
     /// and checked, so that no challenge is presented for an order that is refused.
@@ -378,10 +388,9 @@ pub struct OrderFlow {
     /// What the current poll waits for (a new one restarts the polling schedule).
     waiting_for: Option<&'static str>,
     finalize_attempts: u32,
-    certificate: Option<(Url, CertificateChain)>,
-    alternates: Vec<(Url, CertificateChain)>,
-    unrequested_names: Vec<String>,
-    outcome: Option<Result<Issued, Error>>,
+    /// The chains downloaded so far, once the certificate is.
+    downloaded: Option<Box<Downloaded>>,
+    outcome: Option<Box<Result<Issued, Error>>>,
     /// Whether `poll` returned `Done`: the outcome is given only then, after the last
     /// cleanup event.
     done_returned: bool,
@@ -436,7 +445,11 @@ impl OrderFlow {
             snapshot.provisioned,
         );
         flow.resumed = true;
-        flow.csr_key = snapshot.key.as_deref().and_then(b64::decode);
+        flow.csr_key = snapshot
+            .key
+            .as_deref()
+            .and_then(b64::decode)
+            .map(Vec::into_boxed_slice);
         flow
     }
 
@@ -459,9 +472,7 @@ impl OrderFlow {
             polling: Polling::default(),
             waiting_for: None,
             finalize_attempts: 0,
-            certificate: None,
-            alternates: Vec::new(),
-            unrequested_names: Vec::new(),
+            downloaded: None,
             outcome: None,
             done_returned: false,
         }
@@ -474,7 +485,7 @@ impl OrderFlow {
 
     /// The order as last fetched.
     pub fn order(&self) -> Option<&Order> {
-        self.order.as_ref()
+        self.order.as_deref()
     }
 
     /// A snapshot to resume from, when the order exists and no request is out.
@@ -515,7 +526,7 @@ impl OrderFlow {
         if provisioned.len() > OrderSnapshot::MAX_PROVISIONED {
             return None;
         }
-        let identifiers = match &self.order {
+        let identifiers = match self.order.as_deref() {
             Some(order) if self.request.identifiers.is_empty() => order.identifiers.clone(),
             _ => self.request.identifiers.clone(),
         };
@@ -599,8 +610,8 @@ impl OrderFlow {
                 "the CSR's public key is larger than OrderFlow::MAX_CSR_KEY_LEN",
             ));
         }
-        self.csr_key = Some(key);
-        self.csr = Some(der);
+        self.csr_key = Some(key.into_boxed_slice());
+        self.csr = Some(der.into_boxed_slice());
         if matches!(self.state, State::AwaitCsr) {
             self.state = State::Finalize;
         }
@@ -608,9 +619,9 @@ impl OrderFlow {
     }
 
     fn fail(&mut self, error: Error) {
-        self.offers_held.clear();
+        self.offers_held = Vec::new();
         self.cleanup_all();
-        self.outcome = Some(Err(error));
+        self.outcome = Some(Box::new(Err(error)));
         self.state = State::Done;
     }
 
@@ -622,7 +633,7 @@ impl OrderFlow {
 
     /// Starts a request for `purpose`.
     fn start(&mut self, purpose: Purpose, spec: Spec) {
-        self.exchange = Some((purpose, Exchange::new(spec)));
+        self.exchange = Some(Box::new((purpose, Exchange::new(spec))));
     }
 
     /// Decides the next request from the state, when none is out. Returns `false` when
@@ -677,7 +688,7 @@ impl OrderFlow {
                     None => {
                         // Every authorization passed its check: now the caller may
                         // present challenges.
-                        self.events.extend(self.offers_held.drain(..));
+                        self.events.extend(core::mem::take(&mut self.offers_held));
                         self.advance(client, now, None)?;
                     }
                 }
@@ -756,7 +767,7 @@ impl OrderFlow {
                 Ok(None)
             }
             State::Download { alternates, next } => {
-                let (purpose, url) = match &self.certificate {
+                let (purpose, url) = match &self.downloaded {
                     None => {
                         let url = self
                             .order
@@ -811,22 +822,28 @@ impl OrderFlow {
     }
 
     fn finish_issued(&mut self) -> Result<(), Error> {
-        let (certificate_url, chain) = self.certificate.take().ok_or(Malformed::new(
+        let downloaded = self.downloaded.take().ok_or(Malformed::new(
             "order",
             MalformedKind::Invalid("no certificate downloaded"),
         ))?;
+        let Downloaded {
+            url: certificate_url,
+            chain,
+            unrequested_names,
+            alternates,
+        } = *downloaded;
         let order_url = self
             .url
             .clone()
             .ok_or(Misuse::InvalidArgument("no order URL"))?;
         self.cleanup_all();
-        self.outcome = Some(Ok(Issued {
+        self.outcome = Some(Box::new(Ok(Issued {
             order_url,
             certificate_url,
             chain,
-            alternates: core::mem::take(&mut self.alternates),
-            unrequested_names: core::mem::take(&mut self.unrequested_names),
-        }));
+            alternates,
+            unrequested_names,
+        })));
         self.state = State::Done;
         Ok(())
     }
@@ -974,6 +991,10 @@ impl OrderFlow {
         self.check_order(&order)?;
         let first_sight = self.order.is_none();
         let authorizations = order.authorizations.clone();
+        // Parsed lists grow by doubling: keep only what they hold.
+        let mut order = Box::new(order);
+        order.identifiers.shrink_to_fit();
+        order.authorizations.shrink_to_fit();
         self.order = Some(order);
         if first_sight {
             self.slots = authorizations
@@ -1168,7 +1189,7 @@ impl OrderFlow {
             (Purpose::Certificate, Ok(exchanged)) => {
                 let chain =
                     CertificateChain::from_pem(exchanged.response.pem_chain(&limits, now)?)?;
-                self.unrequested_names = self.check_certificate(&chain)?;
+                let unrequested_names = self.check_certificate(&chain)?;
                 let links = exchanged.response.links(&exchanged.url)?;
                 let mut alternates = Vec::new();
                 for url in crate::headers::links_with(&links, &LinkRelation::Alternate)
@@ -1177,7 +1198,12 @@ impl OrderFlow {
                     client.check_url(url)?;
                     alternates.push(url.clone());
                 }
-                self.certificate = Some((exchanged.url, chain));
+                self.downloaded = Some(Box::new(Downloaded {
+                    url: exchanged.url,
+                    chain,
+                    unrequested_names,
+                    alternates: Vec::new(),
+                }));
                 self.state = State::Download {
                     alternates,
                     next: 0,
@@ -1188,7 +1214,9 @@ impl OrderFlow {
                 let chain =
                     CertificateChain::from_pem(exchanged.response.pem_chain(&limits, now)?)?;
                 self.check_certificate(&chain)?;
-                self.alternates.push((exchanged.url, chain));
+                if let Some(downloaded) = self.downloaded.as_deref_mut() {
+                    downloaded.alternates.push((exchanged.url, chain));
+                }
                 if let State::Download { next, .. } = &mut self.state {
                     *next = index + 1;
                 }
@@ -1374,7 +1402,7 @@ impl Operation for OrderFlow {
         // Each turn either returns or changes the state; the bound only guards against a
         // transition that makes no progress, which would otherwise spin.
         for _ in 0..Self::MAX_TURNS {
-            if let Some(event) = self.events.pop_front() {
+            if let Some(event) = self.pop_event() {
                 return Step::Event(event);
             }
             if matches!(self.state, State::Done) && self.exchange.is_none() {
@@ -1382,7 +1410,7 @@ impl Operation for OrderFlow {
                 return Step::Done;
             }
             let deadline = self.deadline.start(client, now);
-            if let Some((purpose, exchange)) = self.exchange.as_mut() {
+            if let Some((purpose, exchange)) = self.exchange.as_deref_mut() {
                 let purpose = *purpose;
                 match exchange.poll(client, None, now) {
                     ExchangeStep::Send(request) => return Step::Send(request),
@@ -1431,7 +1459,7 @@ impl Operation for OrderFlow {
             MalformedKind::Invalid("the order flow made no progress"),
         )));
         // Cleanups queued by the failure come first.
-        match self.events.pop_front() {
+        match self.pop_event() {
             Some(event) => Step::Event(event),
             None => {
                 self.done_returned = true;
@@ -1449,7 +1477,7 @@ impl Operation for OrderFlow {
     ) -> Result<(), Misuse> {
         let deadline = self.deadline.get();
         deliver(
-            self.exchange.as_mut().map(|(_, e)| e),
+            self.exchange.as_deref_mut().map(|(_, e)| e),
             client,
             id,
             Delivery::Response(response),
@@ -1467,7 +1495,7 @@ impl Operation for OrderFlow {
     ) -> Result<(), Misuse> {
         let deadline = self.deadline.get();
         deliver(
-            self.exchange.as_mut().map(|(_, e)| e),
+            self.exchange.as_deref_mut().map(|(_, e)| e),
             client,
             id,
             Delivery::TransportFailure(failure),
@@ -1482,11 +1510,21 @@ impl Operation for OrderFlow {
         if !self.done_returned {
             return None;
         }
-        self.outcome.take()
+        self.outcome.take().map(|outcome| *outcome)
     }
 }
 
 impl OrderFlow {
+    /// The next event to give, freeing the queue's buffer once it is empty: an order
+    /// parked while the caller provisions should not keep room for the events it gave.
+    fn pop_event(&mut self) -> Option<OrderEvent> {
+        let event = self.events.pop_front();
+        if self.events.is_empty() {
+            self.events = VecDeque::new();
+        }
+        event
+    }
+
     /// Whether the flow waits for the caller (a challenge choice or a CSR), with nothing
     /// to send meanwhile.
     fn idle(&self) -> bool {
