@@ -37,12 +37,13 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::exchange::{Body, Delivery, Endpoint, Exchange, ExchangeStep, Exchanged, Spec, deliver};
-use super::offer::{self, ChallengeOffer};
+use super::offer::{self, ChallengeOffer, CompactOffer};
 use super::operation::{Deadline, Operation};
 use super::polling::Polling;
 use super::{Client, Polled, Step, Wait, WaitReason};
 use crate::b64;
 use crate::certificate::CertificateChain;
+use crate::crypto::Thumbprint;
 use crate::error::{Error, Malformed, MalformedKind, Misuse};
 use crate::headers::LinkRelation;
 use crate::identifier::Identifier;
@@ -301,7 +302,7 @@ enum Slot {
     /// Valid: nothing to do (for instance reused from an earlier order).
     Valid,
     /// Offered to the caller, waiting for `challenge_ready`.
-    Offered(Vec<ChallengeOffer>),
+    Offered(Offered),
     /// The caller provisioned this challenge; `responded` once the server was told.
     Chosen {
         offer: Box<ChallengeOffer>,
@@ -311,11 +312,29 @@ enum Slot {
     Failed,
 }
 
+/// The offers of a pending authorization, as the caller was given them, kept compactly
+/// until one is chosen.
+#[derive(Debug, Clone)]
+struct Offered {
+    /// The authorization's identifier as the server sent it (without `*.`).
+    identifier: Identifier,
+    /// Whether the authorization is for a wildcard name.
+    wildcard: bool,
+    offers: Box<[CompactOffer]>,
+}
+
+impl Offered {
+    fn find(&self, challenge_url: &Url) -> Option<&CompactOffer> {
+        self.offers.iter().find(|o| o.url() == challenge_url)
+    }
+}
+
 #[derive(Debug, Clone)]
 struct AuthorizationSlot {
     url: Url,
-    /// The order's identifier this authorization is for, once fetched and checked.
-    identifier: Option<Identifier>,
+    /// Which of the requested identifiers (its index) this authorization is for, once
+    /// fetched and checked.
+    identifier: Option<usize>,
     slot: Slot,
 }
 
@@ -372,6 +391,8 @@ pub struct OrderFlow {
     /// Challenge URLs provisioned in an earlier process, from a snapshot.
     resumed_provisioned: Vec<Url>,
     provisioned: Vec<ChallengeOffer>,
+    /// The account key's thumbprint the compact offers were made with.
+    thumbprint: Option<Thumbprint>,
     csr: Option<Box<[u8]>>,
     /// The CSR's public key (DER SPKI): what the certificate must be for.
     csr_key: Option<Box<[u8]>>,
@@ -461,6 +482,7 @@ impl OrderFlow {
             slots: Vec::new(),
             resumed_provisioned: resumed,
             provisioned: Vec::new(),
+            thumbprint: None,
             csr: None,
             csr_key: None,
             resumed: false,
@@ -561,23 +583,21 @@ impl OrderFlow {
                 "the order has ended: do not provision its challenges",
             ));
         }
+        const NOT_OFFERED: Misuse =
+            Misuse::InvalidArgument("no pending challenge of this order has that URL");
+        let thumbprint = self.thumbprint.as_ref();
         let slot = self
             .slots
             .iter_mut()
-            .find(|s| matches!(&s.slot, Slot::Offered(offers) if offers.iter().any(|o| &o.url == challenge_url)))
-            .ok_or(Misuse::InvalidArgument("no pending challenge of this order has that URL"))?;
-        let Slot::Offered(offers) = &slot.slot else {
-            return Err(Misuse::InvalidArgument(
-                "no pending challenge of this order has that URL",
-            ));
+            .find(|s| matches!(&s.slot, Slot::Offered(offered) if offered.find(challenge_url).is_some()))
+            .ok_or(NOT_OFFERED)?;
+        let Slot::Offered(offered) = &slot.slot else {
+            return Err(NOT_OFFERED);
         };
-        let offer = offers
-            .iter()
-            .find(|o| &o.url == challenge_url)
-            .cloned()
-            .ok_or(Misuse::InvalidArgument(
-                "no pending challenge of this order has that URL",
-            ))?;
+        let offer = offered
+            .find(challenge_url)
+            .and_then(|o| o.to_offer(&slot.url, &offered.identifier, offered.wildcard, thumbprint))
+            .ok_or(NOT_OFFERED)?;
         // Already listed when it was provisioned before a resume.
         if !self.provisioned.iter().any(|p| p.url == offer.url) {
             self.provisioned.push(offer.clone());
@@ -927,16 +947,19 @@ impl OrderFlow {
             (_, true) => None,
             (other, false) => Some(other.clone()),
         };
-        let claimed = |id: &Identifier| {
+        // Equal identifiers have the same first index.
+        let claimed = |at: usize| {
             self.slots
                 .iter()
                 .enumerate()
-                .any(|(i, s)| i != index && s.identifier.as_ref() == Some(id))
+                .any(|(i, s)| i != index && s.identifier == Some(at))
         };
-        match identifier {
-            Some(id) if self.request.identifiers.contains(&id) && !claimed(&id) => {
+        let requested =
+            identifier.and_then(|id| self.request.identifiers.iter().position(|r| *r == id));
+        match requested {
+            Some(at) if !claimed(at) => {
                 if let Some(slot) = self.slots.get_mut(index) {
-                    slot.identifier = Some(id);
+                    slot.identifier = Some(at);
                 }
                 Ok(())
             }
@@ -1295,26 +1318,39 @@ impl OrderFlow {
         slot.slot = match authorization.status {
             AuthorizationStatus::Valid => Slot::Valid,
             AuthorizationStatus::Pending => {
-                let offers = offer::offers(
+                let made = offer::offers_of(
                     url,
                     authorization,
                     thumbprint,
                     &account_url,
                     client.directory_url(),
                 )?;
-                if offers.is_empty() {
+                if made.is_empty() {
                     return Err(Misuse::Unsupported(
                         "the server offers no challenge this client can answer for an identifier",
                     )
                     .into());
                 }
+                // The offers are kept compactly only if they can be made again with the
+                // thumbprint kept (the first one seen: a key rollover while the order
+                // runs keeps later offers whole).
+                let compact =
+                    self.thumbprint.get_or_insert_with(|| thumbprint.clone()) == thumbprint;
+                let offered = Offered {
+                    identifier: authorization.identifier.clone(),
+                    wildcard: authorization.wildcard,
+                    offers: made
+                        .iter()
+                        .map(|(o, challenge)| CompactOffer::new(o, &challenge.kind, compact))
+                        .collect(),
+                };
                 self.offers_held.push(OrderEvent::Authorize {
                     authorization: url.clone(),
                     identifier: authorization.identifier.clone(),
                     wildcard: authorization.wildcard,
-                    offers: offers.clone(),
+                    offers: made.into_iter().map(|(o, _)| o).collect(),
                 });
-                Slot::Offered(offers)
+                Slot::Offered(offered)
             }
             _ => {
                 if let Some(problem) = failure_of(authorization) {
