@@ -386,15 +386,15 @@ fn token_solution(
 }
 
 /// An offer kept while the caller chooses, in fewer bytes than a [`ChallengeOffer`]:
-/// for the [`TokenKind`]s, the challenge URL and token only, the rest being remade from
+/// for the [`TokenKind`]s, the challenge URL (as text) and token only, the rest being remade from
 /// the authorization (its URL and identifier, kept once for all its offers) and the
 /// thumbprint the offer was made with; any other offer whole.
 #[derive(Debug, Clone)]
 pub(crate) enum CompactOffer {
     /// An offer of a [`TokenKind`].
     Token {
-        /// The challenge URL.
-        url: Url,
+        /// The challenge URL, as text: it parses back to the same URL (checked when kept).
+        url: Box<str>,
         /// The type.
         kind: TokenKind,
         /// The challenge token.
@@ -415,20 +415,25 @@ impl CompactOffer {
             _ => None,
         };
         match token {
-            Some((kind, token)) if compact => Self::Token {
-                url: offer.url.clone(),
-                kind,
-                token: token.clone(),
-            },
+            Some((kind, token))
+                if compact && Url::parse(offer.url.as_str()).is_ok_and(|u| u == offer.url) =>
+            {
+                Self::Token {
+                    url: Box::from(offer.url.as_str()),
+                    kind,
+                    token: token.clone(),
+                }
+            }
             _ => Self::Whole(Box::new(offer.clone())),
         }
     }
 
-    /// The challenge URL.
-    pub(crate) fn url(&self) -> &Url {
+    /// Whether this is the offer of the challenge at `url`.
+    pub(crate) fn is_at(&self, url: &Url) -> bool {
         match self {
-            Self::Token { url, .. } => url,
-            Self::Whole(offer) => &offer.url,
+            // URLs are equal when their texts are.
+            Self::Token { url: text, .. } => **text == *url.as_str(),
+            Self::Whole(offer) => offer.url == *url,
         }
     }
 
@@ -448,7 +453,7 @@ impl CompactOffer {
                 authorization: authorization_url.clone(),
                 identifier: identifier.clone(),
                 wildcard,
-                url: url.clone(),
+                url: Url::parse(url).ok()?,
                 solution: token_solution(*kind, token, identifier, wildcard, thumbprint?)?,
             }),
         }
@@ -624,7 +629,7 @@ mod tests {
                     token,
                     "{offer:?}"
                 );
-                assert_eq!(compact.url(), &offer.url);
+                assert!(compact.is_at(&offer.url));
                 let whole =
                     compact.to_offer(&url, &authorization.identifier, wildcard, Some(&thumbprint));
                 assert_eq!(whole.as_ref(), Some(offer));

@@ -316,16 +316,32 @@ enum Slot {
 /// until one is chosen.
 #[derive(Debug, Clone)]
 struct Offered {
-    /// The authorization's identifier as the server sent it (without `*.`).
-    identifier: Identifier,
     /// Whether the authorization is for a wildcard name.
     wildcard: bool,
+    /// The authorization's identifier as the server sent it (without `*.`), only when it
+    /// is not the requested identifier the authorization is for (without `*.`): never
+    /// for a server that passed the checks, but made sure of, not assumed.
+    identifier: Option<Box<Identifier>>,
     offers: Box<[CompactOffer]>,
 }
 
 impl Offered {
     fn find(&self, challenge_url: &Url) -> Option<&CompactOffer> {
-        self.offers.iter().find(|o| o.url() == challenge_url)
+        self.offers.iter().find(|o| o.is_at(challenge_url))
+    }
+}
+
+/// The identifier an authorization for `requested` names: the same, or for a wildcard
+/// the name without `*.` (RFC 8555 §7.1.4).
+fn authorization_identifier(requested: &Identifier, wildcard: bool) -> Option<Identifier> {
+    match requested {
+        Identifier::Dns(name) if wildcard => {
+            crate::identifier::DnsName::new(name.without_wildcard())
+                .ok()
+                .map(Identifier::Dns)
+        }
+        _ if wildcard => None,
+        other => Some(other.clone()),
     }
 }
 
@@ -334,7 +350,7 @@ struct AuthorizationSlot {
     url: Url,
     /// Which of the requested identifiers (its index) this authorization is for, once
     /// fetched and checked.
-    identifier: Option<usize>,
+    identifier: Option<u32>,
     slot: Slot,
 }
 
@@ -594,9 +610,19 @@ impl OrderFlow {
         let Slot::Offered(offered) = &slot.slot else {
             return Err(NOT_OFFERED);
         };
+        let identifier = match &offered.identifier {
+            Some(identifier) => Some(Identifier::clone(identifier)),
+            None => slot
+                .identifier
+                .and_then(|at| self.request.identifiers.get(usize::try_from(at).ok()?))
+                .and_then(|requested| authorization_identifier(requested, offered.wildcard)),
+        };
         let offer = offered
             .find(challenge_url)
-            .and_then(|o| o.to_offer(&slot.url, &offered.identifier, offered.wildcard, thumbprint))
+            .zip(identifier)
+            .and_then(|(o, identifier)| {
+                o.to_offer(&slot.url, &identifier, offered.wildcard, thumbprint)
+            })
             .ok_or(NOT_OFFERED)?;
         // Already listed when it was provisioned before a resume.
         if !self.provisioned.iter().any(|p| p.url == offer.url) {
@@ -948,14 +974,15 @@ impl OrderFlow {
             (other, false) => Some(other.clone()),
         };
         // Equal identifiers have the same first index.
-        let claimed = |at: usize| {
+        let claimed = |at: u32| {
             self.slots
                 .iter()
                 .enumerate()
                 .any(|(i, s)| i != index && s.identifier == Some(at))
         };
-        let requested =
-            identifier.and_then(|id| self.request.identifiers.iter().position(|r| *r == id));
+        let requested = identifier
+            .and_then(|id| self.request.identifiers.iter().position(|r| *r == id))
+            .and_then(|at| u32::try_from(at).ok());
         match requested {
             Some(at) if !claimed(at) => {
                 if let Some(slot) = self.slots.get_mut(index) {
@@ -1336,8 +1363,15 @@ impl OrderFlow {
                 // runs keeps later offers whole).
                 let compact =
                     self.thumbprint.get_or_insert_with(|| thumbprint.clone()) == thumbprint;
+                let derived = slot
+                    .identifier
+                    .and_then(|at| self.request.identifiers.get(usize::try_from(at).ok()?))
+                    .and_then(|requested| {
+                        authorization_identifier(requested, authorization.wildcard)
+                    });
                 let offered = Offered {
-                    identifier: authorization.identifier.clone(),
+                    identifier: (derived.as_ref() != Some(&authorization.identifier))
+                        .then(|| Box::new(authorization.identifier.clone())),
                     wildcard: authorization.wildcard,
                     offers: made
                         .iter()
