@@ -364,7 +364,7 @@ enum State {
     PollOrder { at: UnixTime },
     AwaitCsr,
     Finalize,
-    Download { alternates: Vec<Url>, next: usize },
+    Download,
     Diagnose { next: usize },
     Done,
 }
@@ -389,6 +389,9 @@ struct Downloaded {
     url: Url,
     chain: CertificateChain,
     unrequested_names: Vec<String>,
+    /// The alternate chains' URLs (`Link: rel="alternate"`), and the next to download.
+    alternate_urls: Vec<Url>,
+    next: usize,
     alternates: Vec<(Url, CertificateChain)>,
 }
 
@@ -399,7 +402,11 @@ struct Downloaded {
 /// the state diagram.
 #[derive(Debug)]
 pub struct OrderFlow {
-    request: NewOrder,
+    /// The identifiers requested (for a version 1 snapshot, those of the order as first
+    /// fetched): what the server's order and authorizations are checked against.
+    identifiers: Vec<Identifier>,
+    /// The rest of the request (its identifiers moved out), until the order is created.
+    creating: Option<Box<NewOrder>>,
     url: Option<Url>,
     /// Boxed, like every field needed only in some states: a parked order is small.
     order: Option<Box<Order>>,
@@ -463,7 +470,11 @@ impl OrderFlow {
             ));
         }
         check_identifiers(&request.identifiers)?;
-        Ok(Self::with_state(request, None, State::Create, Vec::new()))
+        let mut rest = Box::new(request);
+        let identifiers = core::mem::take(&mut rest.identifiers);
+        let mut flow = Self::with_state(identifiers, None, State::Create, Vec::new());
+        flow.creating = Some(rest);
+        Ok(flow)
     }
 
     /// Resumes a saved order: fetches the order and its authorizations again, then
@@ -474,9 +485,8 @@ impl OrderFlow {
     /// taken before the CSR was given), give the CSR again with
     /// [`OrderFlow::provide_csr`] before the certificate is downloaded.
     pub fn resume(snapshot: OrderSnapshot) -> Self {
-        let request = NewOrder::new(snapshot.identifiers);
         let mut flow = Self::with_state(
-            request,
+            snapshot.identifiers,
             Some(snapshot.url),
             State::Resume,
             snapshot.provisioned,
@@ -490,9 +500,15 @@ impl OrderFlow {
         flow
     }
 
-    fn with_state(request: NewOrder, url: Option<Url>, state: State, resumed: Vec<Url>) -> Self {
+    fn with_state(
+        identifiers: Vec<Identifier>,
+        url: Option<Url>,
+        state: State,
+        resumed: Vec<Url>,
+    ) -> Self {
         Self {
-            request,
+            identifiers,
+            creating: None,
             url,
             order: None,
             slots: Vec::new(),
@@ -565,8 +581,8 @@ impl OrderFlow {
             return None;
         }
         let identifiers = match self.order.as_deref() {
-            Some(order) if self.request.identifiers.is_empty() => order.identifiers.clone(),
-            _ => self.request.identifiers.clone(),
+            Some(order) if self.identifiers.is_empty() => order.identifiers.clone(),
+            _ => self.identifiers.clone(),
         };
         // A version 1 order resumed before its order was fetched has nothing to save but
         // what it was resumed from.
@@ -614,7 +630,7 @@ impl OrderFlow {
             Some(identifier) => Some(Identifier::clone(identifier)),
             None => slot
                 .identifier
-                .and_then(|at| self.request.identifiers.get(usize::try_from(at).ok()?))
+                .and_then(|at| self.identifiers.get(usize::try_from(at).ok()?))
                 .and_then(|requested| authorization_identifier(requested, offered.wildcard)),
         };
         let offer = offered
@@ -642,10 +658,7 @@ impl OrderFlow {
                 "the CSR is empty or larger than 64 KiB",
             ));
         }
-        if matches!(
-            self.state,
-            State::Finalize | State::Download { .. } | State::Done
-        ) {
+        if matches!(self.state, State::Finalize | State::Download | State::Done) {
             return Err(Misuse::InvalidArgument(
                 "the order has already been finalized",
             ));
@@ -688,7 +701,11 @@ impl OrderFlow {
         match &mut self.state {
             State::Done | State::AwaitCsr => Ok(None),
             State::Create => {
-                if self.request.profile.is_some() && client.directory().is_none() {
+                let request = self
+                    .creating
+                    .as_deref()
+                    .ok_or(Misuse::InvalidArgument("no order to create"))?;
+                if request.profile.is_some() && client.directory().is_none() {
                     let spec = Spec {
                         method: Method::Get,
                         endpoint: Endpoint::Url(client.directory_url().clone()),
@@ -699,8 +716,7 @@ impl OrderFlow {
                     self.start(Purpose::Directory, spec);
                     return Ok(None);
                 }
-                if let (Some(profile), Some(directory)) =
-                    (&self.request.profile, client.directory())
+                if let (Some(profile), Some(directory)) = (&request.profile, client.directory())
                     && !directory.meta.profiles.contains_key(profile)
                 {
                     return Err(Misuse::Unsupported(
@@ -708,7 +724,7 @@ impl OrderFlow {
                     )
                     .into());
                 }
-                let payload = new_order_payload(&self.request)?;
+                let payload = new_order_payload(&self.identifiers, request)?;
                 // Resending a newOrder after a transport failure could create a second order.
                 self.start(
                     Purpose::Create,
@@ -812,8 +828,8 @@ impl OrderFlow {
                 );
                 Ok(None)
             }
-            State::Download { alternates, next } => {
-                let (purpose, url) = match &self.downloaded {
+            State::Download => {
+                let (purpose, url) = match self.downloaded.as_deref() {
                     None => {
                         let url = self
                             .order
@@ -825,8 +841,8 @@ impl OrderFlow {
                             ))?;
                         (Purpose::Certificate, url)
                     }
-                    Some(_) => match alternates.get(*next) {
-                        Some(url) => (Purpose::Alternate(*next), url.clone()),
+                    Some(downloaded) => match downloaded.alternate_urls.get(downloaded.next) {
+                        Some(url) => (Purpose::Alternate(downloaded.next), url.clone()),
                         None => {
                             self.finish_issued()?;
                             return Ok(None);
@@ -877,6 +893,7 @@ impl OrderFlow {
             chain,
             unrequested_names,
             alternates,
+            ..
         } = *downloaded;
         let order_url = self
             .url
@@ -917,7 +934,7 @@ impl OrderFlow {
         fn mismatch(field: &'static str, found: impl core::fmt::Display) -> Error {
             Malformed::new("order", MalformedKind::mismatch(field, found)).into()
         }
-        if self.request.identifiers.is_empty() {
+        if self.identifiers.is_empty() {
             // A version 1 snapshot: the order as first fetched is the reference.
             check_identifiers(&order.identifiers).map_err(|_| {
                 mismatch(
@@ -925,9 +942,9 @@ impl OrderFlow {
                     "more or longer identifiers than OrderFlow allows",
                 )
             })?;
-            self.request.identifiers = order.identifiers.clone();
+            self.identifiers = order.identifiers.clone();
         }
-        let mut asked = self.request.identifiers.clone();
+        let mut asked = self.identifiers.clone();
         let mut given = order.identifiers.clone();
         asked.sort();
         asked.dedup();
@@ -981,7 +998,7 @@ impl OrderFlow {
                 .any(|(i, s)| i != index && s.identifier == Some(at))
         };
         let requested = identifier
-            .and_then(|id| self.request.identifiers.iter().position(|r| *r == id))
+            .and_then(|id| self.identifiers.iter().position(|r| *r == id))
             .and_then(|at| u32::try_from(at).ok());
         match requested {
             Some(at) if !claimed(at) => {
@@ -1014,7 +1031,7 @@ impl OrderFlow {
         let identifiers = self
             .order
             .as_ref()
-            .map_or(&self.request.identifiers, |o| &o.identifiers);
+            .map_or(&self.identifiers, |o| &o.identifiers);
         Ok(crate::certificate::check_issued(
             chain.end_entity(),
             key,
@@ -1130,10 +1147,7 @@ impl OrderFlow {
             }
             OrderStatus::Valid => {
                 self.cleanup_all();
-                self.state = State::Download {
-                    alternates: Vec::new(),
-                    next: 0,
-                };
+                self.state = State::Download;
             }
             _ => {
                 self.state = State::Diagnose { next: 0 };
@@ -1164,15 +1178,20 @@ impl OrderFlow {
                 let url = exchanged.response.location(&exchanged.url)?;
                 client.check_url(&url)?;
                 let order: Order = exchanged.response.json(ResponseKind::Order, &limits, now)?;
+                self.creating = None;
                 self.url = Some(url.clone());
                 self.events.push_back(OrderEvent::Created { url });
                 self.on_order(client, order, exchanged.response.retry_after(now), now)
             }
             (Purpose::Create, Err(Error::Problem(problem)))
                 if problem.kind == ProblemType::AlreadyReplaced
-                    && self.request.replaces.is_some() =>
+                    && self.creating.as_ref().is_some_and(|r| r.replaces.is_some()) =>
             {
-                let cert_id = self.request.replaces.take().unwrap_or_default();
+                let cert_id = self
+                    .creating
+                    .as_deref_mut()
+                    .and_then(|r| r.replaces.take())
+                    .unwrap_or_default();
                 self.events.push_back(OrderEvent::ReplacesDropped {
                     cert_id,
                     problem: *problem,
@@ -1252,12 +1271,11 @@ impl OrderFlow {
                     url: exchanged.url,
                     chain,
                     unrequested_names,
+                    alternate_urls: alternates,
+                    next: 0,
                     alternates: Vec::new(),
                 }));
-                self.state = State::Download {
-                    alternates,
-                    next: 0,
-                };
+                self.state = State::Download;
                 Ok(())
             }
             (Purpose::Alternate(index), Ok(exchanged)) => {
@@ -1266,9 +1284,7 @@ impl OrderFlow {
                 self.check_certificate(&chain)?;
                 if let Some(downloaded) = self.downloaded.as_deref_mut() {
                     downloaded.alternates.push((exchanged.url, chain));
-                }
-                if let State::Download { next, .. } = &mut self.state {
-                    *next = index + 1;
+                    downloaded.next = index + 1;
                 }
                 Ok(())
             }
@@ -1365,7 +1381,7 @@ impl OrderFlow {
                     self.thumbprint.get_or_insert_with(|| thumbprint.clone()) == thumbprint;
                 let derived = slot
                     .identifier
-                    .and_then(|at| self.request.identifiers.get(usize::try_from(at).ok()?))
+                    .and_then(|at| self.identifiers.get(usize::try_from(at).ok()?))
                     .and_then(|requested| {
                         authorization_identifier(requested, authorization.wildcard)
                     });
@@ -1439,7 +1455,7 @@ fn failure_of(authorization: &Authorization) -> Option<Problem> {
         })
 }
 
-fn new_order_payload(request: &NewOrder) -> Result<Vec<u8>, Error> {
+fn new_order_payload(identifiers: &[Identifier], request: &NewOrder) -> Result<Vec<u8>, Error> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Payload<'a> {
@@ -1454,7 +1470,7 @@ fn new_order_payload(request: &NewOrder) -> Result<Vec<u8>, Error> {
         replaces: Option<&'a str>,
     }
     let payload = Payload {
-        identifiers: &request.identifiers,
+        identifiers,
         not_before: request.not_before,
         not_after: request.not_after,
         profile: request.profile.as_deref(),
