@@ -1,6 +1,6 @@
 //! Challenge tokens, validated so that a server's token can never become a path.
 
-use alloc::string::String;
+use alloc::boxed::Box;
 use core::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -13,7 +13,7 @@ use crate::error::{Malformed, MalformedKind};
 /// Only `A-Z a-z 0-9 - _` can appear, so a token can be joined to a path or a URL
 /// (`/.well-known/acme-challenge/{token}`) without escaping and without traversal.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ChallengeToken(String);
+pub struct ChallengeToken(Box<str>);
 
 impl ChallengeToken {
     /// Fewest characters: 128 bits of entropy are 22 base64url characters (RFC 8555 §8.1).
@@ -33,7 +33,7 @@ impl ChallengeToken {
         if !b64::is_alphabet(token.as_bytes()) {
             return Err(invalid("not in the base64url alphabet"));
         }
-        Ok(Self(String::from(token)))
+        Ok(Self(Box::from(token)))
     }
 
     /// The token as text.

@@ -1,6 +1,7 @@
 //! What a challenge asks the caller to put in place, computed from the challenge, the
 //! authorization and the account.
 
+use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -216,6 +217,26 @@ pub(crate) fn offers(
     account_url: &Url,
     directory_url: &Url,
 ) -> Result<Vec<ChallengeOffer>, Malformed> {
+    Ok(offers_of(
+        authorization_url,
+        authorization,
+        thumbprint,
+        account_url,
+        directory_url,
+    )?
+    .into_iter()
+    .map(|(offer, _)| offer)
+    .collect())
+}
+
+/// [`offers`], each with the challenge it was made of.
+pub(crate) fn offers_of<'a>(
+    authorization_url: &Url,
+    authorization: &'a Authorization,
+    thumbprint: &Thumbprint,
+    account_url: &Url,
+    directory_url: &Url,
+) -> Result<Vec<(ChallengeOffer, &'a KnownChallenge)>, Malformed> {
     let mut offers = Vec::new();
     for challenge in &authorization.challenges {
         if let Challenge::Known(known) = challenge
@@ -229,7 +250,7 @@ pub(crate) fn offers(
                 directory_url,
             )?
         {
-            offers.push(offer);
+            offers.push((offer, known));
         }
     }
     Ok(offers)
@@ -254,35 +275,23 @@ pub(crate) fn offer(
         _ => return Ok(None),
     };
     let solution = match &challenge.kind {
-        ChallengeKind::Http01 { token } if !wildcard => Solution::Http01 {
-            token: token.clone(),
-            path: http01_path(token),
-            key_authorization: KeyAuthorization::new(token, thumbprint),
-        },
-        ChallengeKind::TlsAlpn01 { token } if !wildcard => {
-            let key_authorization = KeyAuthorization::new(token, thumbprint);
-            let server_name = if is_ip {
-                let Some(name) = identifier.reverse_dns_name() else {
-                    return Ok(None);
-                };
-                name
-            } else {
-                domain
-            };
-            Solution::TlsAlpn01 {
-                server_name,
-                digest: key_authorization.tls_alpn_digest(),
-                key_authorization,
-            }
+        ChallengeKind::Http01 { token } => {
+            token_solution(TokenKind::Http01, token, identifier, wildcard, thumbprint)
         }
-        ChallengeKind::Dns01 { token } if !is_ip => Solution::Dns01 {
-            name: format!("_acme-challenge.{domain}"),
-            value: KeyAuthorization::new(token, thumbprint).dns_txt_value(),
-        },
-        ChallengeKind::DnsAccount01 { token } if !is_ip => Solution::DnsAccount01 {
+        ChallengeKind::Dns01 { token } => {
+            token_solution(TokenKind::Dns01, token, identifier, wildcard, thumbprint)
+        }
+        ChallengeKind::TlsAlpn01 { token } => token_solution(
+            TokenKind::TlsAlpn01,
+            token,
+            identifier,
+            wildcard,
+            thumbprint,
+        ),
+        ChallengeKind::DnsAccount01 { token } if !is_ip => Some(Solution::DnsAccount01 {
             name: dns_account01_record_name(&domain, account_url.as_str()),
             value: KeyAuthorization::new(token, thumbprint).dns_txt_value(),
-        },
+        }),
         ChallengeKind::DnsPersist01 {
             issuer_domain_names,
             account_uri,
@@ -305,23 +314,150 @@ pub(crate) fn offer(
             {
                 return Ok(None);
             }
-            Solution::DnsPersist01(DnsPersistRecord {
+            Some(Solution::DnsPersist01(DnsPersistRecord {
                 name: format!("_validation-persist.{domain}"),
                 issuer_domain_names: issuer_domain_names.clone(),
                 account_uri: account_url.clone(),
                 wildcard,
                 directory_host: directory_host(directory_url),
-            })
+            }))
         }
-        _ => return Ok(None),
+        _ => None,
     };
-    Ok(Some(ChallengeOffer {
+    Ok(solution.map(|solution| ChallengeOffer {
         authorization: authorization_url.clone(),
         identifier: identifier.clone(),
         wildcard,
         url: challenge.url.clone(),
         solution,
     }))
+}
+
+/// The challenge types whose solution is made of their token, the identifier and the
+/// account key's thumbprint alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenKind {
+    Http01,
+    Dns01,
+    TlsAlpn01,
+}
+
+/// The solution of a challenge of a [`TokenKind`] for `identifier` (of an authorization,
+/// so without `*.`), or `None` when the identifier does not allow that type: the one
+/// place these solutions are made, both when a challenge is first offered and when a
+/// [`CompactOffer`] is made whole again.
+fn token_solution(
+    kind: TokenKind,
+    token: &ChallengeToken,
+    identifier: &Identifier,
+    wildcard: bool,
+    thumbprint: &Thumbprint,
+) -> Option<Solution> {
+    let (domain, is_ip) = match identifier {
+        Identifier::Dns(name) => (name.without_wildcard(), false),
+        Identifier::Ip(_) => ("", true),
+        _ => return None,
+    };
+    Some(match kind {
+        TokenKind::Http01 if !wildcard => Solution::Http01 {
+            token: token.clone(),
+            path: http01_path(token),
+            key_authorization: KeyAuthorization::new(token, thumbprint),
+        },
+        TokenKind::TlsAlpn01 if !wildcard => {
+            let key_authorization = KeyAuthorization::new(token, thumbprint);
+            let server_name = if is_ip {
+                identifier.reverse_dns_name()?
+            } else {
+                String::from(domain)
+            };
+            Solution::TlsAlpn01 {
+                server_name,
+                digest: key_authorization.tls_alpn_digest(),
+                key_authorization,
+            }
+        }
+        TokenKind::Dns01 if !is_ip => Solution::Dns01 {
+            name: format!("_acme-challenge.{domain}"),
+            value: KeyAuthorization::new(token, thumbprint).dns_txt_value(),
+        },
+        _ => return None,
+    })
+}
+
+/// An offer kept while the caller chooses, in fewer bytes than a [`ChallengeOffer`]:
+/// for the [`TokenKind`]s, the challenge URL (as text) and token only, the rest being remade from
+/// the authorization (its URL and identifier, kept once for all its offers) and the
+/// thumbprint the offer was made with; any other offer whole.
+#[derive(Debug, Clone)]
+pub(crate) enum CompactOffer {
+    /// An offer of a [`TokenKind`].
+    Token {
+        /// The challenge URL, as text: it parses back to the same URL (checked when kept).
+        url: Box<str>,
+        /// The type.
+        kind: TokenKind,
+        /// The challenge token.
+        token: ChallengeToken,
+    },
+    /// Any other offer, or one made with another thumbprint than the order keeps.
+    Whole(Box<ChallengeOffer>),
+}
+
+impl CompactOffer {
+    /// `offer`, made of a challenge of `kind`, kept compactly when `compact` (the
+    /// thumbprint it was made with is the one the order keeps) and its type allows.
+    pub(crate) fn new(offer: &ChallengeOffer, kind: &ChallengeKind, compact: bool) -> Self {
+        let token = match kind {
+            ChallengeKind::Http01 { token } => Some((TokenKind::Http01, token)),
+            ChallengeKind::Dns01 { token } => Some((TokenKind::Dns01, token)),
+            ChallengeKind::TlsAlpn01 { token } => Some((TokenKind::TlsAlpn01, token)),
+            _ => None,
+        };
+        match token {
+            Some((kind, token))
+                if compact && Url::parse(offer.url.as_str()).is_ok_and(|u| u == offer.url) =>
+            {
+                Self::Token {
+                    url: Box::from(offer.url.as_str()),
+                    kind,
+                    token: token.clone(),
+                }
+            }
+            _ => Self::Whole(Box::new(offer.clone())),
+        }
+    }
+
+    /// Whether this is the offer of the challenge at `url`.
+    pub(crate) fn is_at(&self, url: &Url) -> bool {
+        match self {
+            // URLs are equal when their texts are.
+            Self::Token { url: text, .. } => **text == *url.as_str(),
+            Self::Whole(offer) => offer.url == *url,
+        }
+    }
+
+    /// The offer made whole again, equal to the one it was made from: `authorization_url`
+    /// and `identifier` are the authorization's (its identifier as the server sent it,
+    /// without `*.`), `thumbprint` the one the order keeps.
+    pub(crate) fn to_offer(
+        &self,
+        authorization_url: &Url,
+        identifier: &Identifier,
+        wildcard: bool,
+        thumbprint: Option<&Thumbprint>,
+    ) -> Option<ChallengeOffer> {
+        match self {
+            Self::Whole(offer) => Some(ChallengeOffer::clone(offer)),
+            Self::Token { url, kind, token } => Some(ChallengeOffer {
+                authorization: authorization_url.clone(),
+                identifier: identifier.clone(),
+                wildcard,
+                url: Url::parse(url).ok()?,
+                solution: token_solution(*kind, token, identifier, wildcard, thumbprint?)?,
+            }),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -461,6 +597,48 @@ mod tests {
                         "ca.test; accounturi=https://ca.test/acct/1"
                     );
                 }
+            }
+        }
+    }
+
+    /// An offer kept compactly is made whole again equal to the one given, for every
+    /// type and kind of identifier; those not made of a token stay whole.
+    #[test]
+    fn a_compact_offer_is_made_whole_again_equal() {
+        let url = Url::parse("https://ca.test/authz/1").unwrap();
+        let account = Url::parse("https://ca.test/acct/1").unwrap();
+        let directory = Url::parse("https://ca.test/dir").unwrap();
+        let thumbprint = thumbprint();
+        for (identifier, wildcard) in [
+            (r#"{"type":"dns","value":"www.example.org"}"#, false),
+            (r#"{"type":"dns","value":"example.org"}"#, true),
+            (r#"{"type":"ip","value":"192.0.2.1"}"#, false),
+            (r#"{"type":"ip","value":"2001:db8::1"}"#, false),
+        ] {
+            let authorization = authorization(identifier, wildcard);
+            let made = offers_of(&url, &authorization, &thumbprint, &account, &directory).unwrap();
+            assert!(!made.is_empty());
+            for (offer, challenge) in &made {
+                let compact = CompactOffer::new(offer, &challenge.kind, true);
+                let token = matches!(
+                    offer.solution,
+                    Solution::Http01 { .. } | Solution::Dns01 { .. } | Solution::TlsAlpn01 { .. }
+                );
+                assert_eq!(
+                    matches!(compact, CompactOffer::Token { .. }),
+                    token,
+                    "{offer:?}"
+                );
+                assert!(compact.is_at(&offer.url));
+                let whole =
+                    compact.to_offer(&url, &authorization.identifier, wildcard, Some(&thumbprint));
+                assert_eq!(whole.as_ref(), Some(offer));
+                let kept_whole = CompactOffer::new(offer, &challenge.kind, false);
+                assert!(matches!(kept_whole, CompactOffer::Whole(_)));
+                assert_eq!(
+                    kept_whole.to_offer(&url, &authorization.identifier, wildcard, None),
+                    Some(offer.clone())
+                );
             }
         }
     }

@@ -37,12 +37,13 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::exchange::{Body, Delivery, Endpoint, Exchange, ExchangeStep, Exchanged, Spec, deliver};
-use super::offer::{self, ChallengeOffer};
+use super::offer::{self, ChallengeOffer, CompactOffer};
 use super::operation::{Deadline, Operation};
 use super::polling::Polling;
 use super::{Client, Polled, Step, Wait, WaitReason};
 use crate::b64;
 use crate::certificate::CertificateChain;
+use crate::crypto::Thumbprint;
 use crate::error::{Error, Malformed, MalformedKind, Misuse};
 use crate::headers::LinkRelation;
 use crate::identifier::Identifier;
@@ -301,7 +302,7 @@ enum Slot {
     /// Valid: nothing to do (for instance reused from an earlier order).
     Valid,
     /// Offered to the caller, waiting for `challenge_ready`.
-    Offered(Vec<ChallengeOffer>),
+    Offered(Offered),
     /// The caller provisioned this challenge; `responded` once the server was told.
     Chosen {
         offer: Box<ChallengeOffer>,
@@ -311,11 +312,45 @@ enum Slot {
     Failed,
 }
 
+/// The offers of a pending authorization, as the caller was given them, kept compactly
+/// until one is chosen.
+#[derive(Debug, Clone)]
+struct Offered {
+    /// Whether the authorization is for a wildcard name.
+    wildcard: bool,
+    /// The authorization's identifier as the server sent it (without `*.`), only when it
+    /// is not the requested identifier the authorization is for (without `*.`): never
+    /// for a server that passed the checks, but made sure of, not assumed.
+    identifier: Option<Box<Identifier>>,
+    offers: Box<[CompactOffer]>,
+}
+
+impl Offered {
+    fn find(&self, challenge_url: &Url) -> Option<&CompactOffer> {
+        self.offers.iter().find(|o| o.is_at(challenge_url))
+    }
+}
+
+/// The identifier an authorization for `requested` names: the same, or for a wildcard
+/// the name without `*.` (RFC 8555 §7.1.4).
+fn authorization_identifier(requested: &Identifier, wildcard: bool) -> Option<Identifier> {
+    match requested {
+        Identifier::Dns(name) if wildcard => {
+            crate::identifier::DnsName::new(name.without_wildcard())
+                .ok()
+                .map(Identifier::Dns)
+        }
+        _ if wildcard => None,
+        other => Some(other.clone()),
+    }
+}
+
 #[derive(Debug, Clone)]
 struct AuthorizationSlot {
     url: Url,
-    /// The order's identifier this authorization is for, once fetched and checked.
-    identifier: Option<Identifier>,
+    /// Which of the requested identifiers (its index) this authorization is for, once
+    /// fetched and checked.
+    identifier: Option<u32>,
     slot: Slot,
 }
 
@@ -329,7 +364,7 @@ enum State {
     PollOrder { at: UnixTime },
     AwaitCsr,
     Finalize,
-    Download { alternates: Vec<Url>, next: usize },
+    Download,
     Diagnose { next: usize },
     Done,
 }
@@ -348,6 +383,18 @@ enum Purpose {
     Diagnose(usize),
 }
 
+/// The certificate downloaded, with what was checked of it, and its alternates so far.
+#[derive(Debug)]
+struct Downloaded {
+    url: Url,
+    chain: CertificateChain,
+    unrequested_names: Vec<String>,
+    /// The alternate chains' URLs (`Link: rel="alternate"`), and the next to download.
+    alternate_urls: Vec<Url>,
+    next: usize,
+    alternates: Vec<(Url, CertificateChain)>,
+}
+
 /// An order in progress, from `newOrder` (or a snapshot) to the certificate.
 ///
 /// Driven like every [`Operation`]; between requests it asks the caller, through
@@ -355,20 +402,27 @@ enum Purpose {
 /// the state diagram.
 #[derive(Debug)]
 pub struct OrderFlow {
-    request: NewOrder,
+    /// The identifiers requested (for a version 1 snapshot, those of the order as first
+    /// fetched): what the server's order and authorizations are checked against.
+    identifiers: Vec<Identifier>,
+    /// The rest of the request (its identifiers moved out), until the order is created.
+    creating: Option<Box<NewOrder>>,
     url: Option<Url>,
-    order: Option<Order>,
+    /// Boxed, like every field needed only in some states: a parked order is small.
+    order: Option<Box<Order>>,
     slots: Vec<AuthorizationSlot>,
     /// Challenge URLs provisioned in an earlier process, from a snapshot.
     resumed_provisioned: Vec<Url>,
     provisioned: Vec<ChallengeOffer>,
-    csr: Option<Vec<u8>>,
+    /// The account key's thumbprint the compact offers were made with.
+    thumbprint: Option<Thumbprint>,
+    csr: Option<Box<[u8]>>,
     /// The CSR's public key (DER SPKI): what the certificate must be for.
-    csr_key: Option<Vec<u8>>,
+    csr_key: Option<Box<[u8]>>,
     /// Whether the flow was resumed from a snapshot.
     resumed: bool,
     state: State,
-    exchange: Option<(Purpose, Exchange)>,
+    exchange: Option<Box<(Purpose, Exchange)>>,
     events: VecDeque<OrderEvent>,
     /// `Authorize` events held until every authorization of the order has been fetched
     /// and checked, so that no challenge is presented for an order that is refused.
@@ -378,10 +432,9 @@ pub struct OrderFlow {
     /// What the current poll waits for (a new one restarts the polling schedule).
     waiting_for: Option<&'static str>,
     finalize_attempts: u32,
-    certificate: Option<(Url, CertificateChain)>,
-    alternates: Vec<(Url, CertificateChain)>,
-    unrequested_names: Vec<String>,
-    outcome: Option<Result<Issued, Error>>,
+    /// The chains downloaded so far, once the certificate is.
+    downloaded: Option<Box<Downloaded>>,
+    outcome: Option<Box<Result<Issued, Error>>>,
     /// Whether `poll` returned `Done`: the outcome is given only then, after the last
     /// cleanup event.
     done_returned: bool,
@@ -417,7 +470,11 @@ impl OrderFlow {
             ));
         }
         check_identifiers(&request.identifiers)?;
-        Ok(Self::with_state(request, None, State::Create, Vec::new()))
+        let mut rest = Box::new(request);
+        let identifiers = core::mem::take(&mut rest.identifiers);
+        let mut flow = Self::with_state(identifiers, None, State::Create, Vec::new());
+        flow.creating = Some(rest);
+        Ok(flow)
     }
 
     /// Resumes a saved order: fetches the order and its authorizations again, then
@@ -428,26 +485,36 @@ impl OrderFlow {
     /// taken before the CSR was given), give the CSR again with
     /// [`OrderFlow::provide_csr`] before the certificate is downloaded.
     pub fn resume(snapshot: OrderSnapshot) -> Self {
-        let request = NewOrder::new(snapshot.identifiers);
         let mut flow = Self::with_state(
-            request,
+            snapshot.identifiers,
             Some(snapshot.url),
             State::Resume,
             snapshot.provisioned,
         );
         flow.resumed = true;
-        flow.csr_key = snapshot.key.as_deref().and_then(b64::decode);
+        flow.csr_key = snapshot
+            .key
+            .as_deref()
+            .and_then(b64::decode)
+            .map(Vec::into_boxed_slice);
         flow
     }
 
-    fn with_state(request: NewOrder, url: Option<Url>, state: State, resumed: Vec<Url>) -> Self {
+    fn with_state(
+        identifiers: Vec<Identifier>,
+        url: Option<Url>,
+        state: State,
+        resumed: Vec<Url>,
+    ) -> Self {
         Self {
-            request,
+            identifiers,
+            creating: None,
             url,
             order: None,
             slots: Vec::new(),
             resumed_provisioned: resumed,
             provisioned: Vec::new(),
+            thumbprint: None,
             csr: None,
             csr_key: None,
             resumed: false,
@@ -459,9 +526,7 @@ impl OrderFlow {
             polling: Polling::default(),
             waiting_for: None,
             finalize_attempts: 0,
-            certificate: None,
-            alternates: Vec::new(),
-            unrequested_names: Vec::new(),
+            downloaded: None,
             outcome: None,
             done_returned: false,
         }
@@ -474,7 +539,7 @@ impl OrderFlow {
 
     /// The order as last fetched.
     pub fn order(&self) -> Option<&Order> {
-        self.order.as_ref()
+        self.order.as_deref()
     }
 
     /// A snapshot to resume from, when the order exists and no request is out.
@@ -515,9 +580,9 @@ impl OrderFlow {
         if provisioned.len() > OrderSnapshot::MAX_PROVISIONED {
             return None;
         }
-        let identifiers = match &self.order {
-            Some(order) if self.request.identifiers.is_empty() => order.identifiers.clone(),
-            _ => self.request.identifiers.clone(),
+        let identifiers = match self.order.as_deref() {
+            Some(order) if self.identifiers.is_empty() => order.identifiers.clone(),
+            _ => self.identifiers.clone(),
         };
         // A version 1 order resumed before its order was fetched has nothing to save but
         // what it was resumed from.
@@ -550,23 +615,31 @@ impl OrderFlow {
                 "the order has ended: do not provision its challenges",
             ));
         }
+        const NOT_OFFERED: Misuse =
+            Misuse::InvalidArgument("no pending challenge of this order has that URL");
+        let thumbprint = self.thumbprint.as_ref();
         let slot = self
             .slots
             .iter_mut()
-            .find(|s| matches!(&s.slot, Slot::Offered(offers) if offers.iter().any(|o| &o.url == challenge_url)))
-            .ok_or(Misuse::InvalidArgument("no pending challenge of this order has that URL"))?;
-        let Slot::Offered(offers) = &slot.slot else {
-            return Err(Misuse::InvalidArgument(
-                "no pending challenge of this order has that URL",
-            ));
+            .find(|s| matches!(&s.slot, Slot::Offered(offered) if offered.find(challenge_url).is_some()))
+            .ok_or(NOT_OFFERED)?;
+        let Slot::Offered(offered) = &slot.slot else {
+            return Err(NOT_OFFERED);
         };
-        let offer = offers
-            .iter()
-            .find(|o| &o.url == challenge_url)
-            .cloned()
-            .ok_or(Misuse::InvalidArgument(
-                "no pending challenge of this order has that URL",
-            ))?;
+        let identifier = match &offered.identifier {
+            Some(identifier) => Some(Identifier::clone(identifier)),
+            None => slot
+                .identifier
+                .and_then(|at| self.identifiers.get(usize::try_from(at).ok()?))
+                .and_then(|requested| authorization_identifier(requested, offered.wildcard)),
+        };
+        let offer = offered
+            .find(challenge_url)
+            .zip(identifier)
+            .and_then(|(o, identifier)| {
+                o.to_offer(&slot.url, &identifier, offered.wildcard, thumbprint)
+            })
+            .ok_or(NOT_OFFERED)?;
         // Already listed when it was provisioned before a resume.
         if !self.provisioned.iter().any(|p| p.url == offer.url) {
             self.provisioned.push(offer.clone());
@@ -585,10 +658,7 @@ impl OrderFlow {
                 "the CSR is empty or larger than 64 KiB",
             ));
         }
-        if matches!(
-            self.state,
-            State::Finalize | State::Download { .. } | State::Done
-        ) {
+        if matches!(self.state, State::Finalize | State::Download | State::Done) {
             return Err(Misuse::InvalidArgument(
                 "the order has already been finalized",
             ));
@@ -599,8 +669,8 @@ impl OrderFlow {
                 "the CSR's public key is larger than OrderFlow::MAX_CSR_KEY_LEN",
             ));
         }
-        self.csr_key = Some(key);
-        self.csr = Some(der);
+        self.csr_key = Some(key.into_boxed_slice());
+        self.csr = Some(der.into_boxed_slice());
         if matches!(self.state, State::AwaitCsr) {
             self.state = State::Finalize;
         }
@@ -608,9 +678,9 @@ impl OrderFlow {
     }
 
     fn fail(&mut self, error: Error) {
-        self.offers_held.clear();
+        self.offers_held = Vec::new();
         self.cleanup_all();
-        self.outcome = Some(Err(error));
+        self.outcome = Some(Box::new(Err(error)));
         self.state = State::Done;
     }
 
@@ -622,7 +692,7 @@ impl OrderFlow {
 
     /// Starts a request for `purpose`.
     fn start(&mut self, purpose: Purpose, spec: Spec) {
-        self.exchange = Some((purpose, Exchange::new(spec)));
+        self.exchange = Some(Box::new((purpose, Exchange::new(spec))));
     }
 
     /// Decides the next request from the state, when none is out. Returns `false` when
@@ -631,7 +701,11 @@ impl OrderFlow {
         match &mut self.state {
             State::Done | State::AwaitCsr => Ok(None),
             State::Create => {
-                if self.request.profile.is_some() && client.directory().is_none() {
+                let request = self
+                    .creating
+                    .as_deref()
+                    .ok_or(Misuse::InvalidArgument("no order to create"))?;
+                if request.profile.is_some() && client.directory().is_none() {
                     let spec = Spec {
                         method: Method::Get,
                         endpoint: Endpoint::Url(client.directory_url().clone()),
@@ -642,8 +716,7 @@ impl OrderFlow {
                     self.start(Purpose::Directory, spec);
                     return Ok(None);
                 }
-                if let (Some(profile), Some(directory)) =
-                    (&self.request.profile, client.directory())
+                if let (Some(profile), Some(directory)) = (&request.profile, client.directory())
                     && !directory.meta.profiles.contains_key(profile)
                 {
                     return Err(Misuse::Unsupported(
@@ -651,7 +724,7 @@ impl OrderFlow {
                     )
                     .into());
                 }
-                let payload = new_order_payload(&self.request)?;
+                let payload = new_order_payload(&self.identifiers, request)?;
                 // Resending a newOrder after a transport failure could create a second order.
                 self.start(
                     Purpose::Create,
@@ -677,7 +750,7 @@ impl OrderFlow {
                     None => {
                         // Every authorization passed its check: now the caller may
                         // present challenges.
-                        self.events.extend(self.offers_held.drain(..));
+                        self.events.extend(core::mem::take(&mut self.offers_held));
                         self.advance(client, now, None)?;
                     }
                 }
@@ -756,8 +829,8 @@ impl OrderFlow {
                 );
                 Ok(None)
             }
-            State::Download { alternates, next } => {
-                let (purpose, url) = match &self.certificate {
+            State::Download => {
+                let (purpose, url) = match self.downloaded.as_deref() {
                     None => {
                         let url = self
                             .order
@@ -769,8 +842,8 @@ impl OrderFlow {
                             ))?;
                         (Purpose::Certificate, url)
                     }
-                    Some(_) => match alternates.get(*next) {
-                        Some(url) => (Purpose::Alternate(*next), url.clone()),
+                    Some(downloaded) => match downloaded.alternate_urls.get(downloaded.next) {
+                        Some(url) => (Purpose::Alternate(downloaded.next), url.clone()),
                         None => {
                             self.finish_issued()?;
                             return Ok(None);
@@ -812,22 +885,29 @@ impl OrderFlow {
     }
 
     fn finish_issued(&mut self) -> Result<(), Error> {
-        let (certificate_url, chain) = self.certificate.take().ok_or(Malformed::new(
+        let downloaded = self.downloaded.take().ok_or(Malformed::new(
             "order",
             MalformedKind::Invalid("no certificate downloaded"),
         ))?;
+        let Downloaded {
+            url: certificate_url,
+            chain,
+            unrequested_names,
+            alternates,
+            ..
+        } = *downloaded;
         let order_url = self
             .url
             .clone()
             .ok_or(Misuse::InvalidArgument("no order URL"))?;
         self.cleanup_all();
-        self.outcome = Some(Ok(Issued {
+        self.outcome = Some(Box::new(Ok(Issued {
             order_url,
             certificate_url,
             chain,
-            alternates: core::mem::take(&mut self.alternates),
-            unrequested_names: core::mem::take(&mut self.unrequested_names),
-        }));
+            alternates,
+            unrequested_names,
+        })));
         self.state = State::Done;
         Ok(())
     }
@@ -855,7 +935,7 @@ impl OrderFlow {
         fn mismatch(field: &'static str, found: impl core::fmt::Display) -> Error {
             Malformed::new("order", MalformedKind::mismatch(field, found)).into()
         }
-        if self.request.identifiers.is_empty() {
+        if self.identifiers.is_empty() {
             // A version 1 snapshot: the order as first fetched is the reference.
             check_identifiers(&order.identifiers).map_err(|_| {
                 mismatch(
@@ -863,9 +943,9 @@ impl OrderFlow {
                     "more or longer identifiers than OrderFlow allows",
                 )
             })?;
-            self.request.identifiers = order.identifiers.clone();
+            self.identifiers = order.identifiers.clone();
         }
-        let mut asked = self.request.identifiers.clone();
+        let mut asked = self.identifiers.clone();
         let mut given = order.identifiers.clone();
         asked.sort();
         asked.dedup();
@@ -911,16 +991,20 @@ impl OrderFlow {
             (_, true) => None,
             (other, false) => Some(other.clone()),
         };
-        let claimed = |id: &Identifier| {
+        // Equal identifiers have the same first index.
+        let claimed = |at: u32| {
             self.slots
                 .iter()
                 .enumerate()
-                .any(|(i, s)| i != index && s.identifier.as_ref() == Some(id))
+                .any(|(i, s)| i != index && s.identifier == Some(at))
         };
-        match identifier {
-            Some(id) if self.request.identifiers.contains(&id) && !claimed(&id) => {
+        let requested = identifier
+            .and_then(|id| self.identifiers.iter().position(|r| *r == id))
+            .and_then(|at| u32::try_from(at).ok());
+        match requested {
+            Some(at) if !claimed(at) => {
                 if let Some(slot) = self.slots.get_mut(index) {
-                    slot.identifier = Some(id);
+                    slot.identifier = Some(at);
                 }
                 Ok(())
             }
@@ -948,7 +1032,7 @@ impl OrderFlow {
         let identifiers = self
             .order
             .as_ref()
-            .map_or(&self.request.identifiers, |o| &o.identifiers);
+            .map_or(&self.identifiers, |o| &o.identifiers);
         Ok(crate::certificate::check_issued(
             chain.end_entity(),
             key,
@@ -975,6 +1059,10 @@ impl OrderFlow {
         self.check_order(&order)?;
         let first_sight = self.order.is_none();
         let authorizations = order.authorizations.clone();
+        // Parsed lists grow by doubling: keep only what they hold.
+        let mut order = Box::new(order);
+        order.identifiers.shrink_to_fit();
+        order.authorizations.shrink_to_fit();
         self.order = Some(order);
         if first_sight {
             self.slots = authorizations
@@ -1060,10 +1148,7 @@ impl OrderFlow {
             }
             OrderStatus::Valid => {
                 self.cleanup_all();
-                self.state = State::Download {
-                    alternates: Vec::new(),
-                    next: 0,
-                };
+                self.state = State::Download;
             }
             _ => {
                 self.state = State::Diagnose { next: 0 };
@@ -1094,15 +1179,20 @@ impl OrderFlow {
                 let url = exchanged.response.location(&exchanged.url)?;
                 client.check_url(&url)?;
                 let order: Order = exchanged.response.json(ResponseKind::Order, &limits, now)?;
+                self.creating = None;
                 self.url = Some(url.clone());
                 self.events.push_back(OrderEvent::Created { url });
                 self.on_order(client, order, exchanged.response.retry_after(now), now)
             }
             (Purpose::Create, Err(Error::Problem(problem)))
                 if problem.kind == ProblemType::AlreadyReplaced
-                    && self.request.replaces.is_some() =>
+                    && self.creating.as_ref().is_some_and(|r| r.replaces.is_some()) =>
             {
-                let cert_id = self.request.replaces.take().unwrap_or_default();
+                let cert_id = self
+                    .creating
+                    .as_deref_mut()
+                    .and_then(|r| r.replaces.take())
+                    .unwrap_or_default();
                 self.events.push_back(OrderEvent::ReplacesDropped {
                     cert_id,
                     problem: *problem,
@@ -1171,7 +1261,7 @@ impl OrderFlow {
             (Purpose::Certificate, Ok(exchanged)) => {
                 let chain =
                     CertificateChain::from_pem(exchanged.response.pem_chain(&limits, now)?)?;
-                self.unrequested_names = self.check_certificate(&chain)?;
+                let unrequested_names = self.check_certificate(&chain)?;
                 let links = exchanged.response.links(&exchanged.url)?;
                 let mut alternates = Vec::new();
                 for url in crate::headers::links_with(&links, &LinkRelation::Alternate)
@@ -1180,20 +1270,24 @@ impl OrderFlow {
                     client.check_url(url)?;
                     alternates.push(url.clone());
                 }
-                self.certificate = Some((exchanged.url, chain));
-                self.state = State::Download {
-                    alternates,
+                self.downloaded = Some(Box::new(Downloaded {
+                    url: exchanged.url,
+                    chain,
+                    unrequested_names,
+                    alternate_urls: alternates,
                     next: 0,
-                };
+                    alternates: Vec::new(),
+                }));
+                self.state = State::Download;
                 Ok(())
             }
             (Purpose::Alternate(index), Ok(exchanged)) => {
                 let chain =
                     CertificateChain::from_pem(exchanged.response.pem_chain(&limits, now)?)?;
                 self.check_certificate(&chain)?;
-                self.alternates.push((exchanged.url, chain));
-                if let State::Download { next, .. } = &mut self.state {
-                    *next = index + 1;
+                if let Some(downloaded) = self.downloaded.as_deref_mut() {
+                    downloaded.alternates.push((exchanged.url, chain));
+                    downloaded.next = index + 1;
                 }
                 Ok(())
             }
@@ -1270,26 +1364,46 @@ impl OrderFlow {
         slot.slot = match authorization.status {
             AuthorizationStatus::Valid => Slot::Valid,
             AuthorizationStatus::Pending => {
-                let offers = offer::offers(
+                let made = offer::offers_of(
                     url,
                     authorization,
                     thumbprint,
                     &account_url,
                     client.directory_url(),
                 )?;
-                if offers.is_empty() {
+                if made.is_empty() {
                     return Err(Misuse::Unsupported(
                         "the server offers no challenge this client can answer for an identifier",
                     )
                     .into());
                 }
+                // The offers are kept compactly only if they can be made again with the
+                // thumbprint kept (the first one seen: a key rollover while the order
+                // runs keeps later offers whole).
+                let compact =
+                    self.thumbprint.get_or_insert_with(|| thumbprint.clone()) == thumbprint;
+                let derived = slot
+                    .identifier
+                    .and_then(|at| self.identifiers.get(usize::try_from(at).ok()?))
+                    .and_then(|requested| {
+                        authorization_identifier(requested, authorization.wildcard)
+                    });
+                let offered = Offered {
+                    identifier: (derived.as_ref() != Some(&authorization.identifier))
+                        .then(|| Box::new(authorization.identifier.clone())),
+                    wildcard: authorization.wildcard,
+                    offers: made
+                        .iter()
+                        .map(|(o, challenge)| CompactOffer::new(o, &challenge.kind, compact))
+                        .collect(),
+                };
                 self.offers_held.push(OrderEvent::Authorize {
                     authorization: url.clone(),
                     identifier: authorization.identifier.clone(),
                     wildcard: authorization.wildcard,
-                    offers: offers.clone(),
+                    offers: made.into_iter().map(|(o, _)| o).collect(),
                 });
-                Slot::Offered(offers)
+                Slot::Offered(offered)
             }
             _ => {
                 if let Some(problem) = failure_of(authorization) {
@@ -1344,7 +1458,7 @@ fn failure_of(authorization: &Authorization) -> Option<Problem> {
         })
 }
 
-fn new_order_payload(request: &NewOrder) -> Result<Vec<u8>, Error> {
+fn new_order_payload(identifiers: &[Identifier], request: &NewOrder) -> Result<Vec<u8>, Error> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Payload<'a> {
@@ -1359,7 +1473,7 @@ fn new_order_payload(request: &NewOrder) -> Result<Vec<u8>, Error> {
         replaces: Option<&'a str>,
     }
     let payload = Payload {
-        identifiers: &request.identifiers,
+        identifiers,
         not_before: request.not_before,
         not_after: request.not_after,
         profile: request.profile.as_deref(),
@@ -1377,7 +1491,7 @@ impl Operation for OrderFlow {
         // Each turn either returns or changes the state; the bound only guards against a
         // transition that makes no progress, which would otherwise spin.
         for _ in 0..Self::MAX_TURNS {
-            if let Some(event) = self.events.pop_front() {
+            if let Some(event) = self.pop_event() {
                 return Step::Event(event);
             }
             if matches!(self.state, State::Done) && self.exchange.is_none() {
@@ -1385,7 +1499,7 @@ impl Operation for OrderFlow {
                 return Step::Done;
             }
             let deadline = self.deadline.start(client, now);
-            if let Some((purpose, exchange)) = self.exchange.as_mut() {
+            if let Some((purpose, exchange)) = self.exchange.as_deref_mut() {
                 let purpose = *purpose;
                 match exchange.poll(client, None, now) {
                     ExchangeStep::Send(request) => return Step::Send(request),
@@ -1434,7 +1548,7 @@ impl Operation for OrderFlow {
             MalformedKind::Invalid("the order flow made no progress"),
         )));
         // Cleanups queued by the failure come first.
-        match self.events.pop_front() {
+        match self.pop_event() {
             Some(event) => Step::Event(event),
             None => {
                 self.done_returned = true;
@@ -1452,7 +1566,7 @@ impl Operation for OrderFlow {
     ) -> Result<(), Misuse> {
         let deadline = self.deadline.get();
         deliver(
-            self.exchange.as_mut().map(|(_, e)| e),
+            self.exchange.as_deref_mut().map(|(_, e)| e),
             client,
             id,
             Delivery::Response(response),
@@ -1470,7 +1584,7 @@ impl Operation for OrderFlow {
     ) -> Result<(), Misuse> {
         let deadline = self.deadline.get();
         deliver(
-            self.exchange.as_mut().map(|(_, e)| e),
+            self.exchange.as_deref_mut().map(|(_, e)| e),
             client,
             id,
             Delivery::TransportFailure(failure),
@@ -1485,11 +1599,21 @@ impl Operation for OrderFlow {
         if !self.done_returned {
             return None;
         }
-        self.outcome.take()
+        self.outcome.take().map(|outcome| *outcome)
     }
 }
 
 impl OrderFlow {
+    /// The next event to give, freeing the queue's buffer once it is empty: an order
+    /// parked while the caller provisions should not keep room for the events it gave.
+    fn pop_event(&mut self) -> Option<OrderEvent> {
+        let event = self.events.pop_front();
+        if self.events.is_empty() {
+            self.events = VecDeque::new();
+        }
+        event
+    }
+
     /// Whether the flow waits for the caller (a challenge choice or a CSR), with nothing
     /// to send meanwhile.
     fn idle(&self) -> bool {
