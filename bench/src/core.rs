@@ -1,12 +1,7 @@
-//! `cargo xtask bench [--quick]`: what acme-proto costs, measured, never asserted as a
-//! time. This first scenario is the core alone, against the in-process fake CA with no
-//! network: client CPU per certificate as a ratio to its floor (the signatures one
-//! certificate needs, timed in the same run), request counts, memory per order in
-//! flight (a counting allocator, orders parked at the same state), and snapshot sizes.
-//!
-//! `--quick` runs every scenario small and asserts what must hold whatever the machine
-//! (every order issued, requests per certificate within 2K + 5, no newNonce after the
-//! first request); the figures it prints are not worth comparing.
+//! The core alone, against the in-process fake CA with no network: client CPU per
+//! certificate as a ratio to its floor (the signatures one certificate needs, timed in
+//! the same run), request counts, memory per order in flight (a counting allocator,
+//! orders parked at the same state), and snapshot sizes.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -222,8 +217,8 @@ fn parked(n: usize, k: usize) -> (usize, usize) {
     (freed / n, snapshot)
 }
 
-fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+/// Runs the scenario, prints its tables and writes its raw figures to `out`.
+pub fn run(quick: bool, out: &std::path::Path) {
     let (n, parked_n) = if quick { (20, 1_000) } else { (300, 100_000) };
     let mut rows = Vec::new();
     let mut json = Vec::new();
@@ -279,16 +274,13 @@ fn main() {
             "bytes_per_order": bytes, "snapshot_bytes": snapshot,
         }));
     }
-    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
-    if std::fs::create_dir_all(&out).is_ok() {
-        let file = out.join(if quick {
+    crate::report::write_json(
+        out,
+        if quick {
             "core-quick.json"
         } else {
             "core.json"
-        });
-        let text = serde_json::to_string_pretty(&json).unwrap_or_default();
-        if std::fs::write(&file, text).is_ok() {
-            println!("\nraw figures: {}", file.display());
-        }
-    }
+        },
+        &json,
+    );
 }
