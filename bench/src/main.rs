@@ -44,6 +44,9 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .cloned();
     let out = out_dir();
+    if only.as_deref().is_none_or(|o| o == "pebble") {
+        pebble::require_pebble();
+    }
     if only.as_deref().is_none_or(|o| o == "core") {
         core::run(quick, &out);
         println!();

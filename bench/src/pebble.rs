@@ -3,7 +3,7 @@
 //!
 //! The parent starts Pebble (the integration tests' harness), hands the child the
 //! directory, Pebble's root and the http-01 port, and watches the child's progress: a
-//! run in which no order ends for [`STALL`] while orders are in flight is taken for
+//! run in which no certificate comes for [`STALL`] while orders are in flight is taken for
 //! Pebble 2.4.0's occasional deadlock under concurrent orders, and both processes are
 //! killed and the run tried again with a fresh Pebble, at most twice, saying so.
 
@@ -20,7 +20,8 @@ use crate::child::{Library, Polling, SUBCOMMAND, Spec};
 use crate::measure::{Endpoint, Tally, quantile};
 use crate::report;
 
-/// No order ended for this long while orders were in flight: Pebble is taken to be stuck.
+/// No certificate for this long while orders were in flight (and no order ended but by
+/// a timeout): Pebble is taken to be stuck.
 const STALL: Duration = Duration::from_secs(20);
 /// From the child's start to its account on Pebble.
 const SETUP_LIMIT: Duration = Duration::from_secs(30);
@@ -296,10 +297,12 @@ fn check(runs: &[Run], quick: bool) {
                 report.failure_examples
             ));
         }
-        // The bound is the default schedule's: 5 ms polls trade requests for latency.
+        // The bound is the default schedule's against a server that validates at once:
+        // 5 ms polls trade requests for latency, and a slow CA costs polls.
         let bound = (2 * plan.names + 5) as f64;
         let requests = report.requests_per_cert_in_steady_state();
-        if plan.polling == Polling::Defaults && requests > bound {
+        let bounded = plan.polling == Polling::Defaults && !matches!(plan.mode, Mode::Slow(_));
+        if bounded && requests > bound {
             problems.push(format!(
                 "{what}: {requests:.2} requests per certificate (newNonce and badNonce resends aside), bound 2K + 5 = {bound}"
             ));
@@ -372,14 +375,27 @@ impl Drop for ChildProcess {
     }
 }
 
-fn run_once(plan: &Plan, label: &str) -> Result<Report, String> {
-    let mut pebble = match Pebble::start(plan.mode.options()) {
-        Ok(pebble) => pebble,
+/// Fails at once, naming `cargo xtask setup`, when Pebble is not installed: before the
+/// core scenario runs, so that a missing Pebble costs nothing.
+pub fn require_pebble() {
+    if let Err(error) = start(PebbleOptions::default()) {
+        panic!("{error}");
+    }
+}
+
+/// A Pebble, or why not; a missing one panics: the bench never skips silently.
+fn start(options: PebbleOptions) -> Result<Pebble, String> {
+    match Pebble::start(options) {
+        Ok(pebble) => Ok(pebble),
         Err(error @ HarnessError::NotInstalled { .. }) => panic!(
             "{error}: the Pebble scenarios need pebble and pebble-challtestsrv; install them with `cargo xtask setup`"
         ),
-        Err(error) => return Err(format!("Pebble did not start: {error}")),
-    };
+        Err(error) => Err(format!("Pebble did not start: {error}")),
+    }
+}
+
+fn run_once(plan: &Plan, label: &str) -> Result<Report, String> {
+    let mut pebble = start(plan.mode.options())?;
     // The child binds the port itself; the harness's listener is closed first.
     drop(pebble.take_http01_listener());
     let spec = Spec {
@@ -429,9 +445,17 @@ fn run_once(plan: &Plan, label: &str) -> Result<Report, String> {
                 if line == "ready" {
                     ready = true;
                     last = Instant::now();
-                } else if line.starts_with("cert ") || line.starts_with("fail ") {
+                } else if line.starts_with("cert ") {
                     ended += 1;
                     last = Instant::now();
+                } else if let Some(error) = line.strip_prefix("fail ") {
+                    // A client that times out against a deadlocked Pebble fails its orders
+                    // one by one: that is no progress. Other failures are (instant-acme
+                    // gives up after two badNonce resends).
+                    ended += 1;
+                    if !is_timeout(error) {
+                        last = Instant::now();
+                    }
                 } else if let Some(json) = line.strip_prefix("result ") {
                     break serde_json::from_str::<Value>(json)
                         .map_err(|e| format!("the child's result: {e}"))?;
@@ -449,7 +473,7 @@ fn run_once(plan: &Plan, label: &str) -> Result<Report, String> {
             Err(RecvTimeoutError::Timeout) => {
                 // Dropping both kills them: the child first, then Pebble.
                 return Err(format!(
-                    "stalled: no order ended for {STALL:?} with {} in flight ({ended} of {} done); Pebble deadlocked? Pebble killed, retried with a fresh one",
+                    "stalled: no certificate for {STALL:?} (nor any order ended but by a timeout) with {} in flight ({ended} of {} ended); Pebble deadlocked? both killed",
                     plan.concurrency.min(plan.certificates - ended),
                     plan.certificates
                 ));
@@ -463,6 +487,18 @@ fn run_once(plan: &Plan, label: &str) -> Result<Report, String> {
     let _ = child.0.wait();
     let log = Tally::from_pebble_log(&pebble.log());
     Ok(Report::from_child(&result, log))
+}
+
+/// A failure that says the server did not answer in time (acme-proto's transports).
+fn is_timeout(error: &str) -> bool {
+    [
+        "no complete response within",
+        "the server sent nothing for",
+        "no connection within",
+        "timed out",
+    ]
+    .iter()
+    .any(|sign| error.contains(sign))
 }
 
 /// The last line or so of a log, for a note.
