@@ -1,294 +1,57 @@
 //! `cargo xtask bench [--quick]`: what acme-proto costs, measured, never asserted as a
-//! time. This first scenario is the core alone, against the in-process fake CA with no
-//! network: client CPU per certificate as a ratio to its floor (the signatures one
-//! certificate needs, timed in the same run), request counts, memory per order in
-//! flight (a counting allocator, orders parked at the same state), and snapshot sizes.
+//! time. Two families of scenarios:
+//!
+//! * [`core`]: the core alone, against the in-process fake CA, no network.
+//! * [`pebble`]: both drivers against a real local Pebble, side by side with
+//!   instant-acme 0.8, each library's run in a child process of its own (this binary
+//!   run again with the hidden subcommand `__run`), so that its CPU time and peak RSS
+//!   are its own.
 //!
 //! `--quick` runs every scenario small and asserts what must hold whatever the machine
-//! (every order issued, requests per certificate within 2K + 5, no newNonce after the
-//! first request); the figures it prints are not worth comparing.
+//! (every order issued, acme-proto's requests per certificate within 2K + 5, no
+//! newNonce after the first requests at c = 1); the figures it prints are not worth
+//! comparing.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+mod child;
+mod core;
+mod measure;
+mod pebble;
+mod peers;
+mod report;
 
-use acme_proto::client::{NewAccount, NewOrder, Operation, OrderEvent, OrderFlow, Step};
-use acme_proto::crypto::Signer;
-use acme_proto::{AccountKey, Client, Identifier, Method, UnixTime};
-use acme_proto_fake_ca::{Config, FakeCa, test_keys};
-use url::Url;
+use std::path::PathBuf;
 
-/// The system allocator, counting the bytes currently allocated.
-struct Counting;
-
-static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded to `System` unchanged; only a counter is kept beside.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's contract is passed on as is.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's contract is passed on as is.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATED.fetch_add(new_size, Ordering::Relaxed);
-        ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's contract is passed on as is.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-const T0: UnixTime = UnixTime::from_secs(1_799_999_200);
-
-/// A client with an account on a fresh fake CA, on a virtual clock.
-struct Bench {
-    ca: FakeCa,
-    client: Client,
-    now: UnixTime,
-}
-
-impl Bench {
-    fn new() -> Self {
-        let ca = FakeCa::new(Config::new("https://ca.test"));
-        let directory = Url::parse(&ca.directory_url()).expect("the fake CA's URL");
-        let key = AccountKey::from_pem(test_keys::P256).expect("a fixed P-256 key");
-        let client = Client::new(directory, key).expect("an https directory");
-        let mut bench = Self {
-            ca,
-            client,
-            now: T0,
-        };
-        let mut op = bench
-            .client
-            .new_account(NewAccount::agreeing_to_terms(["mailto:bench@example.org"]));
-        loop {
-            match op.poll(&mut bench.client, bench.now) {
-                Step::Send(request) => {
-                    let response = bench.ca.handle(&request, bench.now);
-                    op.handle_response(&mut bench.client, request.id, response, bench.now)
-                        .expect("the request just sent");
-                }
-                Step::Wait(wait) => bench.now = wait.until,
-                Step::Done => break,
-                other => panic!("account creation: {other:?}"),
-            }
-        }
-        op.take_outcome()
-            .expect("an outcome")
-            .expect("an account on the fake CA");
-        bench
-    }
-}
-
-fn names(order: usize, k: usize) -> Vec<Identifier> {
-    (0..k)
-        .map(|i| Identifier::dns(&format!("n{i}.o{order}.example.org")).expect("a valid name"))
-        .collect()
-}
-
-/// A CSR (DER) for `identifiers`, made before the clock starts.
-fn csr(identifiers: &[Identifier]) -> Vec<u8> {
-    let names: Vec<String> = identifiers.iter().map(ToString::to_string).collect();
-    let mut params = rcgen::CertificateParams::new(names).expect("valid names");
-    params.distinguished_name = rcgen::DistinguishedName::new();
-    let key = rcgen::KeyPair::generate().expect("a P-256 key");
-    params
-        .serialize_request(&key)
-        .expect("a CSR")
-        .der()
-        .to_vec()
-}
-
-#[derive(Default)]
-struct Cost {
-    orders: u32,
-    client: Duration,
-    ca: Duration,
-    requests: u64,
-    posts: u64,
-    new_nonce: u64,
-}
-
-/// Runs `n` orders of `k` names one after the other; the client's time and the fake
-/// CA's are counted apart.
-fn orders(n: usize, k: usize) -> Cost {
-    let mut bench = Bench::new();
-    let work: Vec<(Vec<Identifier>, Vec<u8>)> = (0..n)
-        .map(|i| {
-            let ids = names(i, k);
-            let csr = csr(&ids);
-            (ids, csr)
-        })
-        .collect();
-    let mut cost = Cost::default();
-    for (identifiers, csr) in work {
-        let mut flow = OrderFlow::new(NewOrder::new(identifiers)).expect("identifiers");
-        let mut csr = Some(csr);
-        loop {
-            let t = Instant::now();
-            let step = flow.poll(&mut bench.client, bench.now);
-            cost.client += t.elapsed();
-            match step {
-                Step::Send(request) => {
-                    cost.requests += 1;
-                    match request.method {
-                        Method::Post => cost.posts += 1,
-                        Method::Head => cost.new_nonce += 1,
-                        _ => {}
-                    }
-                    let t = Instant::now();
-                    let response = bench.ca.handle(&request, bench.now);
-                    cost.ca += t.elapsed();
-                    let t = Instant::now();
-                    flow.handle_response(&mut bench.client, request.id, response, bench.now)
-                        .expect("the request just sent");
-                    cost.client += t.elapsed();
-                }
-                Step::Wait(wait) => bench.now = wait.until,
-                Step::Event(OrderEvent::Authorize { offers, .. }) => {
-                    let t = Instant::now();
-                    flow.challenge_ready(&offers[0].url).expect("an offer");
-                    cost.client += t.elapsed();
-                }
-                Step::Event(OrderEvent::NeedCsr { .. }) => {
-                    let t = Instant::now();
-                    flow.provide_csr(csr.take().expect("one CSR"))
-                        .expect("a CSR");
-                    cost.client += t.elapsed();
-                }
-                Step::Event(_) => {}
-                Step::Done => break,
-                other => panic!("order: {other:?}"),
-            }
-        }
-        flow.take_outcome()
-            .expect("an outcome")
-            .expect("issued by the fake CA");
-        cost.orders += 1;
-    }
-    cost
-}
-
-/// The time of `count` signatures of a JWS-sized input with the same key type.
-fn signature_floor(count: u64) -> Duration {
-    let key = AccountKey::from_pem(test_keys::P256).expect("a fixed P-256 key");
-    let input = vec![b'x'; 400];
-    let t = Instant::now();
-    for _ in 0..count {
-        std::hint::black_box(key.sign(&input).expect("a signature"));
-    }
-    t.elapsed()
-}
-
-/// Bytes allocated per order parked after its challenges were offered, and the size of
-/// its snapshot there.
-fn parked(n: usize, k: usize) -> (usize, usize) {
-    let mut bench = Bench::new();
-    let mut flows = Vec::with_capacity(n);
-    let mut snapshot = 0;
-    for i in 0..n {
-        let mut flow = OrderFlow::new(NewOrder::new(names(i, k))).expect("identifiers");
-        let mut offered = 0;
-        while offered < k {
-            match flow.poll(&mut bench.client, bench.now) {
-                Step::Send(request) => {
-                    let response = bench.ca.handle(&request, bench.now);
-                    flow.handle_response(&mut bench.client, request.id, response, bench.now)
-                        .expect("the request just sent");
-                }
-                Step::Event(OrderEvent::Authorize { .. }) => offered += 1,
-                Step::Event(_) => {}
-                other => panic!("parking: {other:?}"),
-            }
-        }
-        if i == 0 {
-            snapshot = flow.snapshot().map_or(0, |s| s.to_json().len());
-        }
-        flows.push(flow);
-    }
-    // The fake CA grew too: what the flows hold is what dropping them frees.
-    let held = ALLOCATED.load(Ordering::Relaxed);
-    drop(flows);
-    let freed = held.saturating_sub(ALLOCATED.load(Ordering::Relaxed));
-    (freed / n, snapshot)
+/// Where the raw figures go: `bench/` under the target directory in use.
+fn out_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    );
+    target.join("bench")
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
-    let (n, parked_n) = if quick { (20, 1_000) } else { (300, 100_000) };
-    let mut rows = Vec::new();
-    let mut json = Vec::new();
-    for k in [1usize, 5] {
-        let cost = orders(n, k);
-        assert_eq!(cost.orders as usize, n, "every order issued");
-        let per = |d: Duration| d.as_secs_f64() * 1e3 / f64::from(cost.orders);
-        let requests = cost.requests as f64 / f64::from(cost.orders);
-        let bound = (2 * k + 5) as f64;
-        assert!(
-            requests <= bound,
-            "K = {k}: {requests} requests per certificate, bound {bound}"
-        );
-        assert_eq!(
-            cost.new_nonce, 0,
-            "K = {k}: a newNonce once the pool was filled"
-        );
-        let floor = signature_floor(cost.posts);
-        let ratio = cost.client.as_secs_f64() / floor.as_secs_f64();
-        rows.push(format!(
-            "| core alone, K = {k}, ES256 (core signer) | {:.3} ms | {:.3} ms | {ratio:.2} | {requests:.1} | {:.3} ms |",
-            per(cost.client),
-            per(floor),
-            per(cost.ca),
-        ));
-        json.push(serde_json::json!({
-            "scenario": "core", "names": k, "orders": cost.orders,
-            "client_ms_per_cert": per(cost.client), "floor_ms_per_cert": per(floor),
-            "ratio_to_floor": ratio, "requests_per_cert": requests,
-            "posts_per_cert": cost.posts as f64 / f64::from(cost.orders),
-            "fake_ca_ms_per_cert": per(cost.ca),
-        }));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(child::SUBCOMMAND) {
+        let spec = args.get(1).expect("__run takes the run's spec as JSON");
+        child::main(spec);
+        return;
     }
-    println!(
-        "| scenario | client CPU per certificate | signature floor | ratio | requests per certificate | fake CA CPU |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|");
-    for row in &rows {
-        println!("{row}");
+    let quick = args.iter().any(|a| a == "--quick");
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let out = out_dir();
+    if only.as_deref().is_none_or(|o| o == "pebble") {
+        pebble::require_pebble();
     }
-    println!();
-    println!(
-        "| orders parked after their offers | names | core memory per order | snapshot there |"
-    );
-    println!("|---:|---:|---:|---:|");
-    for k in [1usize, 10] {
-        let count = if k == 1 { parked_n } else { parked_n / 10 };
-        let (bytes, snapshot) = parked(count, k);
-        assert!(snapshot > 0, "a snapshot while waiting for the caller");
-        println!("| {count} | {k} | {bytes} B | {snapshot} B |");
-        json.push(serde_json::json!({
-            "scenario": "parked", "names": k, "orders": count,
-            "bytes_per_order": bytes, "snapshot_bytes": snapshot,
-        }));
+    if only.as_deref().is_none_or(|o| o == "core") {
+        core::run(quick, &out);
+        println!();
     }
-    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
-    if std::fs::create_dir_all(&out).is_ok() {
-        let file = out.join(if quick {
-            "core-quick.json"
-        } else {
-            "core.json"
-        });
-        let text = serde_json::to_string_pretty(&json).unwrap_or_default();
-        if std::fs::write(&file, text).is_ok() {
-            println!("\nraw figures: {}", file.display());
-        }
+    if only.as_deref().is_none_or(|o| o == "pebble") {
+        pebble::run(quick, &out);
     }
 }

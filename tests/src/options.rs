@@ -19,6 +19,7 @@ pub struct PebbleOptions {
     pub(crate) eab_keys: BTreeMap<String, String>,
     pub(crate) always_valid: bool,
     pub(crate) no_sleep: bool,
+    pub(crate) va_sleep_time: Option<u32>,
     pub(crate) programs_dir: Option<PathBuf>,
 }
 
@@ -33,6 +34,7 @@ impl Default for PebbleOptions {
             eab_keys: BTreeMap::new(),
             always_valid: false,
             no_sleep: true,
+            va_sleep_time: None,
             programs_dir: None,
         }
     }
@@ -100,6 +102,14 @@ impl PebbleOptions {
     #[must_use]
     pub fn no_sleep(mut self, on: bool) -> Self {
         self.no_sleep = on;
+        self
+    }
+
+    /// `PEBBLE_VA_SLEEPTIME`: the longest random sleep, in seconds, before each
+    /// validation (Pebble's default 15 s). Only felt with [`no_sleep`](Self::no_sleep) off.
+    #[must_use]
+    pub fn va_sleep_time(mut self, seconds: u32) -> Self {
+        self.va_sleep_time = Some(seconds);
         self
     }
 

@@ -200,6 +200,12 @@ impl Pebble {
         )
     }
 
+    /// Pebble's whole log so far (one line per request it handled, among others): for
+    /// counting what a client sent.
+    pub fn log(&self) -> String {
+        self.process.log()
+    }
+
     /// The PEM root of each issuing hierarchy: `/roots/0`, then `/roots/1` … for each
     /// alternate root, from the management interface. Issued chains end below these.
     pub fn issuer_roots(&self) -> Result<Vec<String>, HarnessError> {
@@ -251,6 +257,9 @@ impl Setup<'_> {
         }
         if options.always_valid {
             command.env("PEBBLE_VA_ALWAYS_VALID", "1");
+        }
+        if let Some(seconds) = options.va_sleep_time {
+            command.env("PEBBLE_VA_SLEEPTIME", seconds.to_string());
         }
         if let Some(length) = options.chain_length {
             command.env("PEBBLE_CHAIN_LENGTH", length.to_string());

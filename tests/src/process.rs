@@ -63,6 +63,13 @@ impl Process {
         log_tail(&self.log)
     }
 
+    /// Everything the process wrote so far (empty if the log cannot be read).
+    pub(crate) fn log(&self) -> String {
+        std::fs::read(&self.log)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default()
+    }
+
     /// An error if the process has exited or reported a port it could not bind (Pebble's
     /// and challtestsrv's listeners run in goroutines: a failed bind is logged, and the
     /// process may live on without that listener).

@@ -27,9 +27,10 @@ const USAGE: &str = "usage: cargo xtask <test|setup|demo|fuzz|bench>
           AddressSanitizer, printing executions, exec/s, corpus size and coverage;
           --smoke: the short run `test` ends with
   bench [--quick]
-          the benchmarks in release, printing a markdown table and writing the raw
-          figures to target/bench/; --quick: the small run `test` makes, asserting that
-          every scenario completes and the request counts, never a time";
+          the benchmarks in release (the core alone; both drivers and instant-acme
+          against a local Pebble, which `setup` installs), printing markdown tables and
+          writing the raw figures to target/bench/; --quick: the small run `test` makes,
+          asserting that every scenario completes and the request counts, never a time";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
