@@ -1,6 +1,6 @@
 //! The built-in responders' accept loop on `std::net`: a thread accepting connections,
-//! each served on its own thread, at most [`MAX_CONNECTIONS`] at once, every socket
-//! with read and write timeouts. What the responders serve (values presented by one or
+//! each served on its own thread, at most [`MAX_CONNECTIONS`] at once (more wait in the
+//! listener's backlog), every socket with read and write timeouts. What the responders serve (values presented by one or
 //! more orders, kept until the last of them cleans up) is `acme-proto-support`'s.
 
 use std::io;
@@ -10,8 +10,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// The most connections a responder serves at once; more are closed on arrival, so
-/// that a flood cannot grow the number of threads without bound.
+/// The most connections a responder serves at once; while that many are open, new ones
+/// wait in the listener's backlog (they are not closed: a validation server making many
+/// connections at once must not see its fetches fail), so that a flood cannot grow the
+/// number of threads without bound.
 pub(crate) const MAX_CONNECTIONS: usize = 64;
 
 /// How long a connection may stay silent, or refuse to take what is written to it.
@@ -79,6 +81,13 @@ fn accept(
 ) {
     let active = Arc::new(AtomicUsize::new(0));
     loop {
+        // Full: wait for a connection to end (each has its timeouts) before taking more.
+        while active.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let accepted = listener.accept();
         if stop.load(Ordering::SeqCst) {
             return;
@@ -92,10 +101,6 @@ fn accept(
                 continue;
             }
         };
-        if active.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
-            tracing::warn!("{what} responder: too many connections, closing a new one");
-            continue;
-        }
         let ready = stream.set_nodelay(true).and_then(|()| {
             stream.set_read_timeout(Some(IO_TIMEOUT))?;
             stream.set_write_timeout(Some(IO_TIMEOUT))

@@ -7,8 +7,10 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-/// The most connections a responder serves at once; more are closed on arrival, so
-/// that a flood cannot grow the task set without bound.
+/// The most connections a responder serves at once; while that many are open, new ones
+/// wait in the listener's backlog (they are not closed: a validation server making many
+/// connections at once must not see its fetches fail), so that a flood cannot grow the
+/// task set without bound.
 const MAX_CONNECTIONS: usize = 256;
 
 /// A responder's accept loop: each connection handed to `handle` in its own task, at
@@ -22,6 +24,11 @@ where
     let mut connections = JoinSet::new();
     loop {
         while connections.try_join_next().is_some() {}
+        if connections.len() >= MAX_CONNECTIONS {
+            // Every connection has a deadline of its own, so one ends in bounded time.
+            let _ = connections.join_next().await;
+            continue;
+        }
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
             Err(error) => {
@@ -31,10 +38,6 @@ where
                 continue;
             }
         };
-        if connections.len() >= MAX_CONNECTIONS {
-            tracing::warn!("{what} responder: too many connections, closing a new one");
-            continue;
-        }
         let _ = stream.set_nodelay(true);
         connections.spawn(handle(stream));
     }
