@@ -359,11 +359,11 @@ fn processing_is_polled_honouring_retry_after() {
 #[test]
 fn polling_without_retry_after_grows_and_is_capped() {
     let mut config = Config::new("https://ca.test");
-    config.issuance_polls = 20;
+    config.issuance_polls = 14;
     config.poll_retry_after = None;
     let mut h = Harness::new(config, 1);
     h.create_account();
-    // Twenty polls take about 95 s: past the default patience, and to poll_max.
+    // Fourteen polls take about 74 s: past the default patience, and to poll_max.
     let mut policy = acme_proto::Policy::default();
     policy.poll_patience = Duration::from_secs(300);
     h.client = h.client.with_policy(policy);
@@ -729,7 +729,7 @@ fn an_order_stuck_in_processing_times_out() {
         let polls = h.ca.count(RequestKind::Order);
         assert!(polls <= bound, "{retry_after:?}: {polls} polls");
         if retry_after.is_none() {
-            // Without Retry-After the wait ends after the patience: 15 polls.
+            // Without Retry-After the wait ends after the patience: 11 polls.
             assert!(polls < 20, "{polls} polls without Retry-After");
         }
     }
