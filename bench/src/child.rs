@@ -45,8 +45,8 @@ impl Library {
 pub enum Polling {
     /// The library's own defaults.
     Defaults,
-    /// The first poll after 5 ms (acme-proto: `Policy::poll_initial`; instant-acme: a
-    /// `RetryPolicy` from 5 ms, ×1.5, and TCP_NODELAY on its connections).
+    /// Polls from 5 ms, ×1.5 (acme-proto: `Policy::poll_initial` and `poll_interval`;
+    /// instant-acme: a `RetryPolicy` from 5 ms, ×1.5, and TCP_NODELAY on its connections).
     Tuned,
     /// acme-proto polling every 5 to 20 ms: sees an authorization valid within 20 ms
     /// of the server making it so (the slow CA's measure of what the server needed).

@@ -17,9 +17,13 @@ pub fn acme_proto_policy(polling: Polling) -> Option<Policy> {
     let mut policy = Policy::default();
     match polling {
         Polling::Defaults => return None,
-        Polling::Tuned => policy.poll_initial = Duration::from_millis(5),
+        Polling::Tuned => {
+            policy.poll_initial = Duration::from_millis(5);
+            policy.poll_interval = Duration::from_millis(5);
+        }
         Polling::Reference => {
             policy.poll_initial = Duration::from_millis(5);
+            policy.poll_interval = Duration::from_millis(5);
             policy.poll_max = Duration::from_millis(20);
         }
     }
