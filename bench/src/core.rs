@@ -11,7 +11,33 @@ use acme_proto::client::{NewAccount, NewOrder, Operation, OrderEvent, OrderFlow,
 use acme_proto::crypto::Signer;
 use acme_proto::{AccountKey, Client, Identifier, Method, UnixTime};
 use acme_proto_fake_ca::{Config, FakeCa, test_keys};
+use acme_proto_tokio::RingSigner;
 use url::Url;
+
+/// Who signs the account's JWS: the core's own signer, or ring's (what the drivers use).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SignWith {
+    Core,
+    Ring,
+}
+
+impl SignWith {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Core => "core signer",
+            Self::Ring => "ring signer",
+        }
+    }
+
+    /// The fixed P-256 test key, signing as `self` says.
+    fn key(self) -> Box<dyn Signer + Send + Sync> {
+        let key = AccountKey::from_pem(test_keys::P256).expect("a fixed P-256 key");
+        match self {
+            Self::Core => Box::new(key),
+            Self::Ring => Box::new(RingSigner::new(key).expect("ring takes a P-256 key")),
+        }
+    }
+}
 
 /// The system allocator, counting the bytes currently allocated.
 struct Counting;
@@ -53,10 +79,13 @@ struct Bench {
 
 impl Bench {
     fn new() -> Self {
+        Self::signing_with(SignWith::Core)
+    }
+
+    fn signing_with(signer: SignWith) -> Self {
         let ca = FakeCa::new(Config::new("https://ca.test"));
         let directory = Url::parse(&ca.directory_url()).expect("the fake CA's URL");
-        let key = AccountKey::from_pem(test_keys::P256).expect("a fixed P-256 key");
-        let client = Client::new(directory, key).expect("an https directory");
+        let client = Client::with_boxed_key(directory, signer.key()).expect("an https directory");
         let mut bench = Self {
             ca,
             client,
@@ -115,8 +144,8 @@ struct Cost {
 
 /// Runs `n` orders of `k` names one after the other; the client's time and the fake
 /// CA's are counted apart.
-fn orders(n: usize, k: usize) -> Cost {
-    let mut bench = Bench::new();
+fn orders(n: usize, k: usize, signer: SignWith) -> Cost {
+    let mut bench = Bench::signing_with(signer);
     let work: Vec<(Vec<Identifier>, Vec<u8>)> = (0..n)
         .map(|i| {
             let ids = names(i, k);
@@ -173,9 +202,9 @@ fn orders(n: usize, k: usize) -> Cost {
     cost
 }
 
-/// The time of `count` signatures of a JWS-sized input with the same key type.
-fn signature_floor(count: u64) -> Duration {
-    let key = AccountKey::from_pem(test_keys::P256).expect("a fixed P-256 key");
+/// The time of `count` signatures of a JWS-sized input with the same key and signer.
+fn signature_floor(count: u64, signer: SignWith) -> Duration {
+    let key = signer.key();
     let input = vec![b'x'; 400];
     let t = Instant::now();
     for _ in 0..count {
@@ -230,8 +259,13 @@ pub fn run(quick: bool, out: &std::path::Path) {
     let (n, parked_n) = if quick { (20, 1_000) } else { (300, 100_000) };
     let mut rows = Vec::new();
     let mut json = Vec::new();
-    for k in [1usize, 5] {
-        let cost = orders(n, k);
+    for (k, signer) in [
+        (1usize, SignWith::Core),
+        (5, SignWith::Core),
+        (1, SignWith::Ring),
+        (5, SignWith::Ring),
+    ] {
+        let cost = orders(n, k, signer);
         assert_eq!(cost.orders as usize, n, "every order issued");
         let per = |d: Duration| d.as_secs_f64() * 1e3 / f64::from(cost.orders);
         let requests = cost.requests as f64 / f64::from(cost.orders);
@@ -244,16 +278,17 @@ pub fn run(quick: bool, out: &std::path::Path) {
             cost.new_nonce, 0,
             "K = {k}: a newNonce once the pool was filled"
         );
-        let floor = signature_floor(cost.posts);
+        let floor = signature_floor(cost.posts, signer);
         let ratio = cost.client.as_secs_f64() / floor.as_secs_f64();
         rows.push(format!(
-            "| core alone, K = {k}, ES256 (core signer) | {:.3} ms | {:.3} ms | {ratio:.2} | {requests:.1} | {:.3} ms |",
+            "| core alone, K = {k}, ES256 ({}) | {:.3} ms | {:.3} ms | {ratio:.2} | {requests:.1} | {:.3} ms |",
+            signer.label(),
             per(cost.client),
             per(floor),
             per(cost.ca),
         ));
         json.push(serde_json::json!({
-            "scenario": "core", "names": k, "orders": cost.orders,
+            "scenario": "core", "names": k, "orders": cost.orders, "signer": signer.label(),
             "client_ms_per_cert": per(cost.client), "floor_ms_per_cert": per(floor),
             "ratio_to_floor": ratio, "requests_per_cert": requests,
             "posts_per_cert": cost.posts as f64 / f64::from(cost.orders),
