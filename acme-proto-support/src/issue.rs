@@ -2,7 +2,7 @@
 //! bookkeeping of the challenges an order presented.
 
 use acme_proto::client::{ChallengeOffer, Issued, OrderEvent};
-use acme_proto::crypto::{AccountKey, SignatureAlgorithm};
+use acme_proto::crypto::AccountKey;
 use acme_proto::{Identifier, Misuse};
 use zeroize::Zeroizing;
 
@@ -51,11 +51,13 @@ pub fn report_unrequested_names(issued: &Issued) {
 /// A driver's error type comes back (`T` being its transport error), so that the
 /// driver's `issue()` can use `?`.
 ///
-/// The key is made by the core (zeroized on drop) and written as PEM by it, in a
-/// zeroized buffer; rcgen gets it as PKCS#8 DER (a zeroized buffer) to sign the CSR,
-/// and its copy of that DER is zeroized when its `KeyPair` is dropped (rcgen's
-/// `zeroize` feature). Not wiped: the copy of the private scalar inside ring's
-/// `EcdsaKeyPair`, which rcgen's `KeyPair` holds and ring does not zeroize.
+/// The key is made by ring (through rcgen, whose backend it is), from the operating
+/// system's random bytes: a tenth of the CPU the core's pure-Rust P-256 takes for the
+/// key and the CSR's signature, which made them the largest share of a driver's CPU per
+/// certificate. Its PKCS#8 DER inside rcgen's `KeyPair` is zeroized when the pair is
+/// dropped (rcgen's `zeroize` feature), and the PEM is written into a zeroized buffer.
+/// Not wiped: the copy of the private scalar inside ring's `EcdsaKeyPair`, which
+/// rcgen's `KeyPair` holds and ring does not zeroize.
 pub fn certificate_request<T>(
     identifiers: &[Identifier],
 ) -> Result<(Vec<u8>, Zeroizing<String>), DriverError<T>> {
@@ -72,13 +74,13 @@ pub fn certificate_request<T>(
             }
         });
     }
-    let key = crate::generate_account_key(SignatureAlgorithm::Es256)?;
-    let pkcs8 = key.to_pkcs8_der()?;
-    let pair = Zeroizing::new(rcgen::KeyPair::try_from(pkcs8.as_slice())?);
+    let pair = Zeroizing::new(rcgen::KeyPair::generate_for(
+        &rcgen::PKCS_ECDSA_P256_SHA256,
+    )?);
     let mut params = rcgen::CertificateParams::new(names)?;
     params.distinguished_name = rcgen::DistinguishedName::new();
     let csr = params.serialize_request(&*pair)?;
-    Ok((csr.der().to_vec(), key.to_pkcs8_pem()?))
+    Ok((csr.der().to_vec(), Zeroizing::new(pair.serialize_pem())))
 }
 
 /// Copies an account key: [`AccountKey`] is not `Clone` (its secret is zeroized on
@@ -155,6 +157,7 @@ impl Presentations {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use acme_proto::crypto::SignatureAlgorithm;
     use zeroize::Zeroize as _;
 
     type Error = DriverError<std::io::Error>;
