@@ -152,6 +152,9 @@ impl Timed {
             "wall_us": wall.as_micros(),
             "cpu_us": usage.cpu.saturating_sub(self.usage.cpu).as_micros(),
             "max_rss_kib": usage.max_rss_kib,
+            // The peak before the timed part (the runtime, the TLS roots, the account):
+            // what the orders in flight added is the difference.
+            "ready_rss_kib": self.usage.max_rss_kib,
         })
         .to_string()
     }

@@ -43,6 +43,14 @@ fn main() {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
         .cloned();
+    // `--filter TEXT` (repeatable): only the Pebble runs whose description, as printed,
+    // holds every TEXT ("tokio (5 ms polls) | c = 32", "real http-01").
+    let filters: Vec<String> = args
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| *a == "--filter")
+        .filter_map(|(i, _)| args.get(i + 1).cloned())
+        .collect();
     let out = out_dir();
     if only.as_deref().is_none_or(|o| o == "pebble") {
         pebble::require_pebble();
@@ -52,6 +60,6 @@ fn main() {
         println!();
     }
     if only.as_deref().is_none_or(|o| o == "pebble") {
-        pebble::run(quick, &out);
+        pebble::run(quick, &filters, &out);
     }
 }

@@ -162,7 +162,7 @@ impl Tally {
     }
 }
 
-/// This process's CPU time (user + system, all threads) and peak RSS.
+/// This process's CPU time (user + system, all threads) and peak RSS so far.
 #[derive(Debug, Clone, Copy)]
 pub struct Usage {
     pub cpu: Duration,
@@ -186,10 +186,21 @@ impl Usage {
         };
         Self {
             cpu: time(usage.ru_utime) + time(usage.ru_stime),
-            // Linux reports kibibytes.
-            max_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
+            max_rss_kib: peak_rss_kib(),
         }
     }
+}
+
+/// This process's peak RSS in KiB: `VmHWM` in `/proc/self/status`, the high-water mark
+/// of the memory it has now. Not `ru_maxrss`, which Linux carries over fork and exec:
+/// a child started after the parent parked 100,000 orders reported the parent's peak.
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// The `q`-quantile (0..=1) of `sorted` by nearest rank; 0 for no sample.
@@ -204,6 +215,20 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn peak_rss_is_this_process_own() {
+        let before = Usage::now().max_rss_kib;
+        assert!(before > 0, "no VmHWM in /proc/self/status");
+        // 64 MiB touched raise it by about that much.
+        let block = vec![1u8; 64 << 20];
+        let after = Usage::now().max_rss_kib;
+        assert!(
+            after >= before + (60 << 10),
+            "{before} KiB, then {after} KiB"
+        );
+        drop(block);
+    }
 
     #[test]
     fn pebble_paths() {

@@ -47,7 +47,7 @@ fn ratio(a: f64, b: f64) -> String {
 /// then the notes (retries after stalls).
 pub fn pebble_tables(runs: &[Run]) {
     println!(
-        "| scenario | library | c | K | issued | certs/s | p50 ms | p90 ms | requests/cert | newNonce/cert | badNonce | CPU ms/cert | peak RSS MiB |"
+        "| scenario | library | c | K | issued | certs/s | p50 ms | p90 ms | requests/cert | newNonce/cert | badNonce | CPU ms/cert | peak RSS MiB (before the orders) |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for run in runs {
@@ -72,7 +72,7 @@ pub fn pebble_tables(runs: &[Run]) {
             String::new()
         };
         println!(
-            "{head}| {}/{}{retried} | {:.1} | {} | {} | {:.1} | {:.2} | {} | {} | {:.1} |",
+            "{head}| {}/{}{retried} | {:.1} | {} | {} | {:.1} | {:.2} | {} | {} | {:.1} ({:.1}) |",
             r.issued(),
             plan.certificates,
             r.certs_per_sec(),
@@ -83,6 +83,7 @@ pub fn pebble_tables(runs: &[Run]) {
             r.timed.bad_nonce,
             ms(r.per_cert(r.cpu.as_secs_f64() * 1e3)),
             r.max_rss_kib as f64 / 1024.0,
+            r.ready_rss_kib as f64 / 1024.0,
         );
     }
 
@@ -235,6 +236,7 @@ pub fn run_json(run: &Run) -> serde_json::Value {
             "cpu_ms": r.cpu.as_secs_f64() * 1e3,
             "cpu_ms_per_cert": r.per_cert(r.cpu.as_secs_f64() * 1e3),
             "max_rss_kib": r.max_rss_kib,
+            "ready_rss_kib": r.ready_rss_kib,
             "requests_timed": r.timed.to_json(),
             "requests_per_cert": r.per_cert(r.timed.total() as f64),
             "requests_total_client": r.total.to_json(),
