@@ -12,7 +12,7 @@
 mod common;
 
 use acme_proto::client::{
-    NewAccount, NewOrder, OrderEvent, OrderFlow, PreAuthorization, RevocationReason,
+    NewAccount, NewOrder, Operation as _, OrderEvent, OrderFlow, PreAuthorization, RevocationReason,
 };
 use acme_proto::{
     AccountKey, AccountStatus, AuthorizationStatus, EabAlgorithm, Error, ExternalAccountBinding,
@@ -339,6 +339,28 @@ fn pre_authorization_then_an_order_without_challenges() {
             .any(|e| matches!(e, OrderEvent::Authorize { .. }))
     );
     assert_clean(&h);
+}
+
+#[test]
+fn a_pre_authorization_gives_its_outcome_only_with_done_after_its_cleanup() {
+    // The order flow's rule (found by fuzzing), which pre-authorization broke: its
+    // outcome could be taken while its `Cleanup` was still queued.
+    let mut h = Harness::with_account();
+    let mut pre = PreAuthorization::new(dns("held.example.org"));
+    let mut outcome_at_cleanup = None;
+    let authorization = h
+        .run(&mut pre, |op, _, event| match event {
+            OrderEvent::Authorize { offers, .. } => op.challenge_ready(&offers[0].url).unwrap(),
+            OrderEvent::Cleanup(_) => outcome_at_cleanup = Some(op.take_outcome().is_some()),
+            other => panic!("{other:?}"),
+        })
+        .unwrap();
+    assert_eq!(
+        outcome_at_cleanup,
+        Some(false),
+        "the outcome came before Done"
+    );
+    assert_eq!(authorization.status, AuthorizationStatus::Valid);
 }
 
 #[test]

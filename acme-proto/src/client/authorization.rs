@@ -10,16 +10,16 @@
 //! ```
 
 use alloc::boxed::Box;
-use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use url::Url;
 
-use super::exchange::{Delivery, Endpoint, Exchange, ExchangeStep, Exchanged, Spec, deliver};
+use super::exchange::{Endpoint, Exchanged, Spec};
 use super::offer::{self, ChallengeOffer};
-use super::operation::{Deadline, Operation, Single};
+use super::operation::{Operation, Single};
 use super::order::OrderEvent;
 use super::polling::Polling;
+use super::run::{Effects, Machine, Next, Runner};
 use super::{Client, Polled, Step, Wait, WaitReason};
 use crate::error::{Error, Malformed, MalformedKind, Misuse};
 use crate::identifier::Identifier;
@@ -73,43 +73,47 @@ const VALIDATION: &str = "validation of the authorization's challenge";
 /// directory offers it. Emits the same [`OrderEvent::Authorize`] and
 /// [`OrderEvent::Cleanup`] events as an order.
 #[derive(Debug)]
-pub struct PreAuthorization {
+pub struct PreAuthorization(Runner<PreAuthorize>);
+
+/// The machine of a [`PreAuthorization`].
+#[derive(Debug)]
+pub(crate) struct PreAuthorize {
     identifier: Identifier,
     url: Option<Url>,
     offers: Vec<ChallengeOffer>,
     chosen: Option<Box<ChallengeOffer>>,
     state: State,
-    exchange: Option<Exchange>,
-    events: VecDeque<OrderEvent>,
-    deadline: Deadline,
     polling: Polling,
-    outcome: Option<Result<Authorization, Error>>,
+    effects: Effects<OrderEvent, Authorization>,
 }
 
 impl PreAuthorization {
     /// Pre-authorizes `identifier`.
     pub fn new(identifier: Identifier) -> Self {
-        Self {
+        Self(Runner::new(PreAuthorize {
             identifier,
             url: None,
             offers: Vec::new(),
             chosen: None,
             state: State::Create,
-            exchange: None,
-            events: VecDeque::new(),
-            deadline: Deadline::default(),
             polling: Polling::default(),
-            outcome: None,
-        }
+            effects: Effects::default(),
+        }))
     }
 
     /// The authorization URL, once created.
     pub fn url(&self) -> Option<&Url> {
-        self.url.as_ref()
+        self.0.machine().url.as_ref()
     }
 
     /// Says that the offered challenge at `challenge_url` is in place.
     pub fn challenge_ready(&mut self, challenge_url: &Url) -> Result<(), Misuse> {
+        self.0.machine_mut().challenge_ready(challenge_url)
+    }
+}
+
+impl PreAuthorize {
+    fn challenge_ready(&mut self, challenge_url: &Url) -> Result<(), Misuse> {
         if self.state != State::AwaitChoice {
             return Err(Misuse::InvalidArgument(
                 "no challenge is waiting to be chosen",
@@ -127,10 +131,7 @@ impl PreAuthorization {
     }
 
     fn finish(&mut self, outcome: Result<Authorization, Error>) {
-        if let Some(offer) = self.chosen.take() {
-            self.events.push_back(OrderEvent::Cleanup(*offer));
-        }
-        self.outcome = Some(outcome);
+        self.effects.end(outcome);
         self.state = State::Done;
     }
 
@@ -177,7 +178,7 @@ impl PreAuthorization {
                     )
                     .into());
                 }
-                self.events.push_back(OrderEvent::Authorize {
+                self.effects.emit(OrderEvent::Authorize {
                     authorization: url,
                     identifier: authorization.identifier.clone(),
                     wildcard: authorization.wildcard,
@@ -251,94 +252,88 @@ impl PreAuthorization {
     }
 }
 
+impl Machine for PreAuthorize {
+    type Event = OrderEvent;
+    type Output = Authorization;
+    type Purpose = ();
+
+    fn operation(&self) -> &'static str {
+        "pre-authorization"
+    }
+
+    fn effects(&mut self) -> &mut Effects<OrderEvent, Authorization> {
+        &mut self.effects
+    }
+
+    fn next(&mut self, _: &Client, now: UnixTime) -> Result<Next<()>, Error> {
+        let spec = match &self.state {
+            State::Create => {
+                #[derive(serde::Serialize)]
+                struct NewAuthz<'a> {
+                    identifier: &'a Identifier,
+                }
+                let payload = serde_json::to_vec(&NewAuthz {
+                    identifier: &self.identifier,
+                })
+                .unwrap_or_default();
+                Spec::post(
+                    Endpoint::NewAuthz,
+                    ResponseKind::Authorization,
+                    payload,
+                    false,
+                )
+            }
+            State::Respond => match &self.chosen {
+                Some(offer) => Spec::post(
+                    Endpoint::Url(offer.url.clone()),
+                    ResponseKind::Challenge,
+                    b"{}".to_vec(),
+                    true,
+                ),
+                None => return Ok(Next::Caller),
+            },
+            State::Poll { at } if now < *at => {
+                return Ok(Next::Wait(Wait {
+                    until: *at,
+                    reason: WaitReason::Poll {
+                        resource: Polled::Authorization,
+                    },
+                }));
+            }
+            State::Poll { .. } => match &self.url {
+                Some(url) => Spec::fetch(url.clone(), ResponseKind::Authorization),
+                None => return Ok(Next::Caller),
+            },
+            State::AwaitChoice => return Ok(Next::Caller),
+            State::Done => return Ok(Next::Again),
+        };
+        Ok(Next::Send((), spec))
+    }
+
+    fn on_exchanged(
+        &mut self,
+        client: &mut Client,
+        (): (),
+        result: Result<Exchanged, Error>,
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        self.on_result(client, result, now)
+    }
+
+    fn on_end(&mut self) {
+        self.state = State::Done;
+        if let Some(offer) = self.chosen.take() {
+            self.effects.emit(OrderEvent::Cleanup(*offer));
+        }
+    }
+}
+
 impl Operation for PreAuthorization {
     type Event = OrderEvent;
     type Output = Authorization;
 
     fn poll(&mut self, client: &mut Client, now: UnixTime) -> Step<OrderEvent> {
-        loop {
-            if let Some(event) = self.events.pop_front() {
-                return Step::Event(event);
-            }
-            if self.state == State::Done {
-                return Step::Done;
-            }
-            let deadline = self.deadline.start(client, now);
-            if let Some(exchange) = self.exchange.as_mut() {
-                match exchange.poll(client, None, now) {
-                    ExchangeStep::Send(request) => return Step::Send(request),
-                    ExchangeStep::Pending => return Step::Pending,
-                    ExchangeStep::Wait(wait) if wait.until <= deadline => return Step::Wait(wait),
-                    ExchangeStep::Wait(_) => {
-                        self.exchange = None;
-                        self.finish(Err(Error::Timeout {
-                            operation: "pre-authorization",
-                        }));
-                    }
-                    ExchangeStep::Done(result) => {
-                        self.exchange = None;
-                        if let Err(error) = self.on_result(client, result, now) {
-                            self.finish(Err(error));
-                        }
-                    }
-                }
-                continue;
-            }
-            if now >= deadline {
-                self.finish(Err(Error::Timeout {
-                    operation: "pre-authorization",
-                }));
-                continue;
-            }
-            let spec = match &self.state {
-                State::Create => {
-                    #[derive(serde::Serialize)]
-                    struct NewAuthz<'a> {
-                        identifier: &'a Identifier,
-                    }
-                    let payload = serde_json::to_vec(&NewAuthz {
-                        identifier: &self.identifier,
-                    })
-                    .unwrap_or_default();
-                    Spec::post(
-                        Endpoint::NewAuthz,
-                        ResponseKind::Authorization,
-                        payload,
-                        false,
-                    )
-                }
-                State::Respond => match &self.chosen {
-                    Some(offer) => Spec::post(
-                        Endpoint::Url(offer.url.clone()),
-                        ResponseKind::Challenge,
-                        b"{}".to_vec(),
-                        true,
-                    ),
-                    None => return Step::Pending,
-                },
-                State::Poll { at } if now < *at => {
-                    if *at > deadline {
-                        self.finish(Err(Error::Timeout {
-                            operation: "pre-authorization",
-                        }));
-                        continue;
-                    }
-                    return Step::Wait(Wait {
-                        until: *at,
-                        reason: WaitReason::Poll {
-                            resource: Polled::Authorization,
-                        },
-                    });
-                }
-                State::Poll { .. } => match &self.url {
-                    Some(url) => Spec::fetch(url.clone(), ResponseKind::Authorization),
-                    None => return Step::Pending,
-                },
-                State::AwaitChoice => return Step::Pending,
-                State::Done => continue,
-            };
-            self.exchange = Some(Exchange::new(spec));
-        }
+        self.0.poll(client, now)
     }
 
     fn handle_response(
@@ -348,15 +343,7 @@ impl Operation for PreAuthorization {
         response: Response,
         now: UnixTime,
     ) -> Result<(), Misuse> {
-        let deadline = self.deadline.get();
-        deliver(
-            self.exchange.as_mut(),
-            client,
-            id,
-            Delivery::Response(response),
-            now,
-            deadline,
-        )
+        self.0.handle_response(client, id, response, now)
     }
 
     fn handle_transport_failure(
@@ -366,18 +353,10 @@ impl Operation for PreAuthorization {
         failure: TransportFailure,
         now: UnixTime,
     ) -> Result<(), Misuse> {
-        let deadline = self.deadline.get();
-        deliver(
-            self.exchange.as_mut(),
-            client,
-            id,
-            Delivery::TransportFailure(failure),
-            now,
-            deadline,
-        )
+        self.0.handle_transport_failure(client, id, failure, now)
     }
 
     fn take_outcome(&mut self) -> Option<Result<Authorization, Error>> {
-        self.outcome.take()
+        self.0.take_outcome()
     }
 }

@@ -26,6 +26,7 @@ mod policy;
 mod polling;
 mod renewal;
 mod revocation;
+mod run;
 
 use alloc::boxed::Box;
 use core::fmt;

@@ -4,7 +4,8 @@
 use alloc::boxed::Box;
 use core::fmt;
 
-use super::exchange::{Exchange, ExchangeStep, Exchanged, Spec};
+use super::exchange::{Exchanged, Spec};
+use super::run::{Effects, Machine, Next, Runner};
 use super::{Client, NoEvent, Step};
 use crate::crypto::Signer;
 use crate::error::{Error, Misuse};
@@ -104,58 +105,96 @@ type Finish<T> = fn(&mut Client, Exchanged, UnixTime) -> Result<T, Error>;
 
 /// An operation made of one request and the reading of its response: fetching the
 /// directory, most account operations, revocation, renewal information.
-pub struct Single<T> {
+pub struct Single<T>(Runner<OneRequest<T>>);
+
+/// The machine of a [`Single`]: one request, then its reading.
+pub(crate) struct OneRequest<T> {
     name: &'static str,
-    exchange: Exchange,
+    spec: Option<Spec>,
     other_key: Option<Box<dyn Signer + Send + Sync>>,
     finish: Finish<T>,
-    deadline: Deadline,
-    outcome: Option<Result<T, Error>>,
-    done: bool,
+    effects: Effects<NoEvent, T>,
+}
+
+impl<T> fmt::Debug for OneRequest<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OneRequest")
+            .field("name", &self.name)
+            .field("sent", &self.spec.is_none())
+            .field("over", &self.effects.is_over())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<T> fmt::Debug for Single<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Single")
-            .field("name", &self.name)
-            .field("exchange", &self.exchange)
-            .field("done", &self.done)
-            .finish_non_exhaustive()
+        f.debug_tuple("Single").field(&self.0).finish()
     }
 }
 
 impl<T> Single<T> {
     pub(crate) fn new(name: &'static str, spec: Spec, finish: Finish<T>) -> Self {
-        Self {
+        Self(Runner::new(OneRequest {
             name,
-            exchange: Exchange::new(spec),
+            spec: Some(spec),
             other_key: None,
             finish,
-            deadline: Deadline::default(),
-            outcome: None,
-            done: false,
-        }
+            effects: Effects::default(),
+        }))
     }
 
     /// With the operation's own key (revocation by certificate key, key rollover).
     pub(crate) fn with_other_key(mut self, key: Box<dyn Signer + Send + Sync>) -> Self {
-        self.other_key = Some(key);
+        self.0.machine_mut().other_key = Some(key);
         self
     }
 
     /// The operation's own key, once the outcome is known (key rollover installs it).
     pub(crate) fn take_other_key(&mut self) -> Option<Box<dyn Signer + Send + Sync>> {
-        self.other_key.take()
+        self.0.machine_mut().other_key.take()
     }
 
     /// The outcome, without taking it.
-    pub(crate) fn peek_outcome(&self) -> Option<&Result<T, Error>> {
-        self.outcome.as_ref()
+    pub(crate) fn peek_outcome(&mut self) -> Option<&Result<T, Error>> {
+        self.0.machine_mut().effects.outcome()
+    }
+}
+
+impl<T> Machine for OneRequest<T> {
+    type Event = NoEvent;
+    type Output = T;
+    type Purpose = ();
+
+    fn operation(&self) -> &'static str {
+        self.name
     }
 
-    fn finish_with(&mut self, outcome: Result<T, Error>) {
-        self.outcome = Some(outcome);
-        self.done = true;
+    fn effects(&mut self) -> &mut Effects<NoEvent, T> {
+        &mut self.effects
+    }
+
+    fn next(&mut self, _: &Client, _: UnixTime) -> Result<Next<()>, Error> {
+        match self.spec.take() {
+            Some(spec) => Ok(Next::Send((), spec)),
+            // The runner ends the operation once the request is done.
+            None => Ok(Next::Again),
+        }
+    }
+
+    fn on_exchanged(
+        &mut self,
+        client: &mut Client,
+        (): (),
+        result: Result<Exchanged, Error>,
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        let outcome = result.and_then(|exchanged| (self.finish)(client, exchanged, now));
+        self.effects.end(outcome);
+        Ok(())
+    }
+
+    fn signer(&self) -> Option<&dyn Signer> {
+        self.other_key.as_deref().map(|k| k as &dyn Signer)
     }
 }
 
@@ -164,27 +203,7 @@ impl<T> Operation for Single<T> {
     type Output = T;
 
     fn poll(&mut self, client: &mut Client, now: UnixTime) -> Step<NoEvent> {
-        if self.done {
-            return Step::Done;
-        }
-        let deadline = self.deadline.start(client, now);
-        if now >= deadline && self.exchange.in_flight().is_none() {
-            self.finish_with(Err(Error::Timeout {
-                operation: self.name,
-            }));
-            return Step::Done;
-        }
-        let other = self.other_key.as_deref().map(|k| k as &dyn Signer);
-        match self.exchange.poll(client, other, now) {
-            ExchangeStep::Send(request) => Step::Send(request),
-            ExchangeStep::Wait(wait) => Step::Wait(wait),
-            ExchangeStep::Pending => Step::Pending,
-            ExchangeStep::Done(result) => {
-                let outcome = result.and_then(|exchanged| (self.finish)(client, exchanged, now));
-                self.finish_with(outcome);
-                Step::Done
-            }
-        }
+        self.0.poll(client, now)
     }
 
     fn handle_response(
@@ -194,8 +213,7 @@ impl<T> Operation for Single<T> {
         response: Response,
         now: UnixTime,
     ) -> Result<(), Misuse> {
-        self.exchange
-            .handle_response(client, id, response, now, self.deadline.get())
+        self.0.handle_response(client, id, response, now)
     }
 
     fn handle_transport_failure(
@@ -205,11 +223,10 @@ impl<T> Operation for Single<T> {
         failure: TransportFailure,
         now: UnixTime,
     ) -> Result<(), Misuse> {
-        self.exchange
-            .handle_transport_failure(client, id, failure, now, self.deadline.get())
+        self.0.handle_transport_failure(client, id, failure, now)
     }
 
     fn take_outcome(&mut self) -> Option<Result<T, Error>> {
-        self.outcome.take()
+        self.0.take_outcome()
     }
 }

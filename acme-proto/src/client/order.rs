@@ -29,17 +29,17 @@
 //! at the first poll takes `2K + 5` requests from `newOrder` to the certificate.
 
 use alloc::boxed::Box;
-use alloc::collections::VecDeque;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::exchange::{Body, Delivery, Endpoint, Exchange, ExchangeStep, Exchanged, Spec, deliver};
+use super::exchange::{Body, Endpoint, Exchanged, Spec};
 use super::offer::{self, ChallengeOffer, CompactOffer};
-use super::operation::{Deadline, Operation};
+use super::operation::Operation;
 use super::polling::Polling;
+use super::run::{Effects, Machine, Next, Runner};
 use super::{Client, Polled, Step, Wait, WaitReason};
 use crate::b64;
 use crate::certificate::CertificateChain;
@@ -371,7 +371,7 @@ enum State {
 
 /// What the request out is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Purpose {
+pub(crate) enum Purpose {
     Directory,
     Create,
     Order,
@@ -401,7 +401,11 @@ struct Downloaded {
 /// [`OrderEvent`]s, to provision challenges and to give a CSR. See the module docs for
 /// the state diagram.
 #[derive(Debug)]
-pub struct OrderFlow {
+pub struct OrderFlow(Runner<OrderMachine>);
+
+/// The machine of an [`OrderFlow`]: every transition of an order.
+#[derive(Debug)]
+pub(crate) struct OrderMachine {
     /// The identifiers requested (for a version 1 snapshot, those of the order as first
     /// fetched): what the server's order and authorizations are checked against.
     identifiers: Vec<Identifier>,
@@ -422,22 +426,16 @@ pub struct OrderFlow {
     /// Whether the flow was resumed from a snapshot.
     resumed: bool,
     state: State,
-    exchange: Option<Box<(Purpose, Exchange)>>,
-    events: VecDeque<OrderEvent>,
     /// `Authorize` events held until every authorization of the order has been fetched
     /// and checked, so that no challenge is presented for an order that is refused.
     offers_held: Vec<OrderEvent>,
-    deadline: Deadline,
     polling: Polling,
     /// What the current poll waits for (a new one restarts the polling schedule).
     waiting_for: Option<&'static str>,
     finalize_attempts: u32,
     /// The chains downloaded so far, once the certificate is.
     downloaded: Option<Box<Downloaded>>,
-    outcome: Option<Box<Result<Issued, Error>>>,
-    /// Whether `poll` returned `Done`: the outcome is given only then, after the last
-    /// cleanup event.
-    done_returned: bool,
+    effects: Effects<OrderEvent, Issued>,
 }
 
 impl OrderFlow {
@@ -456,14 +454,72 @@ impl OrderFlow {
     /// The largest CSR public key (DER `SubjectPublicKeyInfo`) kept: an RSA-16384 key
     /// takes about 2 KiB.
     pub const MAX_CSR_KEY_LEN: usize = 4096;
-    /// Turns of `poll` without returning: far more than any real sequence of
-    /// transitions between two outputs.
-    const MAX_TURNS: usize = 64;
+}
 
+impl OrderFlow {
     /// A new order. Fails when there is no identifier, or more than
     /// [`OrderFlow::MAX_IDENTIFIERS`], or one longer than
     /// [`OrderFlow::MAX_IDENTIFIER_LEN`] (so that every snapshot reads back).
     pub fn new(request: NewOrder) -> Result<Self, Misuse> {
+        OrderMachine::new(request).map(|machine| Self(Runner::new(machine)))
+    }
+
+    /// Resumes a saved order: fetches the order and its authorizations again, then
+    /// carries on from where the server says it is. Never creates a second order.
+    ///
+    /// The server's order must still list the snapshot's identifiers, and the
+    /// certificate must be for the snapshot's key; when the snapshot has no key (it was
+    /// taken before the CSR was given), give the CSR again with
+    /// [`OrderFlow::provide_csr`] before the certificate is downloaded.
+    pub fn resume(snapshot: OrderSnapshot) -> Self {
+        Self(Runner::new(OrderMachine::resume(snapshot)))
+    }
+
+    /// The order URL, once the server created the order.
+    pub fn url(&self) -> Option<&Url> {
+        self.0.machine().url()
+    }
+
+    /// The order as last fetched.
+    pub fn order(&self) -> Option<&Order> {
+        self.0.machine().order()
+    }
+
+    /// A snapshot to resume from, when the order exists and no request is out.
+    ///
+    /// Events not yet taken are re-derived on resume (the authorizations are fetched
+    /// again, cleanups are listed in the snapshot), except [`OrderEvent::ReplacesDropped`]:
+    /// while it waits to be taken there is no snapshot. It always comes before
+    /// [`OrderEvent::Created`], so a snapshot taken on `Created` is always there.
+    ///
+    /// A snapshot always reads back with [`OrderSnapshot::from_json`]: every URL in it
+    /// passed [`Limits::MAX_URL_LEN`], and when a server's order makes the caller
+    /// provision more than [`OrderSnapshot::MAX_PROVISIONED`] challenges (ten times any
+    /// real CA's names per order) there is no snapshot.
+    pub fn snapshot(&self) -> Option<OrderSnapshot> {
+        if self.0.busy() {
+            return None;
+        }
+        self.0.machine().snapshot()
+    }
+
+    /// Says that the challenge at `challenge_url` (from an [`OrderEvent::Authorize`]
+    /// offer) is in place: the server will be asked to validate it.
+    ///
+    /// Refused once the order has ended (its last [`OrderEvent::Cleanup`]s may still be
+    /// waiting to be taken): nothing would clean the challenge up.
+    pub fn challenge_ready(&mut self, challenge_url: &Url) -> Result<(), Misuse> {
+        self.0.machine_mut().challenge_ready(challenge_url)
+    }
+
+    /// Gives the CSR (DER) to finalize with; may come before [`OrderEvent::NeedCsr`].
+    pub fn provide_csr(&mut self, der: Vec<u8>) -> Result<(), Misuse> {
+        self.0.machine_mut().provide_csr(der)
+    }
+}
+
+impl OrderMachine {
+    fn new(request: NewOrder) -> Result<Self, Misuse> {
         if request.identifiers.is_empty() {
             return Err(Misuse::InvalidArgument(
                 "an order needs at least one identifier",
@@ -477,14 +533,7 @@ impl OrderFlow {
         Ok(flow)
     }
 
-    /// Resumes a saved order: fetches the order and its authorizations again, then
-    /// carries on from where the server says it is. Never creates a second order.
-    ///
-    /// The server's order must still list the snapshot's identifiers, and the
-    /// certificate must be for the snapshot's key; when the snapshot has no key (it was
-    /// taken before the CSR was given), give the CSR again with
-    /// [`OrderFlow::provide_csr`] before the certificate is downloaded.
-    pub fn resume(snapshot: OrderSnapshot) -> Self {
+    fn resume(snapshot: OrderSnapshot) -> Self {
         let mut flow = Self::with_state(
             snapshot.identifiers,
             Some(snapshot.url),
@@ -519,53 +568,36 @@ impl OrderFlow {
             csr_key: None,
             resumed: false,
             state,
-            exchange: None,
-            events: VecDeque::new(),
             offers_held: Vec::new(),
-            deadline: Deadline::default(),
             polling: Polling::default(),
             waiting_for: None,
             finalize_attempts: 0,
             downloaded: None,
-            outcome: None,
-            done_returned: false,
+            effects: Effects::default(),
         }
     }
 
-    /// The order URL, once the server created the order.
-    pub fn url(&self) -> Option<&Url> {
+    fn url(&self) -> Option<&Url> {
         self.url.as_ref()
     }
 
-    /// The order as last fetched.
-    pub fn order(&self) -> Option<&Order> {
+    fn order(&self) -> Option<&Order> {
         self.order.as_deref()
     }
 
-    /// A snapshot to resume from, when the order exists and no request is out.
-    ///
-    /// Events not yet taken are re-derived on resume (the authorizations are fetched
-    /// again, cleanups are listed in the snapshot), except [`OrderEvent::ReplacesDropped`]:
-    /// while it waits to be taken there is no snapshot. It always comes before
-    /// [`OrderEvent::Created`], so a snapshot taken on `Created` is always there.
-    ///
-    /// A snapshot always reads back with [`OrderSnapshot::from_json`]: every URL in it
-    /// passed [`Limits::MAX_URL_LEN`], and when a server's order makes the caller
-    /// provision more than [`OrderSnapshot::MAX_PROVISIONED`] challenges (ten times any
-    /// real CA's names per order) there is no snapshot.
-    pub fn snapshot(&self) -> Option<OrderSnapshot> {
-        if self.exchange.is_some() || matches!(self.state, State::Done) {
+    fn snapshot(&self) -> Option<OrderSnapshot> {
+        if matches!(self.state, State::Done) {
             return None;
         }
         if self
-            .events
-            .iter()
+            .effects
+            .queued()
             .any(|e| matches!(e, OrderEvent::ReplacesDropped { .. }))
         {
             return None;
         }
         let url = self.url.clone()?;
-        let queued_cleanups = self.events.iter().filter_map(|e| match e {
+        let queued_cleanups = self.effects.queued().filter_map(|e| match e {
             OrderEvent::Cleanup(offer) => Some(&offer.url),
             _ => None,
         });
@@ -604,12 +636,7 @@ impl OrderFlow {
         })
     }
 
-    /// Says that the challenge at `challenge_url` (from an [`OrderEvent::Authorize`]
-    /// offer) is in place: the server will be asked to validate it.
-    ///
-    /// Refused once the order has ended (its last [`OrderEvent::Cleanup`]s may still be
-    /// waiting to be taken): nothing would clean the challenge up.
-    pub fn challenge_ready(&mut self, challenge_url: &Url) -> Result<(), Misuse> {
+    fn challenge_ready(&mut self, challenge_url: &Url) -> Result<(), Misuse> {
         if matches!(self.state, State::Done) {
             return Err(Misuse::InvalidArgument(
                 "the order has ended: do not provision its challenges",
@@ -651,9 +678,8 @@ impl OrderFlow {
         Ok(())
     }
 
-    /// Gives the CSR (DER) to finalize with; may come before [`OrderEvent::NeedCsr`].
-    pub fn provide_csr(&mut self, der: Vec<u8>) -> Result<(), Misuse> {
-        if der.is_empty() || der.len() > Self::MAX_CSR_LEN {
+    fn provide_csr(&mut self, der: Vec<u8>) -> Result<(), Misuse> {
+        if der.is_empty() || der.len() > OrderFlow::MAX_CSR_LEN {
             return Err(Misuse::InvalidArgument(
                 "the CSR is empty or larger than 64 KiB",
             ));
@@ -664,7 +690,7 @@ impl OrderFlow {
             ));
         }
         let key = crate::certificate::csr_public_key(&der)?;
-        if key.len() > Self::MAX_CSR_KEY_LEN {
+        if key.len() > OrderFlow::MAX_CSR_KEY_LEN {
             return Err(Misuse::InvalidArgument(
                 "the CSR's public key is larger than OrderFlow::MAX_CSR_KEY_LEN",
             ));
@@ -677,29 +703,16 @@ impl OrderFlow {
         Ok(())
     }
 
-    fn fail(&mut self, error: Error) {
-        self.offers_held = Vec::new();
-        self.cleanup_all();
-        self.outcome = Some(Box::new(Err(error)));
-        self.state = State::Done;
-    }
-
     fn cleanup_all(&mut self) {
         for offer in self.provisioned.drain(..) {
-            self.events.push_back(OrderEvent::Cleanup(offer));
+            self.effects.emit(OrderEvent::Cleanup(offer));
         }
     }
 
-    /// Starts a request for `purpose`.
-    fn start(&mut self, purpose: Purpose, spec: Spec) {
-        self.exchange = Some(Box::new((purpose, Exchange::new(spec))));
-    }
-
-    /// Decides the next request from the state, when none is out. Returns `false` when
-    /// there is nothing to do until the caller answers an event.
-    fn next_request(&mut self, client: &Client, now: UnixTime) -> Result<Option<Wait>, Error> {
-        match &mut self.state {
-            State::Done | State::AwaitCsr => Ok(None),
+    /// Decides the next request (or wait) from the state, when none is out.
+    fn next_request(&mut self, client: &Client, now: UnixTime) -> Result<Next<Purpose>, Error> {
+        let (purpose, spec) = match &mut self.state {
+            State::Done | State::AwaitCsr => return Ok(Next::Again),
             State::Create => {
                 let request = self
                     .creating
@@ -713,8 +726,7 @@ impl OrderFlow {
                         body: Body::Empty,
                         resend_on_transport_failure: true,
                     };
-                    self.start(Purpose::Directory, spec);
-                    return Ok(None);
+                    return Ok(Next::Send(Purpose::Directory, spec));
                 }
                 if let (Some(profile), Some(directory)) = (&request.profile, client.directory())
                     && !directory.meta.profiles.contains_key(profile)
@@ -726,38 +738,45 @@ impl OrderFlow {
                 }
                 let payload = new_order_payload(&self.identifiers, request)?;
                 // Resending a newOrder after a transport failure could create a second order.
-                self.start(
+                (
                     Purpose::Create,
                     Spec::post(Endpoint::NewOrder, ResponseKind::Order, payload, false),
-                );
-                Ok(None)
+                )
             }
             State::Resume => {
                 let url = self
                     .url
                     .clone()
                     .ok_or(Misuse::InvalidArgument("no order URL to resume"))?;
-                self.start(Purpose::Order, Spec::fetch(url, ResponseKind::Order));
-                Ok(None)
+                (Purpose::Order, Spec::fetch(url, ResponseKind::Order))
             }
             State::FetchAuthorizations { next } => {
                 let index = *next;
                 match self.slots.get(index) {
-                    Some(slot) => {
-                        let spec = Spec::fetch(slot.url.clone(), ResponseKind::Authorization);
-                        self.start(Purpose::Authorization(index), spec);
-                    }
+                    Some(slot) => (
+                        Purpose::Authorization(index),
+                        Spec::fetch(slot.url.clone(), ResponseKind::Authorization),
+                    ),
                     None => {
                         // Every authorization passed its check: now the caller may
                         // present challenges.
-                        self.events.extend(core::mem::take(&mut self.offers_held));
+                        for event in core::mem::take(&mut self.offers_held) {
+                            self.effects.emit(event);
+                        }
                         self.advance(client, now, None)?;
+                        return Ok(Next::Again);
                     }
                 }
-                Ok(None)
             }
             State::Respond => {
-                let unanswered = self.slots.iter().position(|s| {
+                let unanswered = self.slots.iter().find_map(|s| match &s.slot {
+                    Slot::Chosen {
+                        offer,
+                        responded: false,
+                    } => Some(offer.url.clone()),
+                    _ => None,
+                });
+                let index = self.slots.iter().position(|s| {
                     matches!(
                         s.slot,
                         Slot::Chosen {
@@ -766,36 +785,32 @@ impl OrderFlow {
                         }
                     )
                 });
-                if let Some(index) = unanswered {
-                    if let Some(Slot::Chosen { offer, .. }) = self.slots.get(index).map(|s| &s.slot)
-                    {
-                        let spec = Spec::post(
-                            Endpoint::Url(offer.url.clone()),
-                            ResponseKind::Challenge,
-                            b"{}".to_vec(),
-                            true,
-                        );
-                        self.start(Purpose::Respond(index), spec);
-                    }
-                    return Ok(None);
+                if let (Some(url), Some(index)) = (unanswered, index) {
+                    let spec = Spec::post(
+                        Endpoint::Url(url),
+                        ResponseKind::Challenge,
+                        b"{}".to_vec(),
+                        true,
+                    );
+                    return Ok(Next::Send(Purpose::Respond(index), spec));
                 }
                 if self
                     .slots
                     .iter()
                     .any(|s| matches!(s.slot, Slot::Offered(_)))
                 {
-                    return Ok(None);
+                    return Ok(Next::Again);
                 }
                 // Every challenge is answered: wait (as long as a challenge's response
                 // asked, if one did), then poll the order.
                 self.waiting_for = None;
                 let at = self.next_poll(client, now, None, VALIDATION)?;
                 self.state = State::PollOrder { at };
-                Ok(None)
+                return Ok(Next::Again);
             }
             State::PollOrder { at } => {
                 if now < *at {
-                    return Ok(Some(Wait {
+                    return Ok(Next::Wait(Wait {
                         until: *at,
                         reason: WaitReason::Poll {
                             resource: Polled::Order,
@@ -806,13 +821,12 @@ impl OrderFlow {
                     .url
                     .clone()
                     .ok_or(Misuse::InvalidArgument("no order URL"))?;
-                self.start(Purpose::Order, Spec::fetch(url, ResponseKind::Order));
-                Ok(None)
+                (Purpose::Order, Spec::fetch(url, ResponseKind::Order))
             }
             State::Finalize => {
                 let Some(csr) = &self.csr else {
                     self.state = State::AwaitCsr;
-                    return Ok(None);
+                    return Ok(Next::Again);
                 };
                 let finalize = self
                     .order
@@ -823,11 +837,10 @@ impl OrderFlow {
                 let payload = alloc::format!(r#"{{"csr":"{}"}}"#, b64::encode(csr)).into_bytes();
                 // The CSR is not resent blindly after a transport failure: the order is
                 // polled instead, and finalized again only if it is still `ready`.
-                self.start(
+                (
                     Purpose::Finalize,
                     Spec::post(Endpoint::Url(finalize), ResponseKind::Order, payload, false),
-                );
-                Ok(None)
+                )
             }
             State::Download => {
                 let (purpose, url) = match self.downloaded.as_deref() {
@@ -846,12 +859,11 @@ impl OrderFlow {
                         Some(url) => (Purpose::Alternate(downloaded.next), url.clone()),
                         None => {
                             self.finish_issued()?;
-                            return Ok(None);
+                            return Ok(Next::Again);
                         }
                     },
                 };
-                self.start(purpose, Spec::fetch(url, ResponseKind::Certificate));
-                Ok(None)
+                (purpose, Spec::fetch(url, ResponseKind::Certificate))
             }
             State::Diagnose { next } => {
                 let index = *next;
@@ -863,7 +875,7 @@ impl OrderFlow {
                     .find(|(_, s)| !matches!(s.slot, Slot::Valid))
                     .map(|(i, s)| (i, s.url.clone()));
                 match pending {
-                    Some((i, url)) => self.start(
+                    Some((i, url)) => (
                         Purpose::Diagnose(i),
                         Spec::fetch(url, ResponseKind::Authorization),
                     ),
@@ -879,9 +891,9 @@ impl OrderFlow {
                         });
                     }
                 }
-                Ok(None)
             }
-        }
+        };
+        Ok(Next::Send(purpose, spec))
     }
 
     fn finish_issued(&mut self) -> Result<(), Error> {
@@ -900,15 +912,13 @@ impl OrderFlow {
             .url
             .clone()
             .ok_or(Misuse::InvalidArgument("no order URL"))?;
-        self.cleanup_all();
-        self.outcome = Some(Box::new(Ok(Issued {
+        self.effects.end(Ok(Issued {
             order_url,
             certificate_url,
             chain,
             alternates,
             unrequested_names,
-        })));
-        self.state = State::Done;
+        }));
         Ok(())
     }
 
@@ -1122,7 +1132,7 @@ impl OrderFlow {
             }
             OrderStatus::Ready => {
                 self.cleanup_all();
-                if self.finalize_attempts >= Self::MAX_FINALIZE_ATTEMPTS {
+                if self.finalize_attempts >= OrderFlow::MAX_FINALIZE_ATTEMPTS {
                     return Err(Malformed::new(
                         "order",
                         MalformedKind::Invalid("the order stays ready after finalization"),
@@ -1138,7 +1148,7 @@ impl OrderFlow {
                         .as_ref()
                         .map(|o| o.identifiers.clone())
                         .unwrap_or_default();
-                    self.events.push_back(OrderEvent::NeedCsr { identifiers });
+                    self.effects.emit(OrderEvent::NeedCsr { identifiers });
                 }
             }
             OrderStatus::Processing => {
@@ -1181,7 +1191,7 @@ impl OrderFlow {
                 let order: Order = exchanged.response.json(ResponseKind::Order, &limits, now)?;
                 self.creating = None;
                 self.url = Some(url.clone());
-                self.events.push_back(OrderEvent::Created { url });
+                self.effects.emit(OrderEvent::Created { url });
                 self.on_order(client, order, exchanged.response.retry_after(now), now)
             }
             (Purpose::Create, Err(Error::Problem(problem)))
@@ -1193,7 +1203,7 @@ impl OrderFlow {
                     .as_deref_mut()
                     .and_then(|r| r.replaces.take())
                     .unwrap_or_default();
-                self.events.push_back(OrderEvent::ReplacesDropped {
+                self.effects.emit(OrderEvent::ReplacesDropped {
                     cert_id,
                     problem: *problem,
                 });
@@ -1252,7 +1262,7 @@ impl OrderFlow {
             }
             (Purpose::Finalize, Err(Error::Transport { attempts })) => {
                 // The server may or may not have the CSR: ask the order, not the CSR again.
-                if self.finalize_attempts >= Self::MAX_FINALIZE_ATTEMPTS {
+                if self.finalize_attempts >= OrderFlow::MAX_FINALIZE_ATTEMPTS {
                     return Err(Error::Transport { attempts });
                 }
                 self.state = State::PollOrder { at: now };
@@ -1265,7 +1275,7 @@ impl OrderFlow {
                 let links = exchanged.response.links(&exchanged.url)?;
                 let mut alternates = Vec::new();
                 for url in crate::headers::links_with(&links, &LinkRelation::Alternate)
-                    .take(Self::MAX_ALTERNATES)
+                    .take(OrderFlow::MAX_ALTERNATES)
                 {
                     client.check_url(url)?;
                     alternates.push(url.clone());
@@ -1483,78 +1493,50 @@ fn new_order_payload(identifiers: &[Identifier], request: &NewOrder) -> Result<V
         .map_err(|_| Misuse::InvalidArgument("the order cannot be serialized").into())
 }
 
+impl Machine for OrderMachine {
+    type Event = OrderEvent;
+    type Output = Issued;
+    type Purpose = Purpose;
+
+    fn operation(&self) -> &'static str {
+        "order"
+    }
+
+    fn effects(&mut self) -> &mut Effects<OrderEvent, Issued> {
+        &mut self.effects
+    }
+
+    fn next(&mut self, client: &Client, now: UnixTime) -> Result<Next<Purpose>, Error> {
+        match self.next_request(client, now)? {
+            Next::Again if self.idle() => Ok(Next::Caller),
+            next => Ok(next),
+        }
+    }
+
+    fn on_exchanged(
+        &mut self,
+        client: &mut Client,
+        purpose: Purpose,
+        result: Result<Exchanged, Error>,
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        self.on_result(client, purpose, result, now)
+    }
+
+    fn on_end(&mut self) {
+        // Offers held back are never shown: nothing was presented for them.
+        self.offers_held = Vec::new();
+        self.cleanup_all();
+        self.state = State::Done;
+    }
+}
+
 impl Operation for OrderFlow {
     type Event = OrderEvent;
     type Output = Issued;
 
     fn poll(&mut self, client: &mut Client, now: UnixTime) -> Step<OrderEvent> {
-        // Each turn either returns or changes the state; the bound only guards against a
-        // transition that makes no progress, which would otherwise spin.
-        for _ in 0..Self::MAX_TURNS {
-            if let Some(event) = self.pop_event() {
-                return Step::Event(event);
-            }
-            if matches!(self.state, State::Done) && self.exchange.is_none() {
-                self.done_returned = true;
-                return Step::Done;
-            }
-            let deadline = self.deadline.start(client, now);
-            if let Some((purpose, exchange)) = self.exchange.as_deref_mut() {
-                let purpose = *purpose;
-                match exchange.poll(client, None, now) {
-                    ExchangeStep::Send(request) => return Step::Send(request),
-                    ExchangeStep::Pending => return Step::Pending,
-                    ExchangeStep::Wait(wait) => {
-                        if wait.until > deadline {
-                            self.exchange = None;
-                            self.fail(Error::Timeout { operation: "order" });
-                            continue;
-                        }
-                        return Step::Wait(wait);
-                    }
-                    ExchangeStep::Done(result) => {
-                        self.exchange = None;
-                        if let Err(error) = self.on_result(client, purpose, result, now) {
-                            self.fail(error);
-                        }
-                        continue;
-                    }
-                }
-            }
-            if now >= deadline {
-                self.fail(Error::Timeout { operation: "order" });
-                continue;
-            }
-            match self.next_request(client, now) {
-                Ok(Some(wait)) if wait.until > deadline => {
-                    self.fail(Error::Timeout { operation: "order" })
-                }
-                Ok(Some(wait)) => return Step::Wait(wait),
-                Ok(None) if self.exchange.is_some() => {}
-                Ok(None) if matches!(self.state, State::Done) => {}
-                Ok(None) => {
-                    // Nothing to send until the caller answers an event; the state may
-                    // also have moved on (fetching done, poll scheduled), or queued
-                    // events to deliver first: look again.
-                    if self.idle() && self.events.is_empty() {
-                        return Step::Pending;
-                    }
-                }
-                Err(error) => self.fail(error),
-            }
-        }
-        self.fail(Error::Malformed(Malformed::new(
-            "order",
-            MalformedKind::Invalid("the order flow made no progress"),
-        )));
-        // Cleanups queued by the failure come first.
-        match self.pop_event() {
-            Some(event) => Step::Event(event),
-            None => {
-                self.done_returned = true;
-                Step::Done
-            }
-        }
+        self.0.poll(client, now)
     }
 
     fn handle_response(
@@ -1564,15 +1546,7 @@ impl Operation for OrderFlow {
         response: Response,
         now: UnixTime,
     ) -> Result<(), Misuse> {
-        let deadline = self.deadline.get();
-        deliver(
-            self.exchange.as_deref_mut().map(|(_, e)| e),
-            client,
-            id,
-            Delivery::Response(response),
-            now,
-            deadline,
-        )
+        self.0.handle_response(client, id, response, now)
     }
 
     fn handle_transport_failure(
@@ -1582,38 +1556,15 @@ impl Operation for OrderFlow {
         failure: TransportFailure,
         now: UnixTime,
     ) -> Result<(), Misuse> {
-        let deadline = self.deadline.get();
-        deliver(
-            self.exchange.as_deref_mut().map(|(_, e)| e),
-            client,
-            id,
-            Delivery::TransportFailure(failure),
-            now,
-            deadline,
-        )
+        self.0.handle_transport_failure(client, id, failure, now)
     }
 
     fn take_outcome(&mut self) -> Option<Result<Issued, Error>> {
-        // Not before `Done`: cleanup events may still be queued, and a caller taking the
-        // outcome on seeing it would find none when `Done` comes (found by fuzzing).
-        if !self.done_returned {
-            return None;
-        }
-        self.outcome.take().map(|outcome| *outcome)
+        self.0.take_outcome()
     }
 }
 
-impl OrderFlow {
-    /// The next event to give, freeing the queue's buffer once it is empty: an order
-    /// parked while the caller provisions should not keep room for the events it gave.
-    fn pop_event(&mut self) -> Option<OrderEvent> {
-        let event = self.events.pop_front();
-        if self.events.is_empty() {
-            self.events = VecDeque::new();
-        }
-        event
-    }
-
+impl OrderMachine {
     /// Whether the flow waits for the caller (a challenge choice or a CSR), with nothing
     /// to send meanwhile.
     fn idle(&self) -> bool {

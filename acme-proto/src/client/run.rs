@@ -1,0 +1,492 @@
+//! The one runner behind every operation: what is the same in all of them lives here,
+//! once; what differs is a [`Machine`].
+//!
+//! A turn of [`Runner::poll`], in this order:
+//!
+//! 1. if the machine's outcome was set since the last turn, the machine queues what
+//!    ending must undo ([`Machine::on_end`]: the challenges to clean up), once;
+//! 2. a queued event is returned before anything else;
+//! 3. with the outcome set and no request out, `Done` (and only from then on is the
+//!    outcome given: a caller who takes it on `Done` has seen every cleanup);
+//! 4. the exchange in flight, if any, is polled: its request is sent, its wait is
+//!    returned unless it ends past the operation's deadline (then the operation times
+//!    out at once, rather than after a useless wait), and its result goes to
+//!    [`Machine::on_exchanged`];
+//! 5. past the deadline with no request out, the operation times out;
+//! 6. otherwise the machine says what is next ([`Machine::next`]): a request, a wait
+//!    (past the deadline: a timeout), nothing until the caller answers an event
+//!    (`Pending`), or a move of its own (another turn).
+//!
+//! A machine error at any point ends the operation with that error. Turns are bounded
+//! ([`MAX_TURNS`]): a machine whose transitions made no progress ends with an error
+//! instead of spinning.
+
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use core::fmt;
+
+use super::exchange::{Delivery, Exchange, ExchangeStep, Exchanged, Spec, deliver};
+use super::operation::{Deadline, Operation};
+use super::{Client, Step, Wait};
+use crate::crypto::Signer;
+use crate::error::{Error, Malformed, MalformedKind, Misuse};
+use crate::time::UnixTime;
+use crate::wire::{RequestId, Response, TransportFailure};
+
+/// Turns of `poll` without returning: far more than any real sequence of transitions
+/// between two outputs.
+pub(crate) const MAX_TURNS: usize = 64;
+
+/// What a machine wants after a turn of its own.
+#[derive(Debug)]
+pub(crate) enum Next<P> {
+    /// Send the request `Spec` describes; its result comes back with `P`.
+    Send(P, Spec),
+    /// Nothing to send before this.
+    Wait(Wait),
+    /// Nothing to send until the caller answers an event.
+    Caller,
+    /// The machine moved (or queued events): take another turn.
+    Again,
+}
+
+/// The events an operation has queued for the caller, and its outcome once set.
+pub(crate) struct Effects<E, O> {
+    events: VecDeque<E>,
+    outcome: Option<Box<Result<O, Error>>>,
+    /// Whether the outcome was set (it stays so once taken).
+    over: bool,
+}
+
+impl<E, O> Default for Effects<E, O> {
+    fn default() -> Self {
+        Self {
+            events: VecDeque::new(),
+            outcome: None,
+            over: false,
+        }
+    }
+}
+
+impl<E: fmt::Debug, O> fmt::Debug for Effects<E, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Effects")
+            .field("events", &self.events)
+            .field("over", &self.over)
+            .finish()
+    }
+}
+
+impl<E, O> Effects<E, O> {
+    /// Queues `event` for the caller.
+    pub(crate) fn emit(&mut self, event: E) {
+        self.events.push_back(event);
+    }
+
+    /// The events not yet taken.
+    pub(crate) fn queued(&self) -> impl Iterator<Item = &E> {
+        self.events.iter()
+    }
+
+    /// Ends the operation with `outcome`; an operation ends once, so a later call is
+    /// ignored.
+    pub(crate) fn end(&mut self, outcome: Result<O, Error>) {
+        if !self.over {
+            self.over = true;
+            self.outcome = Some(Box::new(outcome));
+        }
+    }
+
+    /// Whether the outcome is set (or was, and has been taken).
+    pub(crate) fn is_over(&self) -> bool {
+        self.over
+    }
+
+    /// The outcome, without taking it.
+    pub(crate) fn outcome(&self) -> Option<&Result<O, Error>> {
+        self.outcome.as_deref()
+    }
+
+    /// The next event, freeing the queue's buffer once it is empty: an order parked
+    /// while the caller provisions should not keep room for the events it gave.
+    fn pop(&mut self) -> Option<E> {
+        let event = self.events.pop_front();
+        if self.events.is_empty() {
+            self.events = VecDeque::new();
+        }
+        event
+    }
+}
+
+/// What differs between operations: the next request or wait, what a result does,
+/// what ending queues. The [`Runner`] does the rest.
+pub(crate) trait Machine {
+    /// What the operation tells the caller.
+    type Event;
+    /// What it produces.
+    type Output;
+    /// What a request is for, handed back with its result.
+    type Purpose: Copy;
+    /// The operation's name in [`Error::Timeout`].
+    fn operation(&self) -> &'static str;
+
+    /// The queued events and the outcome.
+    fn effects(&mut self) -> &mut Effects<Self::Event, Self::Output>;
+
+    /// What is next, when no request is out and the outcome is not set.
+    fn next(&mut self, client: &Client, now: UnixTime) -> Result<Next<Self::Purpose>, Error>;
+
+    /// What the request for `purpose` came to (after its resends).
+    fn on_exchanged(
+        &mut self,
+        client: &mut Client,
+        purpose: Self::Purpose,
+        result: Result<Exchanged, Error>,
+        now: UnixTime,
+    ) -> Result<(), Error>;
+
+    /// Called once, when the outcome has been set: queue what ending must undo.
+    fn on_end(&mut self) {}
+
+    /// The key the requests are signed with when it is not the account's.
+    fn signer(&self) -> Option<&dyn Signer> {
+        None
+    }
+}
+
+/// Implements [`Operation`] once for every [`Machine`].
+pub(crate) struct Runner<M: Machine> {
+    machine: M,
+    exchange: Option<Box<(M::Purpose, Exchange)>>,
+    deadline: Deadline,
+    /// Whether [`Machine::on_end`] was called.
+    ended: bool,
+    /// Whether `poll` returned `Done`: the outcome is given only then.
+    done_returned: bool,
+}
+
+impl<M: Machine + fmt::Debug> fmt::Debug for Runner<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runner")
+            .field("machine", &self.machine)
+            .field("in_flight", &self.exchange.as_ref().map(|e| &e.1))
+            .field("done_returned", &self.done_returned)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M: Machine> Runner<M> {
+    pub(crate) fn new(machine: M) -> Self {
+        Self {
+            machine,
+            exchange: None,
+            deadline: Deadline::default(),
+            ended: false,
+            done_returned: false,
+        }
+    }
+
+    pub(crate) fn machine(&self) -> &M {
+        &self.machine
+    }
+
+    pub(crate) fn machine_mut(&mut self) -> &mut M {
+        &mut self.machine
+    }
+
+    /// Whether a request is out or about to be (an exchange exists).
+    pub(crate) fn busy(&self) -> bool {
+        self.exchange.is_some()
+    }
+
+    /// Ends the operation with `error` and queues its cleanups.
+    fn fail(&mut self, error: Error) {
+        self.machine.effects().end(Err(error));
+        self.settle();
+    }
+
+    /// Calls [`Machine::on_end`] once the outcome is set.
+    fn settle(&mut self) {
+        if !self.ended && self.machine.effects().is_over() {
+            self.ended = true;
+            self.machine.on_end();
+        }
+    }
+
+    fn timeout(&mut self) {
+        self.exchange = None;
+        let operation = self.machine.operation();
+        self.fail(Error::Timeout { operation });
+    }
+
+    fn deliver(
+        &mut self,
+        client: &mut Client,
+        id: RequestId,
+        delivery: Delivery,
+        now: UnixTime,
+    ) -> Result<(), Misuse> {
+        let deadline = self.deadline.get();
+        let exchange = self.exchange.as_deref_mut().map(|(_, e)| e);
+        deliver(exchange, client, id, delivery, now, deadline)
+    }
+}
+
+impl<M: Machine> Operation for Runner<M> {
+    type Event = M::Event;
+    type Output = M::Output;
+
+    fn poll(&mut self, client: &mut Client, now: UnixTime) -> Step<M::Event> {
+        if self.done_returned {
+            return Step::Done;
+        }
+        for _ in 0..MAX_TURNS {
+            self.settle();
+            if let Some(event) = self.machine.effects().pop() {
+                return Step::Event(event);
+            }
+            if self.machine.effects().is_over() && self.exchange.is_none() {
+                self.done_returned = true;
+                return Step::Done;
+            }
+            let deadline = self.deadline.start(client, now);
+            if let Some(slot) = self.exchange.as_deref_mut() {
+                let (purpose, exchange) = slot;
+                let purpose = *purpose;
+                // No new request once the deadline has passed (a resend included).
+                if now >= deadline && exchange.in_flight().is_none() {
+                    self.timeout();
+                    continue;
+                }
+                match exchange.poll(client, self.machine.signer(), now) {
+                    ExchangeStep::Send(request) => return Step::Send(request),
+                    ExchangeStep::Pending => return Step::Pending,
+                    ExchangeStep::Wait(wait) if wait.until > deadline => self.timeout(),
+                    ExchangeStep::Wait(wait) => return Step::Wait(wait),
+                    ExchangeStep::Done(result) => {
+                        self.exchange = None;
+                        if !self.machine.effects().is_over()
+                            && let Err(error) =
+                                self.machine.on_exchanged(client, purpose, result, now)
+                        {
+                            self.fail(error);
+                        }
+                    }
+                }
+                continue;
+            }
+            if now >= deadline {
+                self.timeout();
+                continue;
+            }
+            match self.machine.next(client, now) {
+                Ok(Next::Send(purpose, spec)) => {
+                    self.exchange = Some(Box::new((purpose, Exchange::new(spec))));
+                }
+                Ok(Next::Wait(wait)) if wait.until > deadline => self.timeout(),
+                Ok(Next::Wait(wait)) => return Step::Wait(wait),
+                Ok(Next::Caller) => {
+                    // Events queued by this turn go first.
+                    self.settle();
+                    if self.machine.effects().events.is_empty() && !self.machine.effects().is_over()
+                    {
+                        return Step::Pending;
+                    }
+                }
+                Ok(Next::Again) => {}
+                Err(error) => self.fail(error),
+            }
+        }
+        self.exchange = None;
+        let operation = self.machine.operation();
+        self.fail(Error::Malformed(Malformed::new(
+            operation,
+            MalformedKind::Invalid("the operation made no progress"),
+        )));
+        // Cleanups queued by the failure come first.
+        match self.machine.effects().pop() {
+            Some(event) => Step::Event(event),
+            None => {
+                self.done_returned = true;
+                Step::Done
+            }
+        }
+    }
+
+    fn handle_response(
+        &mut self,
+        client: &mut Client,
+        id: RequestId,
+        response: Response,
+        now: UnixTime,
+    ) -> Result<(), Misuse> {
+        self.deliver(client, id, Delivery::Response(response), now)
+    }
+
+    fn handle_transport_failure(
+        &mut self,
+        client: &mut Client,
+        id: RequestId,
+        failure: TransportFailure,
+        now: UnixTime,
+    ) -> Result<(), Misuse> {
+        self.deliver(client, id, Delivery::TransportFailure(failure), now)
+    }
+
+    fn take_outcome(&mut self) -> Option<Result<M::Output, Error>> {
+        // Not before `Done`: cleanup events may still be queued, and a caller taking the
+        // outcome on seeing it would find none when `Done` comes (found by fuzzing).
+        if !self.done_returned {
+            return None;
+        }
+        self.machine
+            .effects()
+            .outcome
+            .take()
+            .map(|outcome| *outcome)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::client::{Polled, WaitReason};
+    use crate::crypto::AccountKey;
+    use alloc::string::ToString;
+    use alloc::vec;
+    use alloc::vec::Vec;
+    use url::Url;
+
+    fn client() -> Client {
+        // An Ed25519 PKCS#8 v1 key: a fixed prefix and a 32-byte seed.
+        let mut der = vec![
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+            0x04, 0x20,
+        ];
+        der.extend_from_slice(&[7; 32]);
+        let key = AccountKey::from_pkcs8_der(&der).unwrap();
+        Client::new(Url::parse("https://ca.test/dir").unwrap(), key).unwrap()
+    }
+
+    /// A machine that does what it is told: `Again` forever, or a wait, or ends at once
+    /// with a cleanup event to give.
+    #[derive(Debug)]
+    struct Scripted {
+        next: fn(UnixTime) -> Next<()>,
+        effects: Effects<&'static str, u32>,
+        ended: u32,
+    }
+
+    impl Machine for Scripted {
+        type Event = &'static str;
+        type Output = u32;
+        type Purpose = ();
+
+        fn operation(&self) -> &'static str {
+            "scripted"
+        }
+
+        fn effects(&mut self) -> &mut Effects<&'static str, u32> {
+            &mut self.effects
+        }
+
+        fn next(&mut self, _: &Client, now: UnixTime) -> Result<Next<()>, Error> {
+            Ok((self.next)(now))
+        }
+
+        fn on_exchanged(
+            &mut self,
+            _: &mut Client,
+            (): (),
+            _: Result<Exchanged, Error>,
+            _: UnixTime,
+        ) -> Result<(), Error> {
+            Ok(())
+        }
+
+        fn on_end(&mut self) {
+            self.ended += 1;
+            self.effects.emit("cleanup");
+        }
+    }
+
+    fn runner(next: fn(UnixTime) -> Next<()>) -> Runner<Scripted> {
+        Runner::new(Scripted {
+            next,
+            effects: Effects::default(),
+            ended: 0,
+        })
+    }
+
+    /// Polls until `Done`, giving back every event; panics on anything else.
+    fn events_to_done(run: &mut Runner<Scripted>, now: UnixTime) -> Vec<&'static str> {
+        let mut client = client();
+        let mut events = Vec::new();
+        for _ in 0..10 {
+            match run.poll(&mut client, now) {
+                Step::Event(event) => {
+                    assert!(run.take_outcome().is_none(), "an outcome before Done");
+                    events.push(event);
+                }
+                Step::Done => return events,
+                other => panic!("{other:?}"),
+            }
+        }
+        panic!("no Done");
+    }
+
+    #[test]
+    fn a_machine_that_makes_no_progress_ends_with_an_error_after_its_cleanups() {
+        let mut run = runner(|_| Next::Again);
+        let events = events_to_done(&mut run, UnixTime::from_secs(1_000));
+        assert_eq!(events, ["cleanup"]);
+        assert_eq!(run.machine().ended, 1);
+        let outcome = run.take_outcome().unwrap();
+        assert!(
+            matches!(&outcome, Err(Error::Malformed(m)) if m.to_string().contains("no progress")),
+            "{outcome:?}"
+        );
+        let mut client = client();
+        assert!(matches!(
+            run.poll(&mut client, UnixTime::from_secs(1_001)),
+            Step::Done
+        ));
+        assert!(run.take_outcome().is_none(), "the outcome is given once");
+    }
+
+    #[test]
+    fn a_wait_past_the_deadline_is_a_timeout_at_once() {
+        let mut run = runner(|now| {
+            Next::Wait(Wait {
+                until: now.saturating_add(core::time::Duration::from_secs(1_000_000)),
+                reason: WaitReason::Poll {
+                    resource: Polled::Order,
+                },
+            })
+        });
+        let events = events_to_done(&mut run, UnixTime::from_secs(1_000));
+        assert_eq!(events, ["cleanup"]);
+        assert!(matches!(
+            run.take_outcome(),
+            Some(Err(Error::Timeout {
+                operation: "scripted"
+            }))
+        ));
+    }
+
+    #[test]
+    fn waiting_for_the_caller_is_pending_and_an_outcome_set_meanwhile_ends_it() {
+        let mut run = runner(|_| Next::Caller);
+        let mut client = client();
+        let now = UnixTime::from_secs(1_000);
+        assert!(matches!(run.poll(&mut client, now), Step::Pending));
+        assert!(matches!(run.poll(&mut client, now), Step::Pending));
+        // A caller's answer that ends the operation (as a refused CSR would).
+        run.machine_mut().effects.end(Ok(7));
+        assert!(run.take_outcome().is_none(), "an outcome before Done");
+        assert_eq!(events_to_done(&mut run, now), ["cleanup"]);
+        assert_eq!(run.machine().ended, 1);
+        assert_eq!(run.take_outcome().unwrap().unwrap(), 7);
+    }
+}
