@@ -11,10 +11,9 @@ use alloc::vec::Vec;
 
 use url::Url;
 
-use super::exchange::{
-    Body, Endpoint, Exchanged, KeyChoice, NOT_IN_FLIGHT, NewAccountPayload, Payload, Spec,
-};
+use super::exchange::{Body, Endpoint, Exchanged, KeyChoice, NewAccountPayload, Payload, Spec};
 use super::operation::{Operation, Single};
+use super::run::{Effects, Machine, Next, Runner, operation_by_runner};
 use super::{Client, NoEvent, Step};
 use crate::crypto::{ExternalAccountBinding, Signer};
 use crate::error::{Error, Malformed, MalformedKind, Misuse};
@@ -178,17 +177,16 @@ impl Client {
     /// (RFC 8555 §7.1.2.1), at most `max_pages` of them.
     pub fn list_orders(&self, max_pages: u32) -> Result<OrderListing, Misuse> {
         self.require_account()?;
-        Ok(OrderListing {
-            page: None,
+        Ok(OrderListing(Runner::new(ListOrders {
+            next: None,
             pages: 0,
             max_pages,
             orders: Vec::new(),
-            done: false,
-            outcome: None,
-        })
+            effects: Effects::default(),
+        })))
     }
 
-    fn require_account(&self) -> Result<Url, Misuse> {
+    pub(crate) fn require_account(&self) -> Result<Url, Misuse> {
         self.account_url().cloned().ok_or(Misuse::InvalidArgument(
             "no account yet: create or find the account first",
         ))
@@ -299,116 +297,95 @@ impl Operation for KeyRollover {
 
 /// The account's orders, page by page; see [`Client::list_orders`].
 #[derive(Debug)]
-pub struct OrderListing {
-    page: Option<Single<(OrderList, Option<Url>)>>,
+pub struct OrderListing(Runner<ListOrders>);
+
+/// The machine of an [`OrderListing`]: the account object for its `orders` URL, then
+/// each page.
+#[derive(Debug)]
+pub(crate) struct ListOrders {
+    /// The next page to fetch; `None` before the account was.
+    next: Option<Url>,
     pages: u32,
     max_pages: u32,
     orders: Vec<Url>,
-    done: bool,
-    outcome: Option<Result<Vec<Url>, Error>>,
+    effects: Effects<NoEvent, Vec<Url>>,
 }
 
-impl OrderListing {
-    fn finish(&mut self, outcome: Result<Vec<Url>, Error>) -> Step<NoEvent> {
-        self.outcome = Some(outcome);
-        self.done = true;
-        Step::Done
-    }
+/// What a request of an order listing fetches.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Fetched {
+    Account,
+    Page,
 }
 
-impl Operation for OrderListing {
+impl Machine for ListOrders {
     type Event = NoEvent;
     type Output = Vec<Url>;
+    type Purpose = Fetched;
 
-    fn poll(&mut self, client: &mut Client, now: UnixTime) -> Step<NoEvent> {
-        loop {
-            if self.done {
-                return Step::Done;
+    fn operation(&self) -> &'static str {
+        "order listing"
+    }
+
+    fn effects(&mut self) -> &mut Effects<NoEvent, Vec<Url>> {
+        &mut self.effects
+    }
+
+    fn next(&mut self, client: &Client, _: UnixTime) -> Result<Next<Fetched>, Error> {
+        Ok(match self.next.take() {
+            Some(page) => Next::Send(Fetched::Page, Spec::fetch(page, ResponseKind::OrderList)),
+            None => {
+                let account = client.require_account()?;
+                Next::Send(
+                    Fetched::Account,
+                    Spec::fetch(account, ResponseKind::Account),
+                )
             }
-            let Some(page) = self.page.as_mut() else {
-                // The first page: the account object's `orders` URL.
-                let fetch = match client.require_account() {
-                    Ok(url) => Single::new(
-                        "order listing",
-                        Spec::fetch(url, ResponseKind::Account),
-                        |client, exchanged, now| {
-                            let account: Account = exchanged.response.json(
-                                ResponseKind::Account,
-                                client.limits(),
-                                now,
-                            )?;
-                            let orders = account.orders.ok_or(Malformed::new(
-                                "account",
-                                MalformedKind::Invalid("the account has no orders URL"),
-                            ))?;
-                            Ok((OrderList { orders: Vec::new() }, Some(orders)))
-                        },
-                    ),
-                    Err(misuse) => return self.finish(Err(misuse.into())),
-                };
-                self.page = Some(fetch);
-                continue;
-            };
-            match page.poll(client, now) {
-                Step::Done => {}
-                other => return other,
+        })
+    }
+
+    fn on_exchanged(
+        &mut self,
+        client: &mut Client,
+        fetched: Fetched,
+        result: Result<Exchanged, Error>,
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        let exchanged = result?;
+        let next = match fetched {
+            Fetched::Account => {
+                let account: Account =
+                    exchanged
+                        .response
+                        .json(ResponseKind::Account, client.limits(), now)?;
+                account.orders.ok_or(Malformed::new(
+                    "account",
+                    MalformedKind::Invalid("the account has no orders URL"),
+                ))?
             }
-            let outcome = page.take_outcome();
-            self.page = None;
-            match outcome {
-                Some(Ok((list, next))) => {
-                    self.orders.extend(list.orders);
-                    let Some(next) = next else {
-                        let orders = core::mem::take(&mut self.orders);
-                        return self.finish(Ok(orders));
-                    };
-                    if self.pages >= self.max_pages {
-                        let orders = core::mem::take(&mut self.orders);
-                        return self.finish(Ok(orders));
+            Fetched::Page => {
+                let (list, next) = read_order_page(client, exchanged, now)?;
+                self.orders.extend(list.orders);
+                match next {
+                    Some(next) => next,
+                    None => {
+                        self.effects.end(Ok(core::mem::take(&mut self.orders)));
+                        return Ok(());
                     }
-                    self.pages += 1;
-                    self.page = Some(Single::new(
-                        "order listing",
-                        Spec::fetch(next, ResponseKind::OrderList),
-                        read_order_page,
-                    ));
-                }
-                Some(Err(error)) => return self.finish(Err(error)),
-                None => {
-                    return self.finish(Err(Error::Timeout {
-                        operation: "order listing",
-                    }));
                 }
             }
+        };
+        if self.pages >= self.max_pages {
+            self.effects.end(Ok(core::mem::take(&mut self.orders)));
+        } else {
+            self.pages += 1;
+            self.next = Some(next);
         }
-    }
-
-    fn handle_response(
-        &mut self,
-        client: &mut Client,
-        id: RequestId,
-        response: Response,
-        now: UnixTime,
-    ) -> Result<(), Misuse> {
-        let page = self.page.as_mut().ok_or(NOT_IN_FLIGHT)?;
-        page.handle_response(client, id, response, now)
-    }
-
-    fn handle_transport_failure(
-        &mut self,
-        client: &mut Client,
-        id: RequestId,
-        failure: TransportFailure,
-        now: UnixTime,
-    ) -> Result<(), Misuse> {
-        let page = self.page.as_mut().ok_or(NOT_IN_FLIGHT)?;
-        page.handle_transport_failure(client, id, failure, now)
-    }
-
-    fn take_outcome(&mut self) -> Option<Result<Vec<Url>, Error>> {
-        self.outcome.take()
+        Ok(())
     }
 }
+
+operation_by_runner!(OrderListing, NoEvent, Vec<Url>);
 
 fn read_order_page(
     client: &mut Client,

@@ -16,18 +16,17 @@ use url::Url;
 
 use super::exchange::{Endpoint, Exchanged, Spec};
 use super::offer::{self, ChallengeOffer};
-use super::operation::{Operation, Single};
+use super::operation::Single;
 use super::order::OrderEvent;
 use super::polling::Polling;
-use super::run::{Effects, Machine, Next, Runner};
-use super::{Client, Polled, Step, Wait, WaitReason};
+use super::run::{Effects, Machine, Next, Runner, operation_by_runner};
+use super::{Client, Polled, Wait, WaitReason};
 use crate::error::{Error, Malformed, MalformedKind, Misuse};
 use crate::identifier::Identifier;
 use crate::limits::ResponseKind;
 use crate::resource::{Authorization, Challenge};
 use crate::status::AuthorizationStatus;
 use crate::time::UnixTime;
-use crate::wire::{RequestId, Response, TransportFailure};
 
 impl Client {
     /// Deactivates an authorization (RFC 8555 §7.5.2), so that it can no longer be used
@@ -328,35 +327,4 @@ impl Machine for PreAuthorize {
     }
 }
 
-impl Operation for PreAuthorization {
-    type Event = OrderEvent;
-    type Output = Authorization;
-
-    fn poll(&mut self, client: &mut Client, now: UnixTime) -> Step<OrderEvent> {
-        self.0.poll(client, now)
-    }
-
-    fn handle_response(
-        &mut self,
-        client: &mut Client,
-        id: RequestId,
-        response: Response,
-        now: UnixTime,
-    ) -> Result<(), Misuse> {
-        self.0.handle_response(client, id, response, now)
-    }
-
-    fn handle_transport_failure(
-        &mut self,
-        client: &mut Client,
-        id: RequestId,
-        failure: TransportFailure,
-        now: UnixTime,
-    ) -> Result<(), Misuse> {
-        self.0.handle_transport_failure(client, id, failure, now)
-    }
-
-    fn take_outcome(&mut self) -> Option<Result<Authorization, Error>> {
-        self.0.take_outcome()
-    }
-}
+operation_by_runner!(PreAuthorization, OrderEvent, Authorization);

@@ -5,7 +5,7 @@ use alloc::boxed::Box;
 use core::fmt;
 
 use super::exchange::{Exchanged, Spec};
-use super::run::{Effects, Machine, Next, Runner};
+use super::run::{Effects, Machine, Next, Runner, operation_by_runner};
 use super::{Client, NoEvent, Step};
 use crate::crypto::Signer;
 use crate::error::{Error, Misuse};
@@ -198,35 +198,4 @@ impl<T> Machine for OneRequest<T> {
     }
 }
 
-impl<T> Operation for Single<T> {
-    type Event = NoEvent;
-    type Output = T;
-
-    fn poll(&mut self, client: &mut Client, now: UnixTime) -> Step<NoEvent> {
-        self.0.poll(client, now)
-    }
-
-    fn handle_response(
-        &mut self,
-        client: &mut Client,
-        id: RequestId,
-        response: Response,
-        now: UnixTime,
-    ) -> Result<(), Misuse> {
-        self.0.handle_response(client, id, response, now)
-    }
-
-    fn handle_transport_failure(
-        &mut self,
-        client: &mut Client,
-        id: RequestId,
-        failure: TransportFailure,
-        now: UnixTime,
-    ) -> Result<(), Misuse> {
-        self.0.handle_transport_failure(client, id, failure, now)
-    }
-
-    fn take_outcome(&mut self) -> Option<Result<T, Error>> {
-        self.0.take_outcome()
-    }
-}
+operation_by_runner!(Single<T>, NoEvent, T);

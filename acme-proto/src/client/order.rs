@@ -37,10 +37,9 @@ use url::Url;
 
 use super::exchange::{Body, Endpoint, Exchanged, Spec};
 use super::offer::{self, ChallengeOffer, CompactOffer};
-use super::operation::Operation;
 use super::polling::Polling;
-use super::run::{Effects, Machine, Next, Runner};
-use super::{Client, Polled, Step, Wait, WaitReason};
+use super::run::{Effects, Machine, Next, Runner, operation_by_runner};
+use super::{Client, Polled, Wait, WaitReason};
 use crate::b64;
 use crate::certificate::CertificateChain;
 use crate::crypto::Thumbprint;
@@ -52,7 +51,7 @@ use crate::problem::{Problem, ProblemType};
 use crate::resource::{Authorization, Challenge, Directory, Order};
 use crate::status::{AuthorizationStatus, ChallengeStatus, OrderStatus};
 use crate::time::UnixTime;
-use crate::wire::{Method, RequestId, Response, TransportFailure};
+use crate::wire::Method;
 
 /// What to order (RFC 8555 §7.4).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1531,38 +1530,7 @@ impl Machine for OrderMachine {
     }
 }
 
-impl Operation for OrderFlow {
-    type Event = OrderEvent;
-    type Output = Issued;
-
-    fn poll(&mut self, client: &mut Client, now: UnixTime) -> Step<OrderEvent> {
-        self.0.poll(client, now)
-    }
-
-    fn handle_response(
-        &mut self,
-        client: &mut Client,
-        id: RequestId,
-        response: Response,
-        now: UnixTime,
-    ) -> Result<(), Misuse> {
-        self.0.handle_response(client, id, response, now)
-    }
-
-    fn handle_transport_failure(
-        &mut self,
-        client: &mut Client,
-        id: RequestId,
-        failure: TransportFailure,
-        now: UnixTime,
-    ) -> Result<(), Misuse> {
-        self.0.handle_transport_failure(client, id, failure, now)
-    }
-
-    fn take_outcome(&mut self) -> Option<Result<Issued, Error>> {
-        self.0.take_outcome()
-    }
-}
+operation_by_runner!(OrderFlow, OrderEvent, Issued);
 
 impl OrderMachine {
     /// Whether the flow waits for the caller (a challenge choice or a CSR), with nothing
@@ -1592,8 +1560,10 @@ impl OrderMachine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::{Operation as _, Step};
     use crate::crypto::AccountKey;
     use crate::wire::Headers;
+    use crate::wire::Response;
     use alloc::format;
     use alloc::string::{String, ToString};
     use alloc::vec;

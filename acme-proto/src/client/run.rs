@@ -33,6 +33,50 @@ use crate::error::{Error, Malformed, MalformedKind, Misuse};
 use crate::time::UnixTime;
 use crate::wire::{RequestId, Response, TransportFailure};
 
+/// `impl Operation` for a public type that is a tuple struct over a [`Runner`]: every
+/// method is the runner's.
+macro_rules! operation_by_runner {
+    ($name:ident $(<$t:ident>)?, $event:ty, $output:ty) => {
+        impl$(<$t>)? $crate::client::Operation for $name$(<$t>)? {
+            type Event = $event;
+            type Output = $output;
+
+            fn poll(
+                &mut self,
+                client: &mut $crate::client::Client,
+                now: $crate::time::UnixTime,
+            ) -> $crate::client::Step<$event> {
+                self.0.poll(client, now)
+            }
+
+            fn handle_response(
+                &mut self,
+                client: &mut $crate::client::Client,
+                id: $crate::wire::RequestId,
+                response: $crate::wire::Response,
+                now: $crate::time::UnixTime,
+            ) -> Result<(), $crate::error::Misuse> {
+                self.0.handle_response(client, id, response, now)
+            }
+
+            fn handle_transport_failure(
+                &mut self,
+                client: &mut $crate::client::Client,
+                id: $crate::wire::RequestId,
+                failure: $crate::wire::TransportFailure,
+                now: $crate::time::UnixTime,
+            ) -> Result<(), $crate::error::Misuse> {
+                self.0.handle_transport_failure(client, id, failure, now)
+            }
+
+            fn take_outcome(&mut self) -> Option<Result<$output, $crate::error::Error>> {
+                self.0.take_outcome()
+            }
+        }
+    };
+}
+pub(crate) use operation_by_runner;
+
 /// Turns of `poll` without returning: far more than any real sequence of transitions
 /// between two outputs.
 pub(crate) const MAX_TURNS: usize = 64;
