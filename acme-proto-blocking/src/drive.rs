@@ -40,8 +40,10 @@ pub fn drive<O: Operation>(
             Step::Event(event) => events(op, event)?,
             Step::Wait(wait) => std::thread::sleep(waiting(&wait)),
             Step::Done => return outcome(op, last_failure),
-            // Every request is answered before the next poll, so `Pending` means an
-            // event was left unanswered.
+            // `AwaitingCaller`: the handler returned without answering the event (this
+            // loop has no later moment to answer in). `InFlight` cannot come: every
+            // request is answered before the next poll. A step added to the core since
+            // is an error too, never a busy loop.
             _ => return Err(DriverError::Stalled),
         }
     }

@@ -766,7 +766,7 @@ fn fifty_interleaved_orders_share_one_client() {
                         );
                         break;
                     }
-                    Step::Pending => break,
+                    Step::InFlight | Step::AwaitingCaller => break,
                     Step::Done => {
                         flow.take_outcome().unwrap().unwrap();
                         done[i] = true;

@@ -102,8 +102,7 @@ fn record_order(
             }
             Step::Event(_) => {}
             Step::Done => break,
-            Step::Pending => panic!("pending"),
-            _ => {}
+            other => panic!("{other:?}"),
         }
     }
     if let Some(Ok(issued)) = flow.take_outcome()

@@ -52,20 +52,34 @@ pub use revocation::RevocationReason;
 
 pub(crate) use nonce::NoncePool;
 
-/// What an operation wants next. Drain `poll` until it returns [`Step::Wait`],
-/// [`Step::Pending`] or [`Step::Done`].
+/// What an operation wants next; see the crate docs' "Run loop" for what the caller
+/// does with each. Drain `poll` until it returns [`Step::Wait`], [`Step::InFlight`],
+/// [`Step::AwaitingCaller`] or [`Step::Done`].
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Step<E> {
-    /// Send this request, then hand back its response (or the transport failure).
+    /// Send this request, then hand back its response (or the transport failure) with
+    /// its id. Poll again at once: another request may be able to go meanwhile.
     Send(Request),
-    /// Something the caller must know or act on.
+    /// Something the caller must know or act on, now or later (see
+    /// [`AwaitingCaller`](Step::AwaitingCaller)). Poll again at once.
     Event(E),
-    /// Nothing to do before `until`: call `poll` again then.
+    /// Nothing to do before `until`: call `poll` again then (earlier is harmless: the
+    /// same wait comes back).
     Wait(Wait),
-    /// A request is out: nothing to do until its response is handed back.
-    Pending,
-    /// The operation is over; take its outcome. Every later `poll` returns `Done` again.
+    /// Every request that can go is out: poll again once a response or a transport
+    /// failure has been handed back. A loop that answers each request before it polls
+    /// again never sees this.
+    InFlight,
+    /// Nothing can go until the caller answers an event it was given (for an order:
+    /// [`OrderFlow::challenge_ready`] after an [`OrderEvent::Authorize`],
+    /// [`OrderFlow::provide_csr`] after an [`OrderEvent::NeedCsr`]). Answering late (after
+    /// DNS propagation, say) is fine: poll again after answering. Only the operation's
+    /// deadline runs meanwhile, and it is checked at the next poll.
+    AwaitingCaller,
+    /// The operation is over: take its outcome with `take_outcome` (given once, and
+    /// only from now on: every event, cleanups included, came before). Every later
+    /// `poll` returns `Done` again.
     Done,
 }
 

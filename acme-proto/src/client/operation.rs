@@ -42,9 +42,15 @@ use crate::wire::{RequestId, Response, TransportFailure};
 ///             }
 ///             Step::Event(event) => on_event(op, client, event),
 ///             Step::Wait(wait) => sleep_until(wait.until),
-///             Step::Pending => unreachable!("every request is answered before polling again"),
+///             // This loop answers every request before it polls again.
+///             Step::InFlight => unreachable!("no request is left unanswered"),
+///             // The handler answered nothing: nothing can ever happen (a caller that
+///             // answers later polls again then; see the crate docs' "Run loop").
+///             Step::AwaitingCaller => {
+///                 return Err(acme_proto::Misuse::InvalidArgument("an event left unanswered").into())
+///             }
 ///             Step::Done => return op.take_outcome().expect("the outcome is taken once"),
-///             _ => {}
+///             _ => return Err(acme_proto::Misuse::Unsupported("a step this loop does not know").into()),
 ///         }
 ///     }
 /// }

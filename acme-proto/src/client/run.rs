@@ -15,7 +15,7 @@
 //! 5. past the deadline with no request out, the operation times out;
 //! 6. otherwise the machine says what is next ([`Machine::next`]): a request, a wait
 //!    (past the deadline: a timeout), nothing until the caller answers an event
-//!    (`Pending`), or a move of its own (another turn).
+//!    (`AwaitingCaller`), or a move of its own (another turn).
 //!
 //! A machine error at any point ends the operation with that error. Turns are bounded
 //! ([`MAX_TURNS`]): a machine whose transitions made no progress ends with an error
@@ -304,7 +304,7 @@ impl<M: Machine> Operation for Runner<M> {
                 }
                 match exchange.poll(client, self.machine.signer(), now) {
                     ExchangeStep::Send(request) => return Step::Send(request),
-                    ExchangeStep::Pending => return Step::Pending,
+                    ExchangeStep::Pending => return Step::InFlight,
                     ExchangeStep::Wait(wait) if wait.until > deadline => self.timeout(),
                     ExchangeStep::Wait(wait) => return Step::Wait(wait),
                     ExchangeStep::Done(result) => {
@@ -334,7 +334,7 @@ impl<M: Machine> Operation for Runner<M> {
                     self.settle();
                     if self.machine.effects().events.is_empty() && !self.machine.effects().is_over()
                     {
-                        return Step::Pending;
+                        return Step::AwaitingCaller;
                     }
                 }
                 Ok(Next::Again) => {}
@@ -524,8 +524,8 @@ mod tests {
         let mut run = runner(|_| Next::Caller);
         let mut client = client();
         let now = UnixTime::from_secs(1_000);
-        assert!(matches!(run.poll(&mut client, now), Step::Pending));
-        assert!(matches!(run.poll(&mut client, now), Step::Pending));
+        assert!(matches!(run.poll(&mut client, now), Step::AwaitingCaller));
+        assert!(matches!(run.poll(&mut client, now), Step::AwaitingCaller));
         // A caller's answer that ends the operation (as a refused CSR would).
         run.machine_mut().effects.end(Ok(7));
         assert!(run.take_outcome().is_none(), "an outcome before Done");

@@ -82,7 +82,7 @@ impl Harness {
                     self.now = wait.until;
                 }
                 Step::Event(event) => on_event(op, &mut self.ca, event),
-                Step::Pending => {
+                Step::AwaitingCaller | Step::InFlight => {
                     panic!("the operation waits for an answer the test never gives: {op:#?}")
                 }
                 Step::Done => {

@@ -163,7 +163,8 @@ pub(crate) fn drive<O: Operation>(
                 now = wait.until;
             }
             Step::Event(event) => on_event(op, event),
-            Step::Pending => panic!("nothing to do and nothing awaited"),
+            Step::AwaitingCaller => panic!("the operation waits for an answer never given"),
+            Step::InFlight => panic!("every request was answered, yet one is in flight"),
             Step::Done => {
                 let outcome = op.take_outcome().expect("an outcome once done");
                 assert!(matches!(op.poll(client, now), Step::Done), "done is final");

@@ -363,12 +363,13 @@ impl World {
                         _ => wait.until,
                     };
                 }
-                Step::Pending => assert!(
+                Step::InFlight => panic!("every request was answered, yet one is in flight"),
+                Step::AwaitingCaller => assert!(
                     self.answer_something(u)?,
                     "the flow waits on the caller, who has nothing to answer"
                 ),
                 Step::Done => return Ok(Some(self.done())),
-                _ => {}
+                other => panic!("a step this target does not know: {other:?}"),
             }
         }
         Ok(None)
