@@ -312,11 +312,16 @@ fn check(runs: &[Run], quick: bool) {
                 report.failure_examples
             ));
         }
-        // The bound is the default schedule's against a server that validates at once:
-        // 5 ms polls trade requests for latency, and a slow CA costs polls.
+        // The bound is the default schedule's against a server that is done at the first
+        // poll: 5 ms polls trade requests for latency, a slow CA costs polls, and so
+        // does a Pebble saturated by 32 orders at once (it validates and issues in the
+        // background, and may still be at it 25 ms later): asserted where Pebble keeps
+        // up, at c = 1 and in the quick run's c = 3.
         let bound = (2 * plan.names + 5) as f64;
         let requests = report.requests_per_cert_in_steady_state();
-        let bounded = plan.polling == Polling::Defaults && !matches!(plan.mode, Mode::Slow(_));
+        let bounded = plan.polling == Polling::Defaults
+            && !matches!(plan.mode, Mode::Slow(_))
+            && (quick || plan.concurrency == 1);
         if bounded && requests > bound {
             problems.push(format!(
                 "{what}: {requests:.2} requests per certificate (newNonce and badNonce resends aside), bound 2K + 5 = {bound}"
@@ -340,7 +345,7 @@ fn check(runs: &[Run], quick: bool) {
     }
     if problems.is_empty() {
         println!(
-            "checks: every run complete; acme-proto within 2K + 5 requests per certificate, no newNonce at c = 1, its counts the same as Pebble's log"
+            "checks: every run complete; acme-proto within 2K + 5 requests per certificate where Pebble keeps up, no newNonce at c = 1, its counts the same as Pebble's log"
         );
         return;
     }
