@@ -1,0 +1,93 @@
+//! What to order: `NewOrder`, its bounds, and the `newOrder` payload.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::Serialize;
+
+use crate::error::{Error, Misuse};
+use crate::identifier::Identifier;
+use crate::time::UnixTime;
+
+/// What to order (RFC 8555 §7.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NewOrder {
+    /// The names and addresses the certificate is for.
+    pub identifiers: Vec<Identifier>,
+    /// The requested start of validity.
+    pub not_before: Option<UnixTime>,
+    /// The requested end of validity.
+    pub not_after: Option<UnixTime>,
+    /// A certificate profile the directory offers (draft-ietf-acme-profiles).
+    pub profile: Option<String>,
+    /// The ARI certID of the certificate this order replaces (RFC 9773 §5).
+    pub replaces: Option<String>,
+}
+
+impl NewOrder {
+    /// An order for these identifiers.
+    pub fn new(identifiers: impl IntoIterator<Item = Identifier>) -> Self {
+        Self {
+            identifiers: identifiers.into_iter().collect(),
+            not_before: None,
+            not_after: None,
+            profile: None,
+            replaces: None,
+        }
+    }
+
+    /// The same order, asking for a profile the directory lists.
+    #[must_use]
+    pub fn with_profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = Some(profile.into());
+        self
+    }
+
+    /// The same order, replacing the certificate with this ARI certID.
+    #[must_use]
+    pub fn replacing(mut self, cert_id: impl Into<String>) -> Self {
+        self.replaces = Some(cert_id.into());
+        self
+    }
+
+    /// The same order, asking for this validity period.
+    #[must_use]
+    pub fn valid_between(
+        mut self,
+        not_before: Option<UnixTime>,
+        not_after: Option<UnixTime>,
+    ) -> Self {
+        self.not_before = not_before;
+        self.not_after = not_after;
+        self
+    }
+}
+
+pub(super) fn new_order_payload(
+    identifiers: &[Identifier],
+    request: &NewOrder,
+) -> Result<Vec<u8>, Error> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Payload<'a> {
+        identifiers: &'a [Identifier],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        not_before: Option<UnixTime>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        not_after: Option<UnixTime>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        profile: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        replaces: Option<&'a str>,
+    }
+    let payload = Payload {
+        identifiers,
+        not_before: request.not_before,
+        not_after: request.not_after,
+        profile: request.profile.as_deref(),
+        replaces: request.replaces.as_deref(),
+    };
+    serde_json::to_vec(&payload)
+        .map_err(|_| Misuse::InvalidArgument("the order cannot be serialized").into())
+}

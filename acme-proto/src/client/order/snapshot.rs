@@ -1,0 +1,202 @@
+//! `OrderSnapshot`: a saved order, taken at a quiescent point and resumed in another
+//! process.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::OrderFlow;
+use super::checks::check_identifiers;
+use super::events::OrderEvent;
+use super::state::{OrderMachine, State};
+use crate::b64;
+use crate::error::{Malformed, MalformedKind};
+use crate::identifier::Identifier;
+use crate::limits::Limits;
+
+/// A saved order: enough to resume it in another process (with the same account key).
+///
+/// Small on purpose (the order URL, its identifiers, the CSR's public key once given, and
+/// the challenges the caller provisioned: a few hundred bytes for a one-name order): the
+/// server is the source of truth, and a resumed order starts by fetching the order and
+/// its authorizations again. The identifiers and the key are what the resumed order is
+/// checked against, as the first process checked it: the server's order must still list
+/// exactly these identifiers, and the certificate must be for this key.
+///
+/// Version 1 snapshots (without identifiers or key) still read back; a resumed version 1
+/// order takes the identifiers of the order as first fetched, and needs the CSR again
+/// ([`OrderFlow::provide_csr`]) to check a certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderSnapshot {
+    /// The format version, [`OrderSnapshot::VERSION`].
+    #[serde(rename = "v")]
+    pub version: u32,
+    /// The order URL.
+    pub url: Url,
+    /// The identifiers of the order, as requested (and as the server confirmed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identifiers: Vec<Identifier>,
+    /// The CSR's public key (DER `SubjectPublicKeyInfo`, base64url), once a CSR was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The challenges the caller provisioned and has not been told to clean up.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provisioned: Vec<Url>,
+}
+
+impl OrderSnapshot {
+    /// The current format version.
+    pub const VERSION: u32 = 2;
+    /// The most provisioned challenges a snapshot may list: far above any real CA's
+    /// names per order (100 at Let's Encrypt).
+    pub const MAX_PROVISIONED: usize = 1000;
+    /// The largest snapshot accepted by [`OrderSnapshot::from_json`]: what
+    /// [`OrderSnapshot::MAX_PROVISIONED`] URLs plus the order URL take at most, each at
+    /// most [`Limits::MAX_URL_LEN`] bytes and doubled by JSON escaping in the worst case.
+    /// Every snapshot [`OrderFlow::snapshot`] gives fits. A one-name order's is a few
+    /// hundred bytes.
+    ///
+    /// The identifiers ([`OrderFlow::MAX_IDENTIFIERS`], each at most
+    /// [`OrderFlow::MAX_IDENTIFIER_LEN`] bytes of JSON, doubled by escaping) and the key
+    /// ([`OrderFlow::MAX_CSR_KEY_LEN`] bytes, in base64url) are counted too.
+    pub const MAX_LEN: usize = (Self::MAX_PROVISIONED + 1) * (2 * Limits::MAX_URL_LEN + 3)
+        + OrderFlow::MAX_IDENTIFIERS * (2 * OrderFlow::MAX_IDENTIFIER_LEN + 1)
+        + OrderFlow::MAX_CSR_KEY_LEN.div_ceil(3) * 4
+        + 128;
+
+    /// The snapshot as compact JSON.
+    pub fn to_json(&self) -> Vec<u8> {
+        // Cannot fail: a number, URLs and a list of URLs.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Reads a snapshot written by [`OrderSnapshot::to_json`], checking its version.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, Malformed> {
+        const CONTEXT: &str = "order snapshot";
+        let snapshot: Self = crate::resource::bounded_json(CONTEXT, bytes, Self::MAX_LEN)?;
+        if snapshot.version != Self::VERSION && snapshot.version != 1 {
+            return Err(Malformed::new(
+                CONTEXT,
+                MalformedKind::Invalid("unsupported snapshot version"),
+            ));
+        }
+        if snapshot.provisioned.len() > Self::MAX_PROVISIONED {
+            return Err(Malformed::new(
+                CONTEXT,
+                MalformedKind::Invalid("too many provisioned challenges"),
+            ));
+        }
+        if snapshot.version == 1 && (!snapshot.identifiers.is_empty() || snapshot.key.is_some()) {
+            return Err(Malformed::new(
+                CONTEXT,
+                MalformedKind::Invalid("a version 1 snapshot has no identifiers or key"),
+            ));
+        }
+        if snapshot.version != 1 && snapshot.identifiers.is_empty() {
+            return Err(Malformed::new(
+                CONTEXT,
+                MalformedKind::Invalid("a snapshot without identifiers"),
+            ));
+        }
+        if check_identifiers(&snapshot.identifiers).is_err() {
+            return Err(Malformed::new(
+                CONTEXT,
+                MalformedKind::Invalid("identifiers over OrderFlow's bounds"),
+            ));
+        }
+        if let Some(key) = &snapshot.key {
+            let fits = b64::decode(key)
+                .is_some_and(|k| !k.is_empty() && k.len() <= OrderFlow::MAX_CSR_KEY_LEN);
+            if !fits {
+                return Err(Malformed::new(
+                    CONTEXT,
+                    MalformedKind::Invalid(
+                        "the key is not base64url of at most MAX_CSR_KEY_LEN bytes",
+                    ),
+                ));
+            }
+        }
+        if core::iter::once(&snapshot.url)
+            .chain(&snapshot.provisioned)
+            .any(|url| crate::client::check_url_len(url).is_err())
+        {
+            return Err(Malformed::new(
+                CONTEXT,
+                MalformedKind::Invalid("a URL longer than Limits::MAX_URL_LEN"),
+            ));
+        }
+        Ok(snapshot)
+    }
+}
+
+impl OrderMachine {
+    pub(super) fn resume(snapshot: OrderSnapshot) -> Self {
+        let mut flow = Self::with_state(
+            snapshot.identifiers,
+            Some(snapshot.url),
+            State::Resume,
+            snapshot.provisioned,
+        );
+        flow.resumed = true;
+        flow.csr_key = snapshot
+            .key
+            .as_deref()
+            .and_then(b64::decode)
+            .map(Vec::into_boxed_slice);
+        flow
+    }
+
+    pub(super) fn snapshot(&self) -> Option<OrderSnapshot> {
+        if matches!(self.state, State::Done) {
+            return None;
+        }
+        if self
+            .effects
+            .queued()
+            .any(|e| matches!(e, OrderEvent::ReplacesDropped { .. }))
+        {
+            return None;
+        }
+        let url = self.url.clone()?;
+        let queued_cleanups = self.effects.queued().filter_map(|e| match e {
+            OrderEvent::Cleanup(offer) => Some(&offer.url),
+            _ => None,
+        });
+        let provisioned = self
+            .provisioned
+            .iter()
+            .map(|o| &o.url)
+            .chain(queued_cleanups)
+            .chain(&self.resumed_provisioned)
+            .cloned()
+            .collect::<Vec<_>>();
+        if provisioned.len() > OrderSnapshot::MAX_PROVISIONED {
+            return None;
+        }
+        let identifiers = match self.order.as_deref() {
+            Some(order) if self.identifiers.is_empty() => order.identifiers.clone(),
+            _ => self.identifiers.clone(),
+        };
+        // A version 1 order resumed before its order was fetched has nothing to save but
+        // what it was resumed from.
+        let version = if identifiers.is_empty() {
+            1
+        } else {
+            OrderSnapshot::VERSION
+        };
+        Some(OrderSnapshot {
+            version,
+            url,
+            identifiers,
+            key: self
+                .csr_key
+                .as_deref()
+                .filter(|_| version > 1)
+                .map(b64::encode),
+            provisioned,
+        })
+    }
+}
