@@ -12,16 +12,16 @@ use alloc::vec::Vec;
 use url::Url;
 
 use super::exchange::{Body, Endpoint, Exchanged, KeyChoice, NewAccountPayload, Payload, Spec};
-use super::operation::{Operation, Single};
+use super::operation::Single;
 use super::run::{Effects, Machine, Next, Runner, operation_by_runner};
-use super::{Client, NoEvent, Step};
+use super::{Client, NoEvent};
 use crate::crypto::{ExternalAccountBinding, Signer};
 use crate::error::{Error, Malformed, MalformedKind, Misuse};
 use crate::headers::LinkRelation;
 use crate::limits::ResponseKind;
 use crate::resource::{Account, OrderList};
 use crate::time::UnixTime;
-use crate::wire::{Method, RequestId, Response, TransportFailure};
+use crate::wire::Method;
 
 /// What to ask for when creating an account.
 #[derive(Debug, Default)]
@@ -169,8 +169,9 @@ impl Client {
             // account no longer has; the caller checks with `fetch_account` instead.
             resend_on_transport_failure: false,
         };
-        let single = Single::new("key rollover", spec, |_, _, _| Ok(())).with_other_key(new_key);
-        Ok(KeyRollover { single })
+        // The new key becomes the client's once the server has accepted it.
+        let single = Single::new("key rollover", spec, |_, _, _| Ok(())).installing_key(new_key);
+        Ok(KeyRollover(single))
     }
 
     /// Lists the URLs of the account's orders, following `Link: rel="next"` pages
@@ -250,50 +251,9 @@ fn read_account(
 
 /// A key rollover in progress; see [`Client::change_key`].
 #[derive(Debug)]
-pub struct KeyRollover {
-    single: Single<()>,
-}
+pub struct KeyRollover(Single<()>);
 
-impl Operation for KeyRollover {
-    type Event = NoEvent;
-    type Output = ();
-
-    fn poll(&mut self, client: &mut Client, now: UnixTime) -> Step<NoEvent> {
-        let step = self.single.poll(client, now);
-        if matches!(step, Step::Done)
-            && matches!(self.single.peek_outcome(), Some(Ok(())))
-            && let Some(new_key) = self.single.take_other_key()
-        {
-            client.replace_key(new_key);
-        }
-        step
-    }
-
-    fn handle_response(
-        &mut self,
-        client: &mut Client,
-        id: RequestId,
-        response: Response,
-        now: UnixTime,
-    ) -> Result<(), Misuse> {
-        self.single.handle_response(client, id, response, now)
-    }
-
-    fn handle_transport_failure(
-        &mut self,
-        client: &mut Client,
-        id: RequestId,
-        failure: TransportFailure,
-        now: UnixTime,
-    ) -> Result<(), Misuse> {
-        self.single
-            .handle_transport_failure(client, id, failure, now)
-    }
-
-    fn take_outcome(&mut self) -> Option<Result<(), Error>> {
-        self.single.take_outcome()
-    }
-}
+operation_by_runner!(KeyRollover, NoEvent, ());
 
 /// The account's orders, page by page; see [`Client::list_orders`].
 #[derive(Debug)]

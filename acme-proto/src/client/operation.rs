@@ -118,6 +118,8 @@ pub(crate) struct OneRequest<T> {
     name: &'static str,
     spec: Option<Spec>,
     other_key: Option<Box<dyn Signer + Send + Sync>>,
+    /// Whether `other_key` becomes the client's account key once the request succeeded.
+    install_key: bool,
     finish: Finish<T>,
     effects: Effects<NoEvent, T>,
 }
@@ -144,6 +146,7 @@ impl<T> Single<T> {
             name,
             spec: Some(spec),
             other_key: None,
+            install_key: false,
             finish,
             effects: Effects::default(),
         }))
@@ -155,14 +158,13 @@ impl<T> Single<T> {
         self
     }
 
-    /// The operation's own key, once the outcome is known (key rollover installs it).
-    pub(crate) fn take_other_key(&mut self) -> Option<Box<dyn Signer + Send + Sync>> {
-        self.0.machine_mut().other_key.take()
-    }
-
-    /// The outcome, without taking it.
-    pub(crate) fn peek_outcome(&mut self) -> Option<&Result<T, Error>> {
-        self.0.machine_mut().effects.outcome()
+    /// With the operation's own key, which becomes the client's account key once the
+    /// request has succeeded (key rollover).
+    pub(crate) fn installing_key(mut self, key: Box<dyn Signer + Send + Sync>) -> Self {
+        let machine = self.0.machine_mut();
+        machine.other_key = Some(key);
+        machine.install_key = true;
+        self
     }
 }
 
@@ -195,6 +197,12 @@ impl<T> Machine for OneRequest<T> {
         now: UnixTime,
     ) -> Result<(), Error> {
         let outcome = result.and_then(|exchanged| (self.finish)(client, exchanged, now));
+        if outcome.is_ok()
+            && self.install_key
+            && let Some(key) = self.other_key.take()
+        {
+            client.replace_key(key);
+        }
         self.effects.end(outcome);
         Ok(())
     }

@@ -146,11 +146,6 @@ impl<E, O> Effects<E, O> {
         self.over
     }
 
-    /// The outcome, without taking it.
-    pub(crate) fn outcome(&self) -> Option<&Result<O, Error>> {
-        self.outcome.as_deref()
-    }
-
     /// The next event, freeing the queue's buffer once it is empty: an order parked
     /// while the caller provisions should not keep room for the events it gave.
     fn pop(&mut self) -> Option<E> {
