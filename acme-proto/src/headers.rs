@@ -20,7 +20,7 @@ use core::time::Duration;
 use url::Url;
 
 use crate::b64;
-use crate::error::{Malformed, MalformedKind};
+use crate::fault::{Malformed, MalformedKind};
 use crate::time::UnixTime;
 
 fn invalid(header: &'static str) -> Malformed {

@@ -9,7 +9,7 @@ use core::str::FromStr;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::{Misuse, truncate_on_char_boundary};
+use crate::fault::{Misuse, truncate_on_char_boundary};
 
 /// An identifier object: `{"type": "dns", "value": "www.example.org"}` (RFC 8555 §7.1.3).
 ///

@@ -22,6 +22,7 @@ pub mod certificate;
 pub mod client;
 pub mod crypto;
 mod error;
+mod fault;
 pub mod headers;
 mod identifier;
 mod limits;
@@ -41,7 +42,8 @@ pub use crypto::{
     AccountKey, EabAlgorithm, ExternalAccountBinding, Jwk, KeyAuthorization, KeyId,
     SignatureAlgorithm, Signer, Thumbprint,
 };
-pub use error::{CryptoError, Error, Malformed, MalformedKind, Misuse};
+pub use error::Error;
+pub use fault::{CryptoError, Malformed, MalformedKind, Misuse};
 pub use headers::Nonce;
 pub use identifier::{DnsName, Identifier};
 pub use limits::{Limits, ResponseKind};

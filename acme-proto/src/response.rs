@@ -11,7 +11,9 @@ use alloc::vec::Vec;
 
 use url::Url;
 
-use crate::error::{Error, Malformed, MalformedKind, truncate_on_char_boundary};
+use crate::error::Error;
+
+use crate::fault::{Malformed, MalformedKind, truncate_on_char_boundary};
 use crate::headers::{self, ContentType, Link, Nonce};
 use crate::limits::{Limits, ResponseKind};
 use crate::problem::Problem;

@@ -5,7 +5,6 @@
 //! terms (`Retry-After` as an HTTP-date, `expires`, ARI windows) and because deadlines
 //! must survive being saved and resumed in another process.
 
-use core::fmt;
 use core::time::Duration;
 
 /// A point in time, as the duration since 1970-01-01T00:00:00Z (leap seconds ignored).
@@ -58,19 +57,6 @@ impl UnixTime {
     /// The time from `earlier` to `self`, or zero when `earlier` is later.
     pub fn saturating_duration_since(self, earlier: Self) -> Duration {
         self.0.saturating_sub(earlier.0)
-    }
-}
-
-impl fmt::Debug for UnixTime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl fmt::Display for UnixTime {
-    /// RFC 3339 in UTC, with fractional seconds only when there are any.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::time_format::write_rfc3339(*self, f)
     }
 }
 

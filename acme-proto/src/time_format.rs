@@ -11,7 +11,7 @@ use core::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::{Malformed, MalformedKind};
+use crate::fault::{Malformed, MalformedKind};
 use crate::time::UnixTime;
 
 const SECS_PER_DAY: u64 = 86_400;
@@ -484,6 +484,19 @@ impl<'de> Deserialize<'de> for UnixTime {
         parse_rfc3339(&text).map_err(|why| {
             serde::de::Error::custom(format_args!("invalid RFC 3339 timestamp: {why}"))
         })
+    }
+}
+
+impl fmt::Debug for UnixTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for UnixTime {
+    /// RFC 3339 in UTC, with fractional seconds only when there are any.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_rfc3339(*self, f)
     }
 }
 

@@ -6,7 +6,7 @@ use core::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::b64;
-use crate::error::{Malformed, MalformedKind};
+use crate::fault::{Malformed, MalformedKind};
 
 /// A challenge token (RFC 8555 §8.3, §8.4): base64url characters only, at least 128 bits.
 ///

@@ -7,7 +7,7 @@ use core::fmt;
 use url::Url;
 
 use crate::b64;
-use crate::error::{Malformed, MalformedKind};
+use crate::fault::{Malformed, MalformedKind};
 use crate::resource::RenewalInfo;
 use crate::time::UnixTime;
 

@@ -14,7 +14,7 @@ use x509_cert::name::Name;
 use x509_cert::spki::SubjectPublicKeyInfoRef;
 
 use super::CertificateInfo;
-use crate::error::{Malformed, MalformedKind, Misuse};
+use crate::fault::{Malformed, MalformedKind, Misuse};
 use crate::identifier::Identifier;
 
 /// The DER `SubjectPublicKeyInfo` of a PKCS#10 certification request (RFC 2986 §4).

@@ -25,7 +25,7 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 
 use super::ari::CertId;
-use crate::error::{Malformed, MalformedKind};
+use crate::fault::{Malformed, MalformedKind};
 use crate::time::UnixTime;
 use crate::time_format::{days_from_civil, days_in_month};
 

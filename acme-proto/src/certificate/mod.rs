@@ -50,7 +50,9 @@ pub use info::CertificateInfo;
 
 pub(crate) use csr::{check_issued, csr_public_key};
 
-use crate::error::{Error, Malformed};
+use crate::error::Error;
+
+use crate::fault::Malformed;
 use crate::limits::Limits;
 use crate::time::UnixTime;
 use crate::wire::Response;

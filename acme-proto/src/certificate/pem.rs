@@ -14,7 +14,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::b64;
-use crate::error::{Malformed, MalformedKind};
+use crate::fault::{Malformed, MalformedKind};
 
 /// The most certificates one chain may hold; a longer chain is refused.
 pub(crate) const MAX_CERTIFICATES: usize = 16;

@@ -10,7 +10,8 @@ use zeroize::Zeroizing;
 
 use super::Client;
 use crate::crypto::AccountKey;
-use crate::error::{Error, Misuse};
+use crate::error::Error;
+use crate::fault::Misuse;
 
 /// What identifies an ACME account: save it after creating the account, load it to use
 /// the account again.

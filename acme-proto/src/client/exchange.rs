@@ -25,7 +25,8 @@ use url::Url;
 
 use super::{Client, Wait, WaitReason};
 use crate::crypto::{KeyId, Signer, jws};
-use crate::error::{Error, Malformed, MalformedKind, Misuse};
+use crate::error::Error;
+use crate::fault::{Malformed, MalformedKind, Misuse};
 use crate::limits::ResponseKind;
 use crate::problem::ProblemType;
 use crate::resource::Directory;
@@ -110,7 +111,7 @@ impl NewAccountPayload {
             external_account_binding,
         };
         serde_json::to_vec(&json).map_err(|_| {
-            crate::error::CryptoError::new("newAccount payload serialization failed").into()
+            crate::fault::CryptoError::new("newAccount payload serialization failed").into()
         })
     }
 }

@@ -34,7 +34,7 @@ use core::fmt;
 use url::Url;
 
 use crate::crypto::{Signer, Thumbprint};
-use crate::error::Misuse;
+use crate::fault::Misuse;
 use crate::limits::Limits;
 use crate::resource::Directory;
 use crate::time::UnixTime;
@@ -291,25 +291,25 @@ impl Client {
 
     /// Whether a URL from the server may be requested or kept: `https`, or `http` on
     /// loopback when allowed, and at most [`Limits::MAX_URL_LEN`] bytes.
-    pub(crate) fn check_url(&self, url: &Url) -> Result<(), crate::error::Malformed> {
+    pub(crate) fn check_url(&self, url: &Url) -> Result<(), crate::fault::Malformed> {
         check_url_len(url)?;
         match url.scheme() {
             "https" => Ok(()),
             "http" if self.insecure_loopback && is_loopback(url) => Ok(()),
-            _ => Err(crate::error::Malformed::new(
+            _ => Err(crate::fault::Malformed::new(
                 "URL",
-                crate::error::MalformedKind::Invalid("not an https URL"),
+                crate::fault::MalformedKind::Invalid("not an https URL"),
             )),
         }
     }
 }
 
 /// Refuses a URL longer than [`Limits::MAX_URL_LEN`].
-pub(crate) fn check_url_len(url: &Url) -> Result<(), crate::error::Malformed> {
+pub(crate) fn check_url_len(url: &Url) -> Result<(), crate::fault::Malformed> {
     if url.as_str().len() > Limits::MAX_URL_LEN {
-        return Err(crate::error::Malformed::new(
+        return Err(crate::fault::Malformed::new(
             "URL",
-            crate::error::MalformedKind::Invalid("longer than Limits::MAX_URL_LEN (2048 bytes)"),
+            crate::fault::MalformedKind::Invalid("longer than Limits::MAX_URL_LEN (2048 bytes)"),
         ));
     }
     Ok(())

@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 use url::{Host, Url};
 
 use crate::crypto::{KeyAuthorization, Thumbprint, dns_account01_record_name, http01_path};
-use crate::error::{Malformed, MalformedKind, Misuse};
+use crate::fault::{Malformed, MalformedKind, Misuse};
 use crate::identifier::{DnsName, Identifier};
 use crate::resource::{Authorization, Challenge, ChallengeKind, KnownChallenge};
 use crate::status::ChallengeStatus;

@@ -8,7 +8,8 @@ use super::exchange::{Exchanged, Spec};
 use super::run::{Effects, Machine, Next, Runner, operation_by_runner};
 use super::{Client, NoEvent, Step};
 use crate::crypto::Signer;
-use crate::error::{Error, Misuse};
+use crate::error::Error;
+use crate::fault::Misuse;
 use crate::time::UnixTime;
 use crate::wire::{RequestId, Response, TransportFailure};
 

@@ -8,7 +8,7 @@ use super::exchange::{Body, Endpoint, KeyChoice, Payload, Spec};
 use super::operation::Single;
 use crate::b64;
 use crate::crypto::Signer;
-use crate::error::Misuse;
+use crate::fault::Misuse;
 use crate::limits::ResponseKind;
 use crate::wire::Method;
 

@@ -29,7 +29,8 @@ use super::exchange::{Delivery, Exchange, ExchangeStep, Exchanged, Spec, deliver
 use super::operation::{Deadline, Operation};
 use super::{Client, Step, Wait};
 use crate::crypto::Signer;
-use crate::error::{Error, Malformed, MalformedKind, Misuse};
+use crate::error::Error;
+use crate::fault::{Malformed, MalformedKind, Misuse};
 use crate::time::UnixTime;
 use crate::wire::{RequestId, Response, TransportFailure};
 
@@ -55,7 +56,7 @@ macro_rules! operation_by_runner {
                 id: $crate::wire::RequestId,
                 response: $crate::wire::Response,
                 now: $crate::time::UnixTime,
-            ) -> Result<(), $crate::error::Misuse> {
+            ) -> Result<(), $crate::fault::Misuse> {
                 self.0.handle_response(client, id, response, now)
             }
 
@@ -65,7 +66,7 @@ macro_rules! operation_by_runner {
                 id: $crate::wire::RequestId,
                 failure: $crate::wire::TransportFailure,
                 now: $crate::time::UnixTime,
-            ) -> Result<(), $crate::error::Misuse> {
+            ) -> Result<(), $crate::fault::Misuse> {
                 self.0.handle_transport_failure(client, id, failure, now)
             }
 

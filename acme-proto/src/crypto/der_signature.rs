@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 
 use crate::crypto::SignatureAlgorithm;
-use crate::error::CryptoError;
+use crate::fault::CryptoError;
 
 /// Converts a DER `ECDSA-Sig-Value` (`SEQUENCE { r INTEGER, s INTEGER }`, RFC 3279) to
 /// the JWS encoding of RFC 7518 §3.4: `r` and `s` as fixed-width big-endian integers,

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::b64;
 use crate::crypto::{FlattenedJws, Jwk};
-use crate::error::{CryptoError, Misuse};
+use crate::fault::{CryptoError, Misuse};
 
 /// The MAC algorithm of an External Account Binding (RFC 7518 §3.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -12,7 +12,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::b64;
 use crate::crypto::SignatureAlgorithm;
-use crate::error::Misuse;
+use crate::fault::Misuse;
 
 /// Smallest RSA modulus accepted, in bits.
 pub(crate) const RSA_MIN_BITS: usize = 2048;

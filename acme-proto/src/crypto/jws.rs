@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::b64;
 use crate::crypto::{Jwk, Signer};
-use crate::error::{CryptoError, Misuse};
+use crate::fault::{CryptoError, Misuse};
 
 /// How a request names its key: exactly one of `jwk` and `kid` (RFC 8555 §6.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 use crate::crypto::{
     EcCurve, Jwk, SignatureAlgorithm, Signer, Thumbprint, crypto, invalid_key, pem,
 };
-use crate::error::{CryptoError, Misuse};
+use crate::fault::{CryptoError, Misuse};
 
 const OID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");

@@ -42,7 +42,7 @@ pub use key::AccountKey;
 pub use key_authorization::{KeyAuthorization, dns_account01_record_name, http01_path};
 pub use signer::Signer;
 
-use crate::error::{CryptoError, Misuse};
+use crate::fault::{CryptoError, Misuse};
 
 fn invalid_key(why: &'static str) -> crate::Error {
     crate::Error::Misuse(Misuse::InvalidKey(why))

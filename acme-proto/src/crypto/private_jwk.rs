@@ -218,5 +218,5 @@ fn rsa_from_jwk(raw: &RawPrivateJwk) -> Result<(AccountKey, Jwk), crate::Error> 
 
 #[cfg(not(feature = "rsa"))]
 fn rsa_from_jwk(_: &RawPrivateJwk) -> Result<(AccountKey, Jwk), crate::Error> {
-    Err(crate::error::Misuse::Unsupported("RS256 keys need the `rsa` feature").into())
+    Err(crate::fault::Misuse::Unsupported("RS256 keys need the `rsa` feature").into())
 }

@@ -5,7 +5,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::crypto::{Jwk, SignatureAlgorithm};
-use crate::error::CryptoError;
+use crate::fault::CryptoError;
 
 /// Signs JWS signing inputs with one key.
 ///

@@ -16,7 +16,7 @@ use alloc::vec::Vec;
 use serde::Serialize;
 use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 
-use crate::error::{Malformed, MalformedKind};
+use crate::fault::{Malformed, MalformedKind};
 use crate::problem::Problem;
 
 mod account;

@@ -56,7 +56,7 @@ use alloc::vec::Vec;
 use url::Url;
 
 use crate::client::run::{Runner, operation_by_runner};
-use crate::error::Misuse;
+use crate::fault::Misuse;
 use crate::resource::Order;
 
 /// An order in progress, from `newOrder` (or a snapshot) to the certificate.

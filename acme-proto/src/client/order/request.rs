@@ -5,7 +5,9 @@ use alloc::vec::Vec;
 
 use serde::Serialize;
 
-use crate::error::{Error, Misuse};
+use crate::error::Error;
+
+use crate::fault::Misuse;
 use crate::identifier::Identifier;
 use crate::time::UnixTime;
 

@@ -12,7 +12,7 @@ use super::checks::check_identifiers;
 use super::events::OrderEvent;
 use super::state::{OrderMachine, State};
 use crate::b64;
-use crate::error::{Malformed, MalformedKind};
+use crate::fault::{Malformed, MalformedKind};
 use crate::identifier::Identifier;
 use crate::limits::Limits;
 

@@ -15,7 +15,7 @@ use crate::client::offer::ChallengeOffer;
 use crate::client::polling::Polling;
 use crate::client::run::Effects;
 use crate::crypto::Thumbprint;
-use crate::error::Misuse;
+use crate::fault::Misuse;
 use crate::identifier::Identifier;
 use crate::resource::Order;
 use crate::time::UnixTime;
