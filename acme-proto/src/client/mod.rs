@@ -27,6 +27,7 @@ mod polling;
 mod renewal;
 mod revocation;
 mod run;
+mod spec;
 
 use alloc::boxed::Box;
 use core::fmt;
