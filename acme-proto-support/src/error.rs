@@ -39,7 +39,7 @@ pub enum DriverError<T> {
         offered: Vec<&'static str>,
     },
     /// The CSR or the certificate key could not be made.
-    Csr(rcgen::Error),
+    Csr(CsrError),
     /// The operation waited for an answer the driver never gives: a bug in an event
     /// handler that neither answered nor failed.
     Stalled,
@@ -124,8 +124,26 @@ impl<T> From<acme_proto::Misuse> for DriverError<T> {
     }
 }
 
-impl<T> From<rcgen::Error> for DriverError<T> {
-    fn from(e: rcgen::Error) -> Self {
-        Self::Csr(e)
+/// Why a CSR or its key could not be made. The certificate library's own error is the
+/// [`source`](std::error::Error::source), so that no crate of that library is in this
+/// type's API.
+#[derive(Debug)]
+pub struct CsrError(Box<dyn std::error::Error + Send + Sync>);
+
+impl CsrError {
+    pub(crate) fn new(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Box::new(source))
+    }
+}
+
+impl fmt::Display for CsrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for CsrError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
     }
 }

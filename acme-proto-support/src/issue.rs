@@ -6,7 +6,7 @@ use acme_proto::crypto::AccountKey;
 use acme_proto::{Identifier, Misuse};
 use zeroize::Zeroizing;
 
-use crate::error::DriverError;
+use crate::error::{CsrError, DriverError};
 
 /// A certificate `issue()` obtained, with the private key it generated.
 ///
@@ -74,12 +74,13 @@ pub fn certificate_request<T>(
             }
         });
     }
-    let pair = Zeroizing::new(rcgen::KeyPair::generate_for(
-        &rcgen::PKCS_ECDSA_P256_SHA256,
-    )?);
-    let mut params = rcgen::CertificateParams::new(names)?;
+    let csr_error = |e| DriverError::Csr(CsrError::new(e));
+    let pair = Zeroizing::new(
+        rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(csr_error)?,
+    );
+    let mut params = rcgen::CertificateParams::new(names).map_err(csr_error)?;
     params.distinguished_name = rcgen::DistinguishedName::new();
-    let csr = params.serialize_request(&*pair)?;
+    let csr = params.serialize_request(&*pair).map_err(csr_error)?;
     Ok((csr.der().to_vec(), Zeroizing::new(pair.serialize_pem())))
 }
 

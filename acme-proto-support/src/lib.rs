@@ -25,7 +25,7 @@ mod account;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod dns_hook;
-mod drive;
+pub mod drive;
 mod error;
 mod issue;
 mod keys;
@@ -36,8 +36,7 @@ mod transport;
 
 pub use account::Account;
 pub use dns_hook::DnsHook;
-pub use drive::{hand_back, lock, now, outcome, sending, waiting};
-pub use error::{DriverError, SolverError};
+pub use error::{CsrError, DriverError, SolverError};
 pub use issue::{
     Action, Certificate, Presentations, certificate_request, copy_key, report_unrequested_names,
 };

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 
 use acme_proto::Client;
 use acme_proto::client::{Operation, Step};
-use acme_proto_support::{hand_back, lock, now, outcome, sending, waiting};
+use acme_proto_support::drive::{hand_back, lock, now, outcome, sending, waiting};
 
 use crate::error::DriverError;
 use crate::transport::Transport;
