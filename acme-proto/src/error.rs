@@ -8,6 +8,8 @@
 //! * [`Error::Timeout`], [`Error::Transport`]: the operation ran out of time, or the
 //!   driver's transport kept failing. The core only counts transport failures; their
 //!   causes belong to the driver that moves the bytes, which reports them itself.
+//! * [`Error::Bug`]: a state the core's machines cannot be in (never the server's or
+//!   the caller's doing).
 
 use alloc::boxed::Box;
 use core::fmt;
@@ -38,6 +40,9 @@ pub enum Error {
         /// How many times the request was sent.
         attempts: u32,
     },
+    /// A state the core's machines cannot be in was found: a bug in acme-proto, not in
+    /// the server's answers or the caller's use. The operation ends; please report it.
+    Bug(&'static str),
 }
 
 impl fmt::Display for Error {
@@ -52,6 +57,7 @@ impl fmt::Display for Error {
             Self::Transport { attempts } => {
                 write!(f, "the request failed in transport {attempts} times")
             }
+            Self::Bug(what) => write!(f, "a bug in acme-proto (please report it): {what}"),
         }
     }
 }

@@ -158,10 +158,7 @@ impl PreAuthorize {
         match authorization.status {
             AuthorizationStatus::Valid => self.finish(Ok(authorization)),
             AuthorizationStatus::Pending if self.chosen.is_none() => {
-                let url = self
-                    .url
-                    .clone()
-                    .ok_or(Misuse::InvalidArgument("no authorization URL"))?;
+                let url = self.url.clone().ok_or(Error::Bug("no authorization URL"))?;
                 let account_url = client.account_url().ok_or(Misuse::InvalidArgument(
                     "no account yet: create or find the account first",
                 ))?;

@@ -591,6 +591,12 @@ impl World {
         trace!("done at {:?}: {outcome:?}", self.now);
         self.checker.on_done();
         assert!(outcome.is_some(), "Done without an outcome");
+        // Whatever the server and the caller did, the machine never finds itself in a
+        // state it cannot be in.
+        assert!(
+            !matches!(outcome, Some(Err(acme_proto::Error::Bug(_)))),
+            "the order flow met a bug: {outcome:?}"
+        );
         if let Some(Ok(issued)) = &outcome {
             assert_eq!(Some(&issued.order_url), self.flow.url());
             checks::check_url(&issued.certificate_url);

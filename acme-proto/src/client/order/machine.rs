@@ -40,7 +40,7 @@ impl OrderMachine {
                 let request = self
                     .creating
                     .as_deref()
-                    .ok_or(Misuse::InvalidArgument("no order to create"))?;
+                    .ok_or(Error::Bug("no order to create"))?;
                 if request.profile.is_some() && client.directory().is_none() {
                     let spec = Spec {
                         method: Method::Get,
@@ -70,7 +70,7 @@ impl OrderMachine {
                 let url = self
                     .url
                     .clone()
-                    .ok_or(Misuse::InvalidArgument("no order URL to resume"))?;
+                    .ok_or(Error::Bug("no order URL to resume"))?;
                 (Purpose::Order, Spec::fetch(url, ResponseKind::Order))
             }
             State::FetchAuthorizations { next } => {
@@ -140,10 +140,7 @@ impl OrderMachine {
                         },
                     }));
                 }
-                let url = self
-                    .url
-                    .clone()
-                    .ok_or(Misuse::InvalidArgument("no order URL"))?;
+                let url = self.url.clone().ok_or(Error::Bug("no order URL"))?;
                 (Purpose::Order, Spec::fetch(url, ResponseKind::Order))
             }
             State::Finalize => {
@@ -155,7 +152,7 @@ impl OrderMachine {
                     .order
                     .as_ref()
                     .map(|o| o.finalize.clone())
-                    .ok_or(Misuse::InvalidArgument("no order to finalize"))?;
+                    .ok_or(Error::Bug("no order to finalize"))?;
                 self.finalize_attempts += 1;
                 let payload = alloc::format!(r#"{{"csr":"{}"}}"#, b64::encode(csr)).into_bytes();
                 // The CSR is not resent blindly after a transport failure: the order is
@@ -425,7 +422,7 @@ impl OrderMachine {
             .order
             .as_ref()
             .map(|o| o.status)
-            .ok_or(Misuse::InvalidArgument("no order"))?;
+            .ok_or(Error::Bug("no order"))?;
         // Challenges resumed from a snapshot whose authorization was not pending still
         // need cleaning up; they were rebuilt while fetching.
         self.resumed_provisioned.clear();
@@ -528,10 +525,10 @@ impl OrderMachine {
     }
 
     pub(super) fn finish_issued(&mut self) -> Result<(), Error> {
-        let downloaded = self.downloaded.take().ok_or(Malformed::new(
-            "order",
-            MalformedKind::Invalid("no certificate downloaded"),
-        ))?;
+        let downloaded = self
+            .downloaded
+            .take()
+            .ok_or(Error::Bug("no certificate downloaded"))?;
         let Downloaded {
             url: certificate_url,
             chain,
@@ -539,10 +536,7 @@ impl OrderMachine {
             alternates,
             ..
         } = *downloaded;
-        let order_url = self
-            .url
-            .clone()
-            .ok_or(Misuse::InvalidArgument("no order URL"))?;
+        let order_url = self.url.clone().ok_or(Error::Bug("no order URL"))?;
         self.effects.end(Ok(Issued {
             order_url,
             certificate_url,
