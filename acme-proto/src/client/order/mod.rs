@@ -85,6 +85,7 @@ impl OrderFlow {
     pub const MAX_CSR_KEY_LEN: usize = 4096;
 }
 
+/// Starting: a new order, or one resumed from a snapshot.
 impl OrderFlow {
     /// A new order. Fails when there is no identifier, or more than
     /// [`OrderFlow::MAX_IDENTIFIERS`], or one longer than
@@ -103,7 +104,10 @@ impl OrderFlow {
     pub fn resume(snapshot: OrderSnapshot) -> Self {
         Self(Runner::new(OrderMachine::resume(snapshot)))
     }
+}
 
+/// Getters: what the order is now. None changes the flow.
+impl OrderFlow {
     /// The order URL, once the server created the order.
     pub fn url(&self) -> Option<&Url> {
         self.0.machine().url()
@@ -131,7 +135,13 @@ impl OrderFlow {
         }
         self.0.machine().snapshot()
     }
+}
 
+/// The caller's answers to the events: each may come late (see
+/// [`Step::AwaitingCaller`](crate::Step::AwaitingCaller)). Driving the flow (`poll`,
+/// `handle_response`, `handle_transport_failure`, `take_outcome`) is its
+/// [`Operation`](crate::client::Operation) impl's.
+impl OrderFlow {
     /// Says that the challenge at `challenge_url` (from an [`OrderEvent::Authorize`]
     /// offer) is in place: the server will be asked to validate it.
     ///
