@@ -28,7 +28,7 @@ const USAGE: &str = "usage: cargo xtask <test|setup|demo|fuzz|bench>
           --smoke: the short run `test` ends with
   bench [--quick]
           the benchmarks in release (the core alone; both drivers and instant-acme
-          against a local Pebble, which `setup` installs), printing markdown tables and
+          against a local Pebble, installed first if missing), printing markdown tables and
           writing the raw figures to target/bench/; --quick: the small run `test` makes,
           asserting that every scenario completes and the request counts, never a time";
 
@@ -39,7 +39,8 @@ fn main() -> ExitCode {
         Some("setup") => setup::all(),
         Some("demo") => setup::pebble().and_then(|()| demo()),
         Some("fuzz") => fuzz::command(args.get(1..).unwrap_or_default()),
-        Some("bench") => bench(args.get(1..).unwrap_or_default()),
+        // Pebble for the Pebble scenarios, installed first if missing (saying so).
+        Some("bench") => setup::pebble().and_then(|()| bench(args.get(1..).unwrap_or_default())),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
