@@ -14,6 +14,8 @@ use crate::solver::{Solver, SolverError};
 
 /// The largest request head read; a longer one gets a 431.
 const MAX_HEAD: usize = 8 * 1024;
+/// The most header lines in a request head.
+const MAX_HEADERS: usize = 64;
 
 /// How long reading one request head may take in all.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
@@ -84,6 +86,7 @@ impl Solver for Http01Responder {
 fn answer(tokens: &Http01Tokens, mut stream: TcpStream) -> io::Result<()> {
     let (status, body, head_only) = match read_head(&mut stream)? {
         Head::TooLarge => ("431 Request Header Fields Too Large", None, false),
+        Head::Malformed => ("400 Bad Request", None, false),
         Head::Request { method, path } => {
             let found = path.and_then(|path| tokens.answer(&method, &path));
             ("200 OK", found, method == "HEAD")
@@ -114,23 +117,32 @@ enum Head {
         path: Option<String>,
     },
     TooLarge,
+    /// Not an HTTP/1.x request head.
+    Malformed,
     Closed,
 }
 
-/// Reads a request head (up to the empty line), at most [`MAX_HEAD`] bytes and
-/// [`HEAD_TIMEOUT`] in all.
+/// Reads a request head (up to the empty line), at most [`MAX_HEAD`] bytes (and
+/// [`MAX_HEADERS`] header lines) and [`HEAD_TIMEOUT`] in all, parsed by httparse.
 fn read_head(stream: &mut TcpStream) -> io::Result<Head> {
     let deadline = Instant::now() + HEAD_TIMEOUT;
     let mut head = Vec::with_capacity(1024);
     let mut buf = [0u8; 1024];
     loop {
-        let end = head.windows(4).position(|w| w == b"\r\n\r\n");
-        if end.unwrap_or(head.len()) > MAX_HEAD {
-            return Ok(Head::TooLarge);
-        }
-        if let Some(end) = end {
-            head.truncate(end);
-            break;
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut request = httparse::Request::new(&mut headers);
+        match request.parse(&head) {
+            Ok(httparse::Status::Complete(len)) if len <= MAX_HEAD => {
+                let method = request.method.unwrap_or_default().to_owned();
+                let path = request.path.and_then(path_of);
+                return Ok(Head::Request { method, path });
+            }
+            Ok(httparse::Status::Complete(_)) | Err(httparse::Error::TooManyHeaders) => {
+                return Ok(Head::TooLarge);
+            }
+            Ok(httparse::Status::Partial) if head.len() > MAX_HEAD => return Ok(Head::TooLarge),
+            Ok(httparse::Status::Partial) => {}
+            Err(_) => return Ok(Head::Malformed),
         }
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
@@ -143,12 +155,6 @@ fn read_head(stream: &mut TcpStream) -> io::Result<Head> {
         }
         head.extend_from_slice(buf.get(..n).unwrap_or_default());
     }
-    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
-    let line = String::from_utf8_lossy(line);
-    let mut parts = line.trim_end_matches('\r').split(' ');
-    let method = parts.next().unwrap_or_default().to_owned();
-    let path = parts.next().and_then(path_of);
-    Ok(Head::Request { method, path })
 }
 
 /// The path of a request target: origin-form (`/path?query`) or absolute-form

@@ -154,6 +154,26 @@ fn a_request_head_over_eight_kib_is_refused() {
     assert!(reply.starts_with("HTTP/1.1 431 "), "{reply}");
 }
 
+#[test]
+fn a_head_that_is_not_http_gets_a_400_and_too_many_headers_a_431() {
+    let responder = Http01Responder::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    for garbage in [
+        "\u{1}\u{2} / HTTP/1.1\r\n\r\n",
+        "GET / HTTP/9\r\n\r\n",
+        "GET /\r\nHost: x\r\n\r\n",
+        "GET / HTTP/1.1\r\nno colon here\r\n\r\n",
+    ] {
+        assert_eq!(ask(&responder, garbage).0, 400, "{garbage:?}");
+    }
+    let many: String = (0..100).map(|i| format!("X-{i}: y\r\n")).collect();
+    assert_eq!(
+        ask(&responder, &format!("GET / HTTP/1.1\r\n{many}\r\n")).0,
+        431
+    );
+    // HTTP/1.0, as some validation servers send it, is served.
+    assert_eq!(ask(&responder, "GET /x HTTP/1.0\r\n\r\n").0, 404);
+}
+
 /// The threads of this process, from /proc.
 fn threads() -> usize {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
