@@ -1,6 +1,6 @@
 //! Issues a certificate from an ACME CA, with this driver: `cargo run -p
 //! acme-proto-blocking --example issue -- --help`. The tokio driver's example takes the
-//! same flags (both read them with `acme_proto_support::cli`).
+//! same flags (both read them with `acme_proto_examples_support`).
 //!
 //! It exits 0 once the chain is written; on failure it prints one line naming what
 //! failed and exits 1.
@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use acme_proto_blocking::{
     AcmeClient, DnsHook, Http01Responder, Solver, TlsAlpn01Responder, Transport,
 };
-use acme_proto_support::cli::{Args, ChallengeKind, Command, USAGE, one_line};
+use acme_proto_examples_support::{Args, ChallengeKind, Command, USAGE, one_line};
 
 fn main() -> ExitCode {
     let args = match Args::parse(std::env::args_os().skip(1)) {

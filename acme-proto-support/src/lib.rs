@@ -22,8 +22,6 @@
 #![deny(missing_docs)]
 
 mod account;
-#[cfg(feature = "cli")]
-pub mod cli;
 mod dns_hook;
 pub mod drive;
 mod error;

@@ -1,6 +1,6 @@
 //! Issues a certificate from an ACME CA, with this driver: `cargo run -p
 //! acme-proto-tokio --example issue -- --help`. The blocking driver's example takes the
-//! same flags (both read them with `acme_proto_support::cli`).
+//! same flags (both read them with `acme_proto_examples_support`).
 //!
 //! It exits 0 once the chain is written; on failure it prints one line naming what
 //! failed and exits 1.
@@ -8,7 +8,7 @@
 
 use std::process::ExitCode;
 
-use acme_proto_support::cli::{Args, ChallengeKind, Command, USAGE, one_line};
+use acme_proto_examples_support::{Args, ChallengeKind, Command, USAGE, one_line};
 use acme_proto_tokio::{
     AcmeClient, DnsHook, Http01Responder, Solver, TlsAlpn01Responder, Transport,
 };

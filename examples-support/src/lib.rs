@@ -1,6 +1,6 @@
 //! The command line of the drivers' `issue` examples, identical in both: its flags,
 //! what they mean for the client, and atomic file writes. Each example only adds the
-//! calls to its own driver.
+//! calls to its own driver. Not published: the public crates keep a library's API only.
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -243,7 +243,7 @@ impl Args {
 
     /// A new account key of `--key-type`.
     pub fn new_account_key(&self) -> Result<AccountKey, String> {
-        crate::generate_account_key(self.key_type)
+        acme_proto_support::generate_account_key(self.key_type)
             .map_err(|e| format!("generating the account key: {e}"))
     }
 
@@ -602,7 +602,7 @@ mod tests {
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let path = dir.join("account.json");
         let key =
-            crate::generate_account_key(SignatureAlgorithm::Es256).map_err(|e| e.to_string())?;
+            acme_proto_support::generate_account_key(SignatureAlgorithm::Es256).map_err(|e| e.to_string())?;
         let credentials = AccountCredentials::new(
             Url::parse("https://ca-a.example/dir").map_err(|e| e.to_string())?,
             Url::parse("https://ca-a.example/acct/1").map_err(|e| e.to_string())?,
