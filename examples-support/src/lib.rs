@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use acme_proto::client::{AccountCredentials, Issued, NewAccount, NewOrder};
 use acme_proto::crypto::{AccountKey, EabAlgorithm, ExternalAccountBinding, SignatureAlgorithm};
 use acme_proto::{CertificateChain, Identifier, ServerText};
+use lexopt::Arg;
 use url::Url;
 
 /// `--help`.
@@ -100,7 +101,6 @@ pub enum Command {
 impl Args {
     /// Parses the arguments after the program name.
     pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
-        let mut args = args.into_iter();
         let mut directory = None;
         let mut parsed = Args {
             directory: Url::parse("https://invalid.invalid/").map_err(|e| e.to_string())?,
@@ -120,39 +120,54 @@ impl Args {
             key_out: PathBuf::from("key.pem"),
         };
         let (mut eab_kid, mut eab_key, mut eab_alg) = (None, None, EabAlgorithm::Hs256);
-        while let Some(flag) = args.next() {
-            let flag = flag
-                .into_string()
-                .map_err(|f| format!("unknown argument {f:?}"))?;
-            if flag == "-h" || flag == "--help" {
-                return Ok(Command::Help);
-            }
-            let mut value = || {
-                args.next()
-                    .ok_or_else(|| format!("{flag} needs a value (see --help)"))
+        // lexopt reads `--flag value` and `--flag=value`; a value may start with `-`.
+        let mut parser = lexopt::Parser::from_args(args);
+        while let Some(arg) = parser.next().map_err(|e| format!("{e} (see --help)"))? {
+            let name = match &arg {
+                Arg::Short('h') | Arg::Long("help") => return Ok(Command::Help),
+                Arg::Long(name) => format!("--{name}"),
+                Arg::Short(c) => format!("-{c}"),
+                Arg::Value(value) => {
+                    return Err(format!("unknown argument {value:?} (see --help)"));
+                }
             };
-            match flag.as_str() {
+            let flag = name.as_str();
+            let text = |parser: &mut lexopt::Parser| {
+                let value = parser
+                    .value()
+                    .map_err(|_| format!("{flag} needs a value (see --help)"))?;
+                value
+                    .into_string()
+                    .map_err(|v| format!("{flag} {v:?}: not UTF-8"))
+            };
+            let path = |parser: &mut lexopt::Parser| {
+                parser
+                    .value()
+                    .map(PathBuf::from)
+                    .map_err(|_| format!("{flag} needs a value (see --help)"))
+            };
+            match flag {
                 "--directory" => {
-                    let text = utf8(&flag, value()?)?;
+                    let text = text(&mut parser)?;
                     directory =
                         Some(Url::parse(&text).map_err(|e| format!("--directory {text:?}: {e}"))?);
                 }
-                "--ca-cert" => parsed.ca_cert = Some(value()?.into()),
-                "--account" => parsed.account = Some(value()?.into()),
-                "--contact" => parsed.contacts.push(utf8(&flag, value()?)?),
+                "--ca-cert" => parsed.ca_cert = Some(path(&mut parser)?),
+                "--account" => parsed.account = Some(path(&mut parser)?),
+                "--contact" => parsed.contacts.push(text(&mut parser)?),
                 "--domain" => {
-                    let text = utf8(&flag, value()?)?;
+                    let text = text(&mut parser)?;
                     let identifier =
                         Identifier::dns(&text).map_err(|e| format!("--domain {text:?}: {e}"))?;
                     parsed.identifiers.push(identifier);
                 }
                 "--ip" => {
-                    let text = utf8(&flag, value()?)?;
+                    let text = text(&mut parser)?;
                     let ip: IpAddr = text.parse().map_err(|e| format!("--ip {text:?}: {e}"))?;
                     parsed.identifiers.push(Identifier::Ip(ip));
                 }
                 "--challenge" => {
-                    parsed.challenge = match utf8(&flag, value()?)?.as_str() {
+                    parsed.challenge = match text(&mut parser)?.as_str() {
                         "http-01" => ChallengeKind::Http01,
                         "dns-01" => ChallengeKind::Dns01,
                         "tls-alpn-01" => ChallengeKind::TlsAlpn01,
@@ -163,13 +178,13 @@ impl Args {
                         }
                     }
                 }
-                "--http-port" => parsed.http_port = port(&flag, value()?)?,
-                "--tls-port" => parsed.tls_port = port(&flag, value()?)?,
-                "--dns-hook" => parsed.dns_hook = Some(value()?),
-                "--eab-kid" => eab_kid = Some(utf8(&flag, value()?)?),
-                "--eab-hmac-key" => eab_key = Some(utf8(&flag, value()?)?),
+                "--http-port" => parsed.http_port = port(flag, &text(&mut parser)?)?,
+                "--tls-port" => parsed.tls_port = port(flag, &text(&mut parser)?)?,
+                "--dns-hook" => parsed.dns_hook = Some(path(&mut parser)?.into_os_string()),
+                "--eab-kid" => eab_kid = Some(text(&mut parser)?),
+                "--eab-hmac-key" => eab_key = Some(text(&mut parser)?),
                 "--eab-alg" => {
-                    eab_alg = match utf8(&flag, value()?)?.to_ascii_uppercase().as_str() {
+                    eab_alg = match text(&mut parser)?.to_ascii_uppercase().as_str() {
                         "HS256" => EabAlgorithm::Hs256,
                         "HS384" => EabAlgorithm::Hs384,
                         "HS512" => EabAlgorithm::Hs512,
@@ -181,7 +196,7 @@ impl Args {
                     }
                 }
                 "--key-type" => {
-                    parsed.key_type = match utf8(&flag, value()?)?.to_ascii_lowercase().as_str() {
+                    parsed.key_type = match text(&mut parser)?.to_ascii_lowercase().as_str() {
                         "es256" => SignatureAlgorithm::Es256,
                         "es384" => SignatureAlgorithm::Es384,
                         "ed25519" => SignatureAlgorithm::EdDsa,
@@ -193,10 +208,10 @@ impl Args {
                         }
                     }
                 }
-                "--profile" => parsed.profile = Some(utf8(&flag, value()?)?),
-                "--preferred-chain" => parsed.preferred_chain = Some(utf8(&flag, value()?)?),
-                "--out" => parsed.out = value()?.into(),
-                "--key-out" => parsed.key_out = value()?.into(),
+                "--profile" => parsed.profile = Some(text(&mut parser)?),
+                "--preferred-chain" => parsed.preferred_chain = Some(text(&mut parser)?),
+                "--out" => parsed.out = path(&mut parser)?,
+                "--key-out" => parsed.key_out = path(&mut parser)?,
                 other => return Err(format!("unknown argument {other:?} (see --help)")),
             }
         }
@@ -390,14 +405,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8], private: bool) -> Result<(), 
     Ok(())
 }
 
-fn utf8(flag: &str, value: OsString) -> Result<String, String> {
-    value
-        .into_string()
-        .map_err(|v| format!("{flag} {v:?}: not UTF-8"))
-}
-
-fn port(flag: &str, value: OsString) -> Result<u16, String> {
-    let text = utf8(flag, value)?;
+fn port(flag: &str, text: &str) -> Result<u16, String> {
     text.parse()
         .map_err(|_| format!("{flag} {text:?}: expected a port number"))
 }
@@ -456,6 +464,15 @@ mod tests {
             (Path::new("c.pem"), Path::new("k.pem"))
         );
         assert!(args.new_account().is_ok());
+        // `--flag=value` reads the same, and a value may start with a dash.
+        let args = issue(&[
+            "--directory=https://x/",
+            "--domain",
+            "a.example",
+            "--out=-x.pem",
+        ]);
+        assert_eq!(args.directory.as_str(), "https://x/");
+        assert_eq!(args.out, PathBuf::from("-x.pem"));
     }
 
     #[test]
@@ -601,8 +618,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("acme-cli-acct-{}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let path = dir.join("account.json");
-        let key =
-            acme_proto_support::generate_account_key(SignatureAlgorithm::Es256).map_err(|e| e.to_string())?;
+        let key = acme_proto_support::generate_account_key(SignatureAlgorithm::Es256)
+            .map_err(|e| e.to_string())?;
         let credentials = AccountCredentials::new(
             Url::parse("https://ca-a.example/dir").map_err(|e| e.to_string())?,
             Url::parse("https://ca-a.example/acct/1").map_err(|e| e.to_string())?,
