@@ -9,8 +9,9 @@ use acme_proto::client::{
 };
 use acme_proto::crypto::AccountKey;
 use acme_proto::{CertificateChain, Client, Identifier, NoEvent};
+use acme_proto_support::drive::next_cleanup;
 use acme_proto_support::{
-    Account, Action, Certificate, Presentations, certificate_request, report_unrequested_names,
+    Account, Action, Certificate, action, certificate_request, report_unrequested_names,
 };
 use url::Url;
 
@@ -149,16 +150,17 @@ impl AcmeClient {
         solver: &S,
     ) -> Result<Issued, DriverError> {
         flow.provide_csr(csr_der)?;
-        let mut presentations = Presentations::default();
         let events = |flow: &mut OrderFlow, event: OrderEvent| -> Result<(), DriverError> {
-            match presentations.on_event(event, |offers| solver.choose(offers))? {
+            match action(event, |offers| solver.choose(offers))? {
                 Action::Present(offer) => {
-                    solver
-                        .present(&offer)
-                        .map_err(|source| DriverError::Solver {
+                    if let Err(source) = solver.present(&offer) {
+                        // Half put in place, and unknown to the order: undone here.
+                        cleanup(solver, &offer);
+                        return Err(DriverError::Solver {
                             identifier: offer.identifier.clone(),
                             source,
-                        })?;
+                        });
+                    }
                     flow.challenge_ready(&offer.url)?;
                 }
                 Action::Cleanup(offer) => cleanup(solver, &offer),
@@ -167,10 +169,13 @@ impl AcmeClient {
             Ok(())
         };
         let result = drive(flow, self.account.core(), &self.transport, events);
-        // The core cleans up what it knows of; this covers an order that ended in the
-        // driver (a solver error, no challenge chosen) before the core could.
-        for offer in presentations.into_leftovers() {
-            cleanup(solver, &offer);
+        if result.is_err() {
+            // Ended in the driver (a solver error, no challenge chosen) while the order
+            // went on: the order's own list says what it presented.
+            flow.abandon();
+            while let Some(offer) = next_cleanup(flow, self.account.core()) {
+                cleanup(solver, &offer);
+            }
         }
         if let Ok(issued) = &result {
             report_unrequested_names(issued);

@@ -6,8 +6,8 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use acme_proto::client::Operation;
-use acme_proto::{Client, Limits, Request, Response, UnixTime, Wait};
+use acme_proto::client::{ChallengeOffer, Operation, OrderEvent, OrderFlow};
+use acme_proto::{Client, Limits, Request, Response, Step, UnixTime, Wait};
 
 use crate::error::DriverError;
 use crate::transport::TransportError;
@@ -87,4 +87,18 @@ pub fn outcome<O: Operation, T>(
         Some(Err(error)) => Err(DriverError::from_outcome(error, last_failure)),
         None => Err(DriverError::Stalled),
     }
+}
+/// After [`OrderFlow::abandon`]: the next challenge the order presented, to clean up,
+/// or `None` once it is done. Nothing is sent after `abandon`, so no transport is
+/// needed; a driver calls this until `None`.
+pub fn next_cleanup(flow: &mut OrderFlow, client: &Mutex<Client>) -> Option<ChallengeOffer> {
+    // Events, then Done: bounded all the same.
+    for _ in 0..64 {
+        match flow.poll(&mut lock(client), now()) {
+            Step::Event(OrderEvent::Cleanup(offer)) => return Some(offer),
+            Step::Event(_) => {}
+            _ => return None,
+        }
+    }
+    None
 }

@@ -90,7 +90,7 @@ pub fn copy_key(key: &AccountKey) -> Result<AccountKey, acme_proto::Error> {
     AccountKey::from_pkcs8_der(&key.to_pkcs8_der()?)
 }
 
-/// What a driver does with one [`OrderEvent`], as [`Presentations::on_event`] says.
+/// What a driver does with one [`OrderEvent`], as [`action`] says.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Action {
@@ -103,55 +103,37 @@ pub enum Action {
     None,
 }
 
-/// The challenges an order presented and not yet cleaned up, so that every one is
-/// cleaned up however the order ends, also when it ends in the driver (a solver
-/// error, no challenge chosen) before the core could say so.
-#[derive(Debug, Default)]
-pub struct Presentations {
-    presented: Vec<ChallengeOffer>,
-}
-
-impl Presentations {
-    /// What to do for `event`, choosing among offers with `choose` (the solver's
-    /// choice). An offer to present is recorded before it is presented, so that a
-    /// half-done present is cleaned up too.
-    pub fn on_event<T>(
-        &mut self,
-        event: OrderEvent,
-        choose: impl FnOnce(&[ChallengeOffer]) -> Option<&ChallengeOffer>,
-    ) -> Result<Action, DriverError<T>> {
-        Ok(match event {
-            OrderEvent::Authorize {
-                identifier, offers, ..
-            } => {
-                let Some(offer) = choose(&offers).cloned() else {
-                    return Err(DriverError::NoChallengeChosen {
-                        identifier,
-                        offered: offers.iter().map(ChallengeOffer::type_name).collect(),
-                    });
-                };
-                tracing::debug!(url = %offer.url, kind = offer.type_name(), "presenting");
-                self.presented.push(offer.clone());
-                Action::Present(offer)
-            }
-            OrderEvent::Cleanup(offer) => {
-                self.presented.retain(|p| p.url != offer.url);
-                Action::Cleanup(offer)
-            }
-            OrderEvent::Created { url } => {
-                tracing::info!(%url, "order created");
-                Action::None
-            }
-            // The CSR is given up front; nothing else needs an answer.
-            _ => Action::None,
-        })
-    }
-
-    /// The offers presented and never cleaned up, for the driver to clean up once
-    /// the order is over.
-    pub fn into_leftovers(self) -> Vec<ChallengeOffer> {
-        self.presented
-    }
+/// What to do for `event`, choosing among offers with `choose` (the solver's choice).
+///
+/// Nothing is recorded here: the order's own cleanup list (its `Cleanup` events, and
+/// [`OrderFlow::abandon`](acme_proto::client::OrderFlow::abandon) when the driver ends
+/// it early) is the only one. A present that fails half-way is the driver's to clean up
+/// at once: the order never heard of it.
+pub fn action<T>(
+    event: OrderEvent,
+    choose: impl FnOnce(&[ChallengeOffer]) -> Option<&ChallengeOffer>,
+) -> Result<Action, DriverError<T>> {
+    Ok(match event {
+        OrderEvent::Authorize {
+            identifier, offers, ..
+        } => {
+            let Some(offer) = choose(&offers).cloned() else {
+                return Err(DriverError::NoChallengeChosen {
+                    identifier,
+                    offered: offers.iter().map(ChallengeOffer::type_name).collect(),
+                });
+            };
+            tracing::debug!(url = %offer.url, kind = offer.type_name(), "presenting");
+            Action::Present(offer)
+        }
+        OrderEvent::Cleanup(offer) => Action::Cleanup(offer),
+        OrderEvent::Created { url } => {
+            tracing::info!(%url, "order created");
+            Action::None
+        }
+        // The CSR is given up front; nothing else needs an answer.
+        _ => Action::None,
+    })
 }
 
 #[cfg(test)]

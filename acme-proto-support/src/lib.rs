@@ -36,7 +36,7 @@ pub use account::Account;
 pub use dns_hook::DnsHook;
 pub use error::{CsrError, DriverError, SolverError};
 pub use issue::{
-    Action, Certificate, Presentations, certificate_request, copy_key, report_unrequested_names,
+    Action, Certificate, action, certificate_request, copy_key, report_unrequested_names,
 };
 pub use keys::generate_account_key;
 pub use presented::{Http01Tokens, Presented, first_offer};

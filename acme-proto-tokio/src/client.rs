@@ -8,8 +8,9 @@ use acme_proto::client::{
 };
 use acme_proto::crypto::AccountKey;
 use acme_proto::{CertificateChain, Client, Identifier, NoEvent};
+use acme_proto_support::drive::next_cleanup;
 use acme_proto_support::{
-    Account, Action, Certificate, Presentations, certificate_request, report_unrequested_names,
+    Account, Action, Certificate, action, certificate_request, report_unrequested_names,
 };
 use url::Url;
 
@@ -149,15 +150,15 @@ impl AcmeClient {
         solver: &S,
     ) -> Result<Issued, DriverError> {
         flow.provide_csr(csr_der)?;
-        let mut events = OrderEvents {
-            solver,
-            presentations: Presentations::default(),
-        };
+        let mut events = OrderEvents { solver };
         let result = drive(flow, self.account.core(), &self.transport, &mut events).await;
-        // The core cleans up what it knows of; this covers an order that ended in the
-        // driver (a solver error, no challenge chosen) before the core could.
-        for offer in events.presentations.into_leftovers() {
-            cleanup(solver, &offer).await;
+        if result.is_err() {
+            // Ended in the driver (a solver error, no challenge chosen) while the order
+            // went on: the order's own list says what it presented.
+            flow.abandon();
+            while let Some(offer) = next_cleanup(flow, self.account.core()) {
+                cleanup(solver, &offer).await;
+            }
         }
         if let Ok(issued) = &result {
             report_unrequested_names(issued);
@@ -240,10 +241,9 @@ impl AcmeClient {
 }
 
 /// An order's events: the solver presents and cleans up, the flow is told when a
-/// challenge is ready; what was presented is kept, for cleanup if the drive ends early.
+/// challenge is ready.
 struct OrderEvents<'a, S> {
     solver: &'a S,
-    presentations: Presentations,
 }
 
 impl<S: Solver> EventHandler<OrderFlow> for &mut OrderEvents<'_, S> {
@@ -252,18 +252,16 @@ impl<S: Solver> EventHandler<OrderFlow> for &mut OrderEvents<'_, S> {
         flow: &mut OrderFlow,
         event: acme_proto::client::OrderEvent,
     ) -> Result<(), DriverError> {
-        match self
-            .presentations
-            .on_event(event, |offers| self.solver.choose(offers))?
-        {
+        match action(event, |offers| self.solver.choose(offers))? {
             Action::Present(offer) => {
-                self.solver
-                    .present(&offer)
-                    .await
-                    .map_err(|source| DriverError::Solver {
+                if let Err(source) = self.solver.present(&offer).await {
+                    // Half put in place, and unknown to the order: undone here.
+                    cleanup(self.solver, &offer).await;
+                    return Err(DriverError::Solver {
                         identifier: offer.identifier.clone(),
                         source,
-                    })?;
+                    });
+                }
                 flow.challenge_ready(&offer.url)?;
             }
             Action::Cleanup(offer) => cleanup(self.solver, &offer).await,

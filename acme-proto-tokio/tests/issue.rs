@@ -166,6 +166,8 @@ async fn a_failed_order_still_cleans_up() {
 struct Counting {
     refuse: bool,
     fail_present: bool,
+    /// Fails the second present only (the first stays in place).
+    fail_second: bool,
     presented: AtomicUsize,
     cleaned: AtomicUsize,
 }
@@ -180,8 +182,8 @@ impl Solver for Counting {
             .find(|o| matches!(o.solution, Solution::Http01 { .. }))
     }
     async fn present(&self, _: &ChallengeOffer) -> Result<(), SolverError> {
-        self.presented.fetch_add(1, Ordering::SeqCst);
-        if self.fail_present {
+        let n = self.presented.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.fail_present || (self.fail_second && n == 2) {
             return Err("the web server is down".into());
         }
         Ok(())
@@ -225,6 +227,25 @@ async fn solver_failures_end_the_order_and_clean_up() {
         failing.cleaned.load(Ordering::SeqCst),
         1,
         "cleanup after a failed present"
+    );
+
+    // The second name's present fails: the first, said ready, is cleaned up through
+    // the order's own list (abandoned), the second at once.
+    let second = Counting {
+        fail_second: true,
+        ..Counting::default()
+    };
+    let names = [
+        Identifier::dns("s1.example.org").unwrap(),
+        Identifier::dns("s2.example.org").unwrap(),
+    ];
+    let error = client.issue(names, &second).await.unwrap_err();
+    assert!(matches!(error, DriverError::Solver { .. }), "{error:?}");
+    assert_eq!(second.presented.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        second.cleaned.load(Ordering::SeqCst),
+        2,
+        "both cleaned up: the one in place and the half-done one"
     );
 
     let good = Counting::default();

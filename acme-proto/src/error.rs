@@ -40,6 +40,9 @@ pub enum Error {
         /// How many times the request was sent.
         attempts: u32,
     },
+    /// The caller ended the operation early (for an order:
+    /// [`OrderFlow::abandon`](crate::client::OrderFlow::abandon)).
+    Abandoned,
     /// A state the core's machines cannot be in was found: a bug in acme-proto, not in
     /// the server's answers or the caller's use. The operation ends; please report it.
     Bug(&'static str),
@@ -57,6 +60,7 @@ impl fmt::Display for Error {
             Self::Transport { attempts } => {
                 write!(f, "the request failed in transport {attempts} times")
             }
+            Self::Abandoned => f.write_str("the operation was abandoned by its caller"),
             Self::Bug(what) => write!(f, "a bug in acme-proto (please report it): {what}"),
         }
     }

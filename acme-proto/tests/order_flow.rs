@@ -859,3 +859,47 @@ fn retry_after_on_the_challenge_response_sets_the_first_poll() {
     assert_eq!(h.ca.count(RequestKind::Order), 2, "polls of the order");
     assert_clean(&h);
 }
+
+/// A caller that gives up half-way (its solver failed on the second name) ends the
+/// order with `abandon`: the challenge it had said ready comes back as a `Cleanup`,
+/// nothing more is sent, and the outcome is `Abandoned`, after `Done`.
+#[test]
+fn an_abandoned_order_cleans_up_what_was_presented_and_sends_nothing_more() {
+    let mut h = Harness::with_account();
+    let mut flow = order(&["one.example.org", "two.example.org"]);
+    let mut ready = Vec::new();
+    let mut cleaned = Vec::new();
+    let mut abandoned = false;
+    for _ in 0..1000 {
+        match flow.poll(&mut h.client, h.now) {
+            Step::Send(request) => {
+                assert!(!abandoned, "sent after abandon: {request:?}");
+                let response = h.ca.handle(&request, h.now);
+                flow.handle_response(&mut h.client, request.id, response, h.now)
+                    .unwrap();
+            }
+            Step::Wait(wait) => h.now = wait.until,
+            Step::Event(OrderEvent::Authorize { offers, .. }) if ready.is_empty() => {
+                let offer = offers.iter().find(|o| o.type_name() == "http-01").unwrap();
+                flow.challenge_ready(&offer.url).unwrap();
+                ready.push(offer.url.clone());
+            }
+            Step::Event(OrderEvent::Authorize { .. }) => {
+                // The second name's challenge could not be put in place.
+                flow.abandon();
+                abandoned = true;
+            }
+            Step::Event(OrderEvent::Cleanup(offer)) => {
+                assert!(flow.take_outcome().is_none(), "an outcome before Done");
+                cleaned.push(offer.url);
+            }
+            Step::Event(_) => {}
+            Step::Done => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(abandoned);
+    assert_eq!(cleaned, ready);
+    assert!(matches!(flow.take_outcome(), Some(Err(Error::Abandoned))));
+    assert!(matches!(flow.poll(&mut h.client, h.now), Step::Done));
+}

@@ -240,7 +240,7 @@ impl<M: Machine> Runner<M> {
     }
 
     /// Ends the operation with `error` and queues its cleanups.
-    fn fail(&mut self, error: Error) {
+    pub(crate) fn fail(&mut self, error: Error) {
         self.machine.effects().end(Err(error));
         self.settle();
     }
@@ -288,6 +288,17 @@ impl<M: Machine> Operation for Runner<M> {
             if self.machine.effects().is_over() && self.exchange.is_none() {
                 self.done_returned = true;
                 return Step::Done;
+            }
+            // Over (abandoned by the caller): nothing more is sent, only what is out
+            // is waited for.
+            if self.machine.effects().is_over()
+                && self
+                    .exchange
+                    .as_deref()
+                    .is_some_and(|(_, e)| e.in_flight().is_none())
+            {
+                self.exchange = None;
+                continue;
             }
             let deadline = self.deadline.start(client, now);
             if let Some(slot) = self.exchange.as_deref_mut() {

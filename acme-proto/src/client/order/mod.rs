@@ -155,6 +155,16 @@ impl OrderFlow {
     pub fn provide_csr(&mut self, der: Vec<u8>) -> Result<(), Misuse> {
         self.0.machine_mut().provide_csr(der)
     }
+
+    /// Ends the order now, as the caller decided (a solver failed, the program is
+    /// shutting down): every challenge given to [`challenge_ready`](Self::challenge_ready)
+    /// comes back in a [`OrderEvent::Cleanup`], then `Done`, with the outcome
+    /// `Err(Error::Abandoned)`. Nothing more is sent; a request already out is still to
+    /// be handed back (its response is then ignored). An order that has ended already
+    /// is left as it is. The order stays on the server, where it expires.
+    pub fn abandon(&mut self) {
+        self.0.fail(crate::Error::Abandoned);
+    }
 }
 
 operation_by_runner!(OrderFlow, OrderEvent, Issued);
