@@ -9,13 +9,12 @@
 //!                                  Done(Err) ◄─ invalid ──┘  (pending: poll again)
 //! ```
 
-use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use url::Url;
 
+use super::authorizations::{AuthorizationTable, failure};
 use super::exchange::{Endpoint, Exchanged, Spec};
-use super::offer::{self, ChallengeOffer};
 use super::operation::Single;
 use super::order::OrderEvent;
 use super::polling::Polling;
@@ -59,10 +58,14 @@ impl Client {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
+    /// Sending `newAuthz`.
     Create,
-    AwaitChoice,
+    /// Telling the server of the chosen challenge, or waiting for the caller's choice.
     Respond,
-    Poll { at: UnixTime },
+    /// Polling the authorization, next at `at`.
+    Poll {
+        at: UnixTime,
+    },
     Done,
 }
 
@@ -71,17 +74,18 @@ const VALIDATION: &str = "validation of the authorization's challenge";
 
 /// Pre-authorization of one identifier through `newAuthz` (RFC 8555 §7.4.1), where the
 /// directory offers it. Emits the same [`OrderEvent::Authorize`] and
-/// [`OrderEvent::Cleanup`] events as an order.
+/// [`OrderEvent::Cleanup`] events as an order, from the same authorization table (one
+/// authorization, checked against the identifier asked).
 #[derive(Debug)]
 pub struct PreAuthorization(Runner<PreAuthorize>);
 
 /// The machine of a [`PreAuthorization`].
 #[derive(Debug)]
 pub(crate) struct PreAuthorize {
-    identifier: Identifier,
+    /// The identifier asked, alone: what the authorization is checked against.
+    identifier: [Identifier; 1],
     url: Option<Url>,
-    offers: Vec<ChallengeOffer>,
-    chosen: Option<Box<ChallengeOffer>>,
+    authorizations: AuthorizationTable,
     state: State,
     polling: Polling,
     effects: Effects<OrderEvent, Authorization>,
@@ -91,10 +95,9 @@ impl PreAuthorization {
     /// Pre-authorizes `identifier`.
     pub fn new(identifier: Identifier) -> Self {
         Self(Runner::new(PreAuthorize {
-            identifier,
+            identifier: [identifier],
             url: None,
-            offers: Vec::new(),
-            chosen: None,
+            authorizations: AuthorizationTable::default(),
             state: State::Create,
             polling: Polling::default(),
             effects: Effects::default(),
@@ -114,74 +117,50 @@ impl PreAuthorization {
 
 impl PreAuthorize {
     fn challenge_ready(&mut self, challenge_url: &Url) -> Result<(), Misuse> {
-        if self.state != State::AwaitChoice {
+        if self.state == State::Done {
             return Err(Misuse::InvalidArgument(
-                "no challenge is waiting to be chosen",
+                "the pre-authorization has ended: do not provision its challenge",
             ));
         }
-        let offer = self
-            .offers
-            .iter()
-            .find(|o| &o.url == challenge_url)
-            .cloned()
-            .ok_or(Misuse::InvalidArgument("no offered challenge has that URL"))?;
-        self.chosen = Some(Box::new(offer));
-        self.state = State::Respond;
-        Ok(())
+        self.authorizations.choose(challenge_url, &self.identifier)
     }
 
-    fn finish(&mut self, outcome: Result<Authorization, Error>) {
-        self.effects.end(outcome);
-        self.state = State::Done;
-    }
-
+    /// The authorization just read (created or polled), after its check: the caller
+    /// is never asked to present a challenge for another name than the one asked.
     fn on_authorization(
         &mut self,
         client: &Client,
+        url: &Url,
         authorization: Authorization,
         now: UnixTime,
         retry_after: Option<UnixTime>,
     ) -> Result<(), Error> {
-        // The caller is never asked to present a challenge for another name than its own.
-        if authorization.identifier != self.identifier || authorization.wildcard {
-            let found = if authorization.wildcard {
-                alloc::format!("*.{}", authorization.identifier)
-            } else {
-                alloc::string::ToString::to_string(&authorization.identifier)
-            };
+        if authorization.wildcard {
+            // RFC 8555 §7.4.1: no pre-authorization for a wildcard name.
             return Err(Malformed::new(
                 "authorization",
-                MalformedKind::mismatch("identifier", found),
+                MalformedKind::mismatch(
+                    "identifier",
+                    alloc::format!("*.{}", authorization.identifier),
+                ),
             )
             .into());
         }
+        if self.state == State::Create {
+            self.authorizations = AuthorizationTable::new(alloc::vec![url.clone()], Vec::new());
+            self.authorizations
+                .record(client, 0, url, &authorization, &self.identifier)?;
+            for event in self.authorizations.release_offers() {
+                self.effects.emit(event);
+            }
+        } else {
+            self.authorizations
+                .check(0, &authorization, &self.identifier)?;
+        }
         match authorization.status {
-            AuthorizationStatus::Valid => self.finish(Ok(authorization)),
-            AuthorizationStatus::Pending if self.chosen.is_none() => {
-                let url = self.url.clone().ok_or(Error::Bug("no authorization URL"))?;
-                let account_url = client.account_url().ok_or(Misuse::InvalidArgument(
-                    "no account yet: create or find the account first",
-                ))?;
-                self.offers = offer::offers(
-                    &url,
-                    &authorization,
-                    client.thumbprint(),
-                    account_url,
-                    client.directory_url(),
-                )?;
-                if self.offers.is_empty() {
-                    return Err(Misuse::Unsupported(
-                        "the server offers no challenge this client can answer for the identifier",
-                    )
-                    .into());
-                }
-                self.effects.emit(OrderEvent::Authorize {
-                    authorization: url,
-                    identifier: authorization.identifier.clone(),
-                    wildcard: authorization.wildcard,
-                    offers: self.offers.clone(),
-                });
-                self.state = State::AwaitChoice;
+            AuthorizationStatus::Valid => self.effects.end(Ok(authorization)),
+            AuthorizationStatus::Pending if self.state == State::Create => {
+                self.state = State::Respond;
             }
             AuthorizationStatus::Pending => {
                 let at = self
@@ -190,19 +169,10 @@ impl PreAuthorize {
                 self.state = State::Poll { at };
             }
             _ => {
-                let problem = authorization
-                    .challenges
-                    .iter()
-                    .filter_map(Challenge::known)
-                    .find_map(|c| c.error.clone());
-                self.finish(Err(match problem {
-                    Some(problem) => problem.into(),
-                    None => Malformed::new(
-                        "authorization",
-                        MalformedKind::Invalid("the authorization failed and says not why"),
-                    )
-                    .into(),
-                }));
+                return Err(failure(
+                    &authorization,
+                    "the authorization failed and says not why",
+                ));
             }
         }
         Ok(())
@@ -218,23 +188,28 @@ impl PreAuthorize {
         let limits = client.limits().clone();
         match self.state {
             State::Create | State::Poll { .. } => {
-                if self.state == State::Create {
-                    let url = exchanged.response.location(&exchanged.url)?;
-                    client.check_url(&url)?;
-                    self.url = Some(url);
-                }
+                let url = match &self.url {
+                    Some(url) => url.clone(),
+                    None => {
+                        let url = exchanged.response.location(&exchanged.url)?;
+                        client.check_url(&url)?;
+                        self.url = Some(url.clone());
+                        url
+                    }
+                };
                 let authorization =
                     exchanged
                         .response
                         .json(ResponseKind::Authorization, &limits, now)?;
                 let retry_after = exchanged.response.retry_after(now);
-                self.on_authorization(client, authorization, now, retry_after)
+                self.on_authorization(client, &url, authorization, now, retry_after)
             }
             State::Respond => {
                 let _: Challenge =
                     exchanged
                         .response
                         .json(ResponseKind::Challenge, &limits, now)?;
+                self.authorizations.responded(0);
                 // RFC 8555 §8.2: the server says when to look again on the challenge.
                 self.polling.restart();
                 let retry_after = exchanged.response.retry_after(now);
@@ -244,7 +219,7 @@ impl PreAuthorize {
                 self.state = State::Poll { at };
                 Ok(())
             }
-            State::AwaitChoice | State::Done => Ok(()),
+            State::Done => Ok(()),
         }
     }
 }
@@ -269,10 +244,8 @@ impl Machine for PreAuthorize {
                 struct NewAuthz<'a> {
                     identifier: &'a Identifier,
                 }
-                let payload = serde_json::to_vec(&NewAuthz {
-                    identifier: &self.identifier,
-                })
-                .unwrap_or_default();
+                let [identifier] = &self.identifier;
+                let payload = serde_json::to_vec(&NewAuthz { identifier }).unwrap_or_default();
                 Spec::post(
                     Endpoint::NewAuthz,
                     ResponseKind::Authorization,
@@ -280,14 +253,15 @@ impl Machine for PreAuthorize {
                     false,
                 )
             }
-            State::Respond => match &self.chosen {
-                Some(offer) => Spec::post(
-                    Endpoint::Url(offer.url.clone()),
+            State::Respond => match self.authorizations.unanswered() {
+                Some((_, url)) => Spec::post(
+                    Endpoint::Url(url.clone()),
                     ResponseKind::Challenge,
                     b"{}".to_vec(),
                     true,
                 ),
-                None => return Ok(Next::Caller),
+                None if self.authorizations.offered() => return Ok(Next::Caller),
+                None => return Err(Error::Bug("a pre-authorization with nothing to answer")),
             },
             State::Poll { at } if now < *at => {
                 return Ok(Next::Wait(Wait {
@@ -299,9 +273,8 @@ impl Machine for PreAuthorize {
             }
             State::Poll { .. } => match &self.url {
                 Some(url) => Spec::fetch(url.clone(), ResponseKind::Authorization),
-                None => return Ok(Next::Caller),
+                None => return Err(Error::Bug("a pre-authorization polled before it exists")),
             },
-            State::AwaitChoice => return Ok(Next::Caller),
             State::Done => return Ok(Next::Again),
         };
         Ok(Next::Send((), spec))
@@ -319,8 +292,9 @@ impl Machine for PreAuthorize {
 
     fn on_end(&mut self) {
         self.state = State::Done;
-        if let Some(offer) = self.chosen.take() {
-            self.effects.emit(OrderEvent::Cleanup(*offer));
+        self.authorizations.discard_offers();
+        for offer in self.authorizations.cleanups() {
+            self.effects.emit(OrderEvent::Cleanup(offer));
         }
     }
 }

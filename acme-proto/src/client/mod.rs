@@ -16,6 +16,7 @@
 
 mod account;
 mod authorization;
+mod authorizations;
 mod credentials;
 mod exchange;
 mod nonce;

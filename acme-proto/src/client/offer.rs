@@ -209,27 +209,8 @@ fn directory_host(directory: &Url) -> Option<DnsName> {
 /// The offers this client can answer for a pending authorization: the known challenge
 /// types that are still pending and allowed for the identifier (a wildcard is proved by
 /// DNS only; an IP address by http-01 and tls-alpn-01 only, RFC 8738 §7). A
-/// dns-persist-01 challenge naming another account than `account_url` is refused.
-pub(crate) fn offers(
-    authorization_url: &Url,
-    authorization: &Authorization,
-    thumbprint: &Thumbprint,
-    account_url: &Url,
-    directory_url: &Url,
-) -> Result<Vec<ChallengeOffer>, Malformed> {
-    Ok(offers_of(
-        authorization_url,
-        authorization,
-        thumbprint,
-        account_url,
-        directory_url,
-    )?
-    .into_iter()
-    .map(|(offer, _)| offer)
-    .collect())
-}
-
-/// [`offers`], each with the challenge it was made of.
+/// dns-persist-01 challenge naming another account than `account_url` is refused. Each
+/// offer comes with the challenge it was made of.
 pub(crate) fn offers_of<'a>(
     authorization_url: &Url,
     authorization: &'a Authorization,
@@ -466,6 +447,26 @@ mod tests {
     use crate::crypto::Jwk;
     use crate::resource::Resource;
     use alloc::vec;
+
+    /// [`offers_of`]'s offers alone.
+    fn offers(
+        authorization_url: &Url,
+        authorization: &Authorization,
+        thumbprint: &Thumbprint,
+        account_url: &Url,
+        directory_url: &Url,
+    ) -> Result<Vec<ChallengeOffer>, Malformed> {
+        Ok(offers_of(
+            authorization_url,
+            authorization,
+            thumbprint,
+            account_url,
+            directory_url,
+        )?
+        .into_iter()
+        .map(|(offer, _)| offer)
+        .collect())
+    }
 
     const TOKEN: &str = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA";
 

@@ -28,6 +28,9 @@ pub(crate) struct Polling {
     /// A `Retry-After` the server sent before the wait began (on the response to a
     /// challenge), for its first poll.
     hint: Option<UnixTime>,
+    /// What this wait is for: a wait for something else starts a new schedule, with its
+    /// own patience.
+    what: Option<&'static str>,
 }
 
 impl Polling {
@@ -50,7 +53,8 @@ impl Polling {
     ///
     /// The server's `Retry-After` wins, never sooner than [`MIN_RETRY_AFTER`] and never
     /// later than `max_retry_after`; without one, the policy's growing interval, and never past
-    /// the patience: once that is spent, a [`Error::Timeout`] naming `what`.
+    /// the patience: once that is spent, a [`Error::Timeout`] naming `what`. A wait for
+    /// another `what` than the last starts a new one.
     pub(crate) fn next(
         &mut self,
         policy: &Policy,
@@ -58,6 +62,10 @@ impl Polling {
         retry_after: Option<UnixTime>,
         what: &'static str,
     ) -> Result<UnixTime, Error> {
+        if self.what != Some(what) {
+            self.restart();
+            self.what = Some(what);
+        }
         self.polls = self.polls.saturating_add(1);
         if let Some(at) = retry_after.or(self.hint.take()) {
             let at = at

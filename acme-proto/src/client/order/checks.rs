@@ -1,5 +1,6 @@
-//! What the server's order, authorizations and certificate are checked against: the
-//! identifiers requested and the CSR's key.
+//! What the server's order and certificate are checked against: the identifiers
+//! requested and the CSR's key (the authorizations are checked by the authorization
+//! table, `client/authorizations.rs`).
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -7,12 +8,11 @@ use alloc::vec::Vec;
 use super::OrderFlow;
 use super::state::OrderMachine;
 use crate::certificate::CertificateChain;
+use crate::client::Client;
 use crate::error::Error;
 use crate::fault::{Malformed, MalformedKind, Misuse};
 use crate::identifier::Identifier;
-use crate::problem::Problem;
-use crate::resource::{Authorization, Challenge, Order};
-use crate::status::AuthorizationStatus;
+use crate::resource::Order;
 
 /// The bounds [`OrderFlow::new`] keeps on identifiers, so every snapshot reads back.
 pub(super) fn check_identifiers(identifiers: &[Identifier]) -> Result<(), Misuse> {
@@ -33,25 +33,26 @@ pub(super) fn check_identifiers(identifiers: &[Identifier]) -> Result<(), Misuse
     Ok(())
 }
 
-/// Why an authorization failed: the error of its invalid challenge, naming the identifier.
-pub(super) fn failure_of(authorization: &Authorization) -> Option<Problem> {
-    if authorization.status == AuthorizationStatus::Valid {
-        return None;
-    }
-    authorization
-        .challenges
-        .iter()
-        .filter_map(Challenge::known)
-        .find_map(|c| {
-            let mut problem = c.error.clone()?;
-            if problem.identifier.is_none() {
-                problem.identifier = Some(authorization.identifier.clone());
-            }
-            Some(problem)
-        })
-}
-
 impl OrderMachine {
+    /// Checks an order object just read (its URLs, its identifiers against those
+    /// requested), and keeps only what it holds.
+    pub(super) fn read_order(&mut self, client: &Client, order: Order) -> Result<Order, Error> {
+        for url in order
+            .authorizations
+            .iter()
+            .chain(core::iter::once(&order.finalize))
+            .chain(order.certificate.iter())
+        {
+            client.check_url(url)?;
+        }
+        self.check_order(&order)?;
+        // Parsed lists grow by doubling: keep only what they hold.
+        let mut order = order;
+        order.identifiers.shrink_to_fit();
+        order.authorizations.shrink_to_fit();
+        Ok(order)
+    }
+
     /// Checks the server's order against the one asked for (RFC 8555 §7.4): the same
     /// identifiers, as a set, and no more authorizations than identifiers.
     pub(super) fn check_order(&mut self, order: &Order) -> Result<(), Error> {
@@ -95,71 +96,22 @@ impl OrderMachine {
         }
         Ok(())
     }
+}
 
-    /// Checks that an authorization is for one of the order's identifiers, and for one no
-    /// other authorization of the order covers: the caller is never asked to present a
-    /// challenge for a name it did not order.
-    pub(super) fn check_authorization(
-        &mut self,
-        index: usize,
-        authorization: &Authorization,
-    ) -> Result<(), Error> {
-        let identifier = match (&authorization.identifier, authorization.wildcard) {
-            (Identifier::Dns(name), true) if !name.is_wildcard() => {
-                crate::identifier::DnsName::new(&alloc::format!("*.{}", name.as_str()))
-                    .ok()
-                    .map(Identifier::Dns)
-            }
-            (Identifier::Dns(name), _) if name.is_wildcard() => None,
-            (_, true) => None,
-            (other, false) => Some(other.clone()),
-        };
-        // Equal identifiers have the same first index.
-        let claimed = |at: u32| {
-            self.slots
-                .iter()
-                .enumerate()
-                .any(|(i, s)| i != index && s.identifier == Some(at))
-        };
-        let requested = identifier
-            .and_then(|id| self.identifiers.iter().position(|r| *r == id))
-            .and_then(|at| u32::try_from(at).ok());
-        match requested {
-            Some(at) if !claimed(at) => {
-                if let Some(slot) = self.slots.get_mut(index) {
-                    slot.identifier = Some(at);
-                }
-                Ok(())
-            }
-            _ => {
-                let shown = if authorization.wildcard {
-                    alloc::format!("*.{}", authorization.identifier)
-                } else {
-                    authorization.identifier.to_string()
-                };
-                Err(Malformed::new(
-                    "authorization",
-                    MalformedKind::mismatch("identifier", shown),
-                )
-                .into())
-            }
-        }
-    }
-
-    /// Checks a downloaded chain's end-entity certificate against the CSR and the order.
-    pub(super) fn check_certificate(&self, chain: &CertificateChain) -> Result<Vec<String>, Error> {
-        let key = self.csr_key.as_deref().ok_or(Misuse::InvalidArgument(
-            "no CSR to check the certificate against: give the CSR of a resumed order \
-             with provide_csr before its certificate is downloaded",
-        ))?;
-        let identifiers = self
-            .order
-            .as_ref()
-            .map_or(&self.identifiers, |o| &o.identifiers);
-        Ok(crate::certificate::check_issued(
-            chain.end_entity(),
-            key,
-            identifiers,
-        )?)
-    }
+/// Checks a downloaded chain's end-entity certificate against the CSR's key and the
+/// order's identifiers; gives the names the CA added.
+pub(super) fn check_certificate(
+    csr_key: Option<&[u8]>,
+    identifiers: &[Identifier],
+    chain: &CertificateChain,
+) -> Result<Vec<String>, Error> {
+    let key = csr_key.ok_or(Misuse::InvalidArgument(
+        "no CSR to check the certificate against: give the CSR of a resumed order \
+         with provide_csr before its certificate is downloaded",
+    ))?;
+    Ok(crate::certificate::check_issued(
+        chain.end_entity(),
+        key,
+        identifiers,
+    )?)
 }

@@ -1,20 +1,34 @@
-//! Every transition of an order, in this one file: what is sent next from each state
-//! (`next_request`), what each result does (`on_result`, then `on_order` and `advance`
-//! for an order object), the CSR given, and the end. See the module docs for the
-//! diagram.
+//! Every transition of an order, in this one file. Read it in this order:
+//!
+//! 1. [`OrderMachine::next_request`]: what is sent next from each stage and phase (or
+//!    waited for; the `newOrder` request itself is built in `request.rs`);
+//! 2. [`OrderMachine::on_result`]: what each result does. An order object is first
+//!    checked (`read_order`, in `checks.rs`), then goes to [`OrderMachine::begin`] (the
+//!    first one read: `Creating` or `Resuming` becomes `Live`) or to [`Live::advance`]
+//!    (every later one), which choose the next phase from the order's status;
+//! 3. the caller's answers ([`OrderMachine::provide_csr`],
+//!    [`OrderMachine::challenge_ready`], which the authorization table checks) and the
+//!    end ([`Machine::on_end`]: cleanups, and what `Done` keeps).
+//!
+//! See the module docs for the diagram.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
+use url::Url;
+
 use super::OrderFlow;
-use super::authorizations::{AuthorizationSlot, Slot};
-use super::checks::failure_of;
+use super::checks::check_certificate;
 use super::events::{Issued, OrderEvent};
-use super::request::new_order_payload;
-use super::state::{Downloaded, ISSUANCE, OrderMachine, Purpose, State, VALIDATION};
+use super::request::create_request;
+use super::state::{
+    Downloaded, Ended, ISSUANCE, Live, OrderMachine, Phase, Purpose, Stage, VALIDATION,
+};
 use crate::b64;
 use crate::certificate::CertificateChain;
-use crate::client::exchange::{Body, Endpoint, Exchanged, Spec};
+use crate::client::authorizations::{AuthorizationTable, failure_of};
+use crate::client::exchange::{Endpoint, Exchanged, Spec};
+use crate::client::polling::Polling;
 use crate::client::run::{Effects, Machine, Next};
 use crate::client::{Client, Polled, Wait, WaitReason};
 use crate::error::Error;
@@ -25,7 +39,6 @@ use crate::problem::ProblemType;
 use crate::resource::{Authorization, Challenge, Directory, Order};
 use crate::status::{ChallengeStatus, OrderStatus};
 use crate::time::UnixTime;
-use crate::wire::Method;
 
 impl OrderMachine {
     /// Decides the next request (or wait) from the state, when none is out.
@@ -34,104 +47,62 @@ impl OrderMachine {
         client: &Client,
         now: UnixTime,
     ) -> Result<Next<Purpose>, Error> {
-        let (purpose, spec) = match &mut self.state {
-            State::Done | State::AwaitCsr => return Ok(Next::Again),
-            State::Create => {
-                let request = self
-                    .creating
-                    .as_deref()
-                    .ok_or(Error::Bug("no order to create"))?;
-                if request.profile.is_some() && client.directory().is_none() {
-                    let spec = Spec {
-                        method: Method::Get,
-                        endpoint: Endpoint::Url(client.directory_url().clone()),
-                        kind: ResponseKind::Directory,
-                        body: Body::Empty,
-                        resend_on_transport_failure: true,
-                    };
-                    return Ok(Next::Send(Purpose::Directory, spec));
-                }
-                if let (Some(profile), Some(directory)) = (&request.profile, client.directory())
-                    && !directory.meta.profiles.contains_key(profile)
-                {
-                    return Err(Misuse::Unsupported(
-                        "the server's directory does not offer this profile",
-                    )
-                    .into());
-                }
-                let payload = new_order_payload(&self.identifiers, request)?;
-                // Resending a newOrder after a transport failure could create a second order.
-                (
-                    Purpose::Create,
-                    Spec::post(Endpoint::NewOrder, ResponseKind::Order, payload, false),
-                )
+        let Self {
+            identifiers,
+            stage,
+            csr,
+            effects,
+            ..
+        } = self;
+        let live = match stage {
+            Stage::Done(_) => return Ok(Next::Again),
+            Stage::Creating(request) => {
+                let (purpose, spec) = create_request(client, identifiers, request)?;
+                return Ok(Next::Send(purpose, spec));
             }
-            State::Resume => {
-                let url = self
-                    .url
-                    .clone()
-                    .ok_or(Error::Bug("no order URL to resume"))?;
-                (Purpose::Order, Spec::fetch(url, ResponseKind::Order))
+            Stage::Resuming(resuming) => {
+                let spec = Spec::fetch(resuming.url.clone(), ResponseKind::Order);
+                return Ok(Next::Send(Purpose::Order, spec));
             }
-            State::FetchAuthorizations { next } => {
-                let index = *next;
-                match self.slots.get(index) {
-                    Some(slot) => (
-                        Purpose::Authorization(index),
-                        Spec::fetch(slot.url.clone(), ResponseKind::Authorization),
-                    ),
-                    None => {
-                        // Every authorization passed its check: now the caller may
-                        // present challenges.
-                        for event in core::mem::take(&mut self.offers_held) {
-                            self.effects.emit(event);
-                        }
-                        self.advance(client, now, None)?;
-                        return Ok(Next::Again);
+            Stage::Live(live) => live,
+        };
+        let (purpose, spec) = match &mut live.phase {
+            Phase::AwaitCsr => return Ok(Next::Again),
+            Phase::FetchAuthorizations { next } => match live.authorizations.url(*next) {
+                Some(url) => (
+                    Purpose::Authorization(*next),
+                    Spec::fetch(url.clone(), ResponseKind::Authorization),
+                ),
+                None => {
+                    // Every authorization passed its check: now the caller may present
+                    // challenges.
+                    for event in live.authorizations.release_offers() {
+                        effects.emit(event);
                     }
+                    live.advance(client, now, None, csr.is_some(), effects)?;
+                    return Ok(Next::Again);
                 }
-            }
-            State::Respond => {
-                let unanswered = self.slots.iter().find_map(|s| match &s.slot {
-                    Slot::Chosen {
-                        offer,
-                        responded: false,
-                    } => Some(offer.url.clone()),
-                    _ => None,
-                });
-                let index = self.slots.iter().position(|s| {
-                    matches!(
-                        s.slot,
-                        Slot::Chosen {
-                            responded: false,
-                            ..
-                        }
-                    )
-                });
-                if let (Some(url), Some(index)) = (unanswered, index) {
+            },
+            Phase::Respond => {
+                if let Some((index, url)) = live.authorizations.unanswered() {
                     let spec = Spec::post(
-                        Endpoint::Url(url),
+                        Endpoint::Url(url.clone()),
                         ResponseKind::Challenge,
                         b"{}".to_vec(),
                         true,
                     );
                     return Ok(Next::Send(Purpose::Respond(index), spec));
                 }
-                if self
-                    .slots
-                    .iter()
-                    .any(|s| matches!(s.slot, Slot::Offered(_)))
-                {
+                if live.authorizations.offered() {
                     return Ok(Next::Again);
                 }
                 // Every challenge is answered: wait (as long as a challenge's response
                 // asked, if one did), then poll the order.
-                self.waiting_for = None;
-                let at = self.next_poll(client, now, None, VALIDATION)?;
-                self.state = State::PollOrder { at };
+                live.polling.restart();
+                live.poll_order(client, now, None, VALIDATION)?;
                 return Ok(Next::Again);
             }
-            State::PollOrder { at } => {
+            Phase::PollOrder { at } => {
                 if now < *at {
                     return Ok(Next::Wait(Wait {
                         until: *at,
@@ -140,78 +111,69 @@ impl OrderMachine {
                         },
                     }));
                 }
-                let url = self.url.clone().ok_or(Error::Bug("no order URL"))?;
-                (Purpose::Order, Spec::fetch(url, ResponseKind::Order))
+                (
+                    Purpose::Order,
+                    Spec::fetch(live.url.clone(), ResponseKind::Order),
+                )
             }
-            State::Finalize => {
-                let Some(csr) = &self.csr else {
-                    self.state = State::AwaitCsr;
+            Phase::Finalize => {
+                let Some(csr) = csr else {
+                    live.phase = Phase::AwaitCsr;
                     return Ok(Next::Again);
                 };
-                let finalize = self
-                    .order
-                    .as_ref()
-                    .map(|o| o.finalize.clone())
-                    .ok_or(Error::Bug("no order to finalize"))?;
-                self.finalize_attempts += 1;
+                live.finalize_attempts += 1;
                 let payload = alloc::format!(r#"{{"csr":"{}"}}"#, b64::encode(csr)).into_bytes();
                 // The CSR is not resent blindly after a transport failure: the order is
                 // polled instead, and finalized again only if it is still `ready`.
+                let endpoint = Endpoint::Url(live.order.finalize.clone());
                 (
                     Purpose::Finalize,
-                    Spec::post(Endpoint::Url(finalize), ResponseKind::Order, payload, false),
+                    Spec::post(endpoint, ResponseKind::Order, payload, false),
                 )
             }
-            State::Download => {
-                let (purpose, url) = match self.downloaded.as_deref() {
-                    None => {
-                        let url = self
-                            .order
-                            .as_ref()
-                            .and_then(|o| o.certificate.clone())
-                            .ok_or(Malformed::new(
-                                "order",
-                                MalformedKind::Invalid("a valid order without a certificate URL"),
-                            ))?;
-                        (Purpose::Certificate, url)
-                    }
-                    Some(downloaded) => match downloaded.alternate_urls.get(downloaded.next) {
-                        Some(url) => (Purpose::Alternate(downloaded.next), url.clone()),
-                        None => {
-                            self.finish_issued()?;
-                            return Ok(Next::Again);
-                        }
-                    },
-                };
-                (purpose, Spec::fetch(url, ResponseKind::Certificate))
+            Phase::Download(None) => {
+                let url = live.order.certificate.clone().ok_or(Malformed::new(
+                    "order",
+                    MalformedKind::Invalid("a valid order without a certificate URL"),
+                ))?;
+                (
+                    Purpose::Certificate,
+                    Spec::fetch(url, ResponseKind::Certificate),
+                )
             }
-            State::Diagnose { next } => {
-                let index = *next;
-                let pending = self
-                    .slots
-                    .iter()
-                    .enumerate()
-                    .skip(index)
-                    .find(|(_, s)| !matches!(s.slot, Slot::Valid))
-                    .map(|(i, s)| (i, s.url.clone()));
-                match pending {
-                    Some((i, url)) => (
-                        Purpose::Diagnose(i),
-                        Spec::fetch(url, ResponseKind::Authorization),
-                    ),
-                    None => {
-                        let problem = self.order.as_ref().and_then(|o| o.error.clone());
-                        return Err(match problem {
-                            Some(problem) => problem.into(),
-                            None => Malformed::new(
-                                "order",
-                                MalformedKind::Invalid("the order is invalid and says not why"),
-                            )
-                            .into(),
-                        });
-                    }
+            Phase::Download(Some(downloaded)) => {
+                if let Some(url) = downloaded.alternate_urls.get(downloaded.next) {
+                    (
+                        Purpose::Alternate(downloaded.next),
+                        Spec::fetch(url.clone(), ResponseKind::Certificate),
+                    )
+                } else {
+                    // Every chain is in: the order is issued.
+                    let Phase::Download(Some(downloaded)) =
+                        core::mem::replace(&mut live.phase, Phase::Download(None))
+                    else {
+                        return Err(Error::Bug("no certificate downloaded"));
+                    };
+                    effects.end(Ok(downloaded.issued(live.url.clone())));
+                    return Ok(Next::Again);
                 }
             }
+            Phase::Diagnose { next } => match live.authorizations.first_not_valid(*next) {
+                Some((index, url)) => (
+                    Purpose::Diagnose(index),
+                    Spec::fetch(url.clone(), ResponseKind::Authorization),
+                ),
+                None => {
+                    return Err(match live.order.error.clone() {
+                        Some(problem) => problem.into(),
+                        None => Malformed::new(
+                            "order",
+                            MalformedKind::Invalid("the order is invalid and says not why"),
+                        )
+                        .into(),
+                    });
+                }
+            },
         };
         Ok(Next::Send(purpose, spec))
     }
@@ -237,39 +199,67 @@ impl OrderMachine {
             (Purpose::Create, Ok(exchanged)) => {
                 let url = exchanged.response.location(&exchanged.url)?;
                 client.check_url(&url)?;
-                let order: Order = exchanged.response.json(ResponseKind::Order, &limits, now)?;
-                self.creating = None;
-                self.url = Some(url.clone());
-                self.effects.emit(OrderEvent::Created { url });
-                self.on_order(client, order, exchanged.response.retry_after(now), now)
+                let order = exchanged.response.json(ResponseKind::Order, &limits, now)?;
+                let order = self.read_order(client, order)?;
+                self.effects.emit(OrderEvent::Created { url: url.clone() });
+                let retry_after = exchanged.response.retry_after(now);
+                self.begin(client, url, order, None, retry_after, now)
             }
             (Purpose::Create, Err(Error::Problem(problem)))
-                if problem.kind == ProblemType::AlreadyReplaced
-                    && self.creating.as_ref().is_some_and(|r| r.replaces.is_some()) =>
+                if problem.kind == ProblemType::AlreadyReplaced =>
             {
-                let cert_id = self
-                    .creating
-                    .as_deref_mut()
-                    .and_then(|r| r.replaces.take())
-                    .unwrap_or_default();
+                let Stage::Creating(request) = &mut self.stage else {
+                    return Err(Error::Bug("a new order answered after its creation"));
+                };
+                // Sent again without `replaces`; refused without it: the server's word.
+                let Some(cert_id) = request.replaces.take() else {
+                    return Err(Error::Problem(problem));
+                };
                 self.effects.emit(OrderEvent::ReplacesDropped {
                     cert_id,
                     problem: *problem,
                 });
-                self.state = State::Create;
                 Ok(())
             }
-            (Purpose::Order, Ok(exchanged)) => {
-                let order: Order = exchanged.response.json(ResponseKind::Order, &limits, now)?;
-                self.on_order(client, order, exchanged.response.retry_after(now), now)
+            (Purpose::Order | Purpose::Finalize, Ok(exchanged)) => {
+                let order = exchanged.response.json(ResponseKind::Order, &limits, now)?;
+                let order = self.read_order(client, order)?;
+                let retry_after = exchanged.response.retry_after(now);
+                let Self {
+                    stage,
+                    csr,
+                    effects,
+                    ..
+                } = self;
+                match stage {
+                    Stage::Resuming(resuming) => {
+                        let url = resuming.url.clone();
+                        let provisioned = core::mem::take(&mut resuming.provisioned);
+                        self.begin(client, url, order, Some(provisioned), retry_after, now)
+                    }
+                    Stage::Live(live) => {
+                        live.order = order;
+                        live.advance(client, now, retry_after, csr.is_some(), effects)
+                    }
+                    Stage::Creating(_) | Stage::Done(_) => {
+                        Err(Error::Bug("an order read before its creation"))
+                    }
+                }
             }
             (Purpose::Authorization(index), Ok(exchanged)) => {
                 let authorization: Authorization =
                     exchanged
                         .response
                         .json(ResponseKind::Authorization, &limits, now)?;
-                self.on_authorization(client, index, &exchanged.url, &authorization)?;
-                self.state = State::FetchAuthorizations { next: index + 1 };
+                let live = live_mut(&mut self.stage)?;
+                live.authorizations.record(
+                    client,
+                    index,
+                    &exchanged.url,
+                    &authorization,
+                    &self.identifiers,
+                )?;
+                live.phase = Phase::FetchAuthorizations { next: index + 1 };
                 Ok(())
             }
             (Purpose::Respond(index), Ok(exchanged)) => {
@@ -277,77 +267,73 @@ impl OrderMachine {
                     exchanged
                         .response
                         .json(ResponseKind::Challenge, &limits, now)?;
-                if let Some(Slot::Chosen { responded, .. }) =
-                    self.slots.get_mut(index).map(|s| &mut s.slot)
-                {
-                    *responded = true;
-                }
+                let live = live_mut(&mut self.stage)?;
+                live.authorizations.responded(index);
                 // RFC 8555 §8.2: the server says when to look again on the challenge.
-                self.polling.hint(exchanged.response.retry_after(now));
+                live.polling.hint(exchanged.response.retry_after(now));
                 if challenge.status() == Some(ChallengeStatus::Invalid) {
                     if let Challenge::Known(known) = challenge
                         && let Some(problem) = known.error
                     {
                         return Err(problem.into());
                     }
-                    self.state = State::Diagnose { next: 0 };
+                    live.phase = Phase::Diagnose { next: 0 };
                     return Ok(());
                 }
-                self.state = State::Respond;
+                live.phase = Phase::Respond;
                 Ok(())
-            }
-            (Purpose::Finalize, Ok(exchanged)) => {
-                let order: Order = exchanged.response.json(ResponseKind::Order, &limits, now)?;
-                self.on_order(client, order, exchanged.response.retry_after(now), now)
             }
             (Purpose::Finalize, Err(Error::Problem(problem)))
                 if problem.kind == ProblemType::OrderNotReady =>
             {
                 // Not ready after all: poll, and finalize again once it is.
-                self.waiting_for = None;
-                let at = self.next_poll(client, now, problem.retry_after, VALIDATION)?;
-                self.state = State::PollOrder { at };
-                Ok(())
+                let live = live_mut(&mut self.stage)?;
+                live.polling.restart();
+                live.poll_order(client, now, problem.retry_after, VALIDATION)
             }
             (Purpose::Finalize, Err(Error::Transport { attempts })) => {
                 // The server may or may not have the CSR: ask the order, not the CSR again.
-                if self.finalize_attempts >= OrderFlow::MAX_FINALIZE_ATTEMPTS {
+                let live = live_mut(&mut self.stage)?;
+                if live.finalize_attempts >= OrderFlow::MAX_FINALIZE_ATTEMPTS {
                     return Err(Error::Transport { attempts });
                 }
-                self.state = State::PollOrder { at: now };
+                live.phase = Phase::PollOrder { at: now };
                 Ok(())
             }
             (Purpose::Certificate, Ok(exchanged)) => {
                 let chain =
                     CertificateChain::from_pem(exchanged.response.pem_chain(&limits, now)?)?;
-                let unrequested_names = self.check_certificate(&chain)?;
+                let live = live_mut(&mut self.stage)?;
+                let unrequested_names =
+                    check_certificate(self.csr_key.as_deref(), &live.order.identifiers, &chain)?;
                 let links = exchanged.response.links(&exchanged.url)?;
-                let mut alternates = Vec::new();
+                let mut alternate_urls = Vec::new();
                 for url in crate::headers::links_with(&links, &LinkRelation::Alternate)
                     .take(OrderFlow::MAX_ALTERNATES)
                 {
                     client.check_url(url)?;
-                    alternates.push(url.clone());
+                    alternate_urls.push(url.clone());
                 }
-                self.downloaded = Some(Box::new(Downloaded {
+                live.phase = Phase::Download(Some(Box::new(Downloaded {
                     url: exchanged.url,
                     chain,
                     unrequested_names,
-                    alternate_urls: alternates,
+                    alternate_urls,
                     next: 0,
                     alternates: Vec::new(),
-                }));
-                self.state = State::Download;
+                })));
                 Ok(())
             }
             (Purpose::Alternate(index), Ok(exchanged)) => {
                 let chain =
                     CertificateChain::from_pem(exchanged.response.pem_chain(&limits, now)?)?;
-                self.check_certificate(&chain)?;
-                if let Some(downloaded) = self.downloaded.as_deref_mut() {
-                    downloaded.alternates.push((exchanged.url, chain));
-                    downloaded.next = index + 1;
-                }
+                let live = live_mut(&mut self.stage)?;
+                check_certificate(self.csr_key.as_deref(), &live.order.identifiers, &chain)?;
+                let Phase::Download(Some(downloaded)) = &mut live.phase else {
+                    return Err(Error::Bug("an alternate chain without its certificate"));
+                };
+                downloaded.alternates.push((exchanged.url, chain));
+                downloaded.next = index + 1;
                 Ok(())
             }
             (Purpose::Diagnose(index), Ok(exchanged)) => {
@@ -358,154 +344,66 @@ impl OrderMachine {
                 if let Some(problem) = failure_of(&authorization) {
                     return Err(problem.into());
                 }
-                self.state = State::Diagnose { next: index + 1 };
+                live_mut(&mut self.stage)?.phase = Phase::Diagnose { next: index + 1 };
                 Ok(())
             }
             (_, Err(error)) => Err(error),
         }
     }
 
-    /// Carries on from the order object just read.
-    pub(super) fn on_order(
+    /// The first order read: the order is live. Its authorizations are fetched first when
+    /// it is pending, or when it was resumed (`resumed`: the challenges provisioned
+    /// before, to rebuild and clean up); otherwise it goes on from its status.
+    pub(super) fn begin(
         &mut self,
         client: &Client,
+        url: Url,
         order: Order,
+        resumed: Option<Vec<Url>>,
         retry_after: Option<UnixTime>,
         now: UnixTime,
     ) -> Result<(), Error> {
-        for url in order
-            .authorizations
-            .iter()
-            .chain(core::iter::once(&order.finalize))
-            .chain(order.certificate.iter())
-        {
-            client.check_url(url)?;
+        let fetch_first = resumed.is_some() || order.status == OrderStatus::Pending;
+        let authorizations =
+            AuthorizationTable::new(order.authorizations.clone(), resumed.unwrap_or_default());
+        let mut live = Box::new(Live {
+            url,
+            order,
+            authorizations,
+            phase: Phase::FetchAuthorizations { next: 0 },
+            polling: Polling::default(),
+            finalize_attempts: 0,
+        });
+        if !fetch_first {
+            live.advance(
+                client,
+                now,
+                retry_after,
+                self.csr.is_some(),
+                &mut self.effects,
+            )?;
         }
-        self.check_order(&order)?;
-        let first_sight = self.order.is_none();
-        let authorizations = order.authorizations.clone();
-        // Parsed lists grow by doubling: keep only what they hold.
-        let mut order = Box::new(order);
-        order.identifiers.shrink_to_fit();
-        order.authorizations.shrink_to_fit();
-        self.order = Some(order);
-        if first_sight {
-            self.slots = authorizations
-                .into_iter()
-                .map(|url| AuthorizationSlot {
-                    url,
-                    identifier: None,
-                    slot: Slot::Unfetched,
-                })
-                .collect();
-            let resuming = self.resumed;
-            let pending = self
-                .order
-                .as_ref()
-                .is_some_and(|o| o.status == OrderStatus::Pending);
-            if pending || resuming {
-                self.state = State::FetchAuthorizations { next: 0 };
-                return Ok(());
-            }
-        }
-        self.advance(client, now, retry_after)
-    }
-
-    /// Decides the next state from the order's status.
-    pub(super) fn advance(
-        &mut self,
-        client: &Client,
-        now: UnixTime,
-        retry_after: Option<UnixTime>,
-    ) -> Result<(), Error> {
-        let status = self
-            .order
-            .as_ref()
-            .map(|o| o.status)
-            .ok_or(Error::Bug("no order"))?;
-        // Challenges resumed from a snapshot whose authorization was not pending still
-        // need cleaning up; they were rebuilt while fetching.
-        self.resumed_provisioned.clear();
-        match status {
-            OrderStatus::Pending => {
-                let open = self.slots.iter().any(|s| {
-                    matches!(
-                        s.slot,
-                        Slot::Offered(_)
-                            | Slot::Chosen {
-                                responded: false,
-                                ..
-                            }
-                    )
-                });
-                if open {
-                    self.state = State::Respond;
-                } else {
-                    let at = self.next_poll(client, now, retry_after, VALIDATION)?;
-                    self.state = State::PollOrder { at };
-                }
-            }
-            OrderStatus::Ready => {
-                self.cleanup_all();
-                if self.finalize_attempts >= OrderFlow::MAX_FINALIZE_ATTEMPTS {
-                    return Err(Malformed::new(
-                        "order",
-                        MalformedKind::Invalid("the order stays ready after finalization"),
-                    )
-                    .into());
-                }
-                if self.csr.is_some() {
-                    self.state = State::Finalize;
-                } else {
-                    self.state = State::AwaitCsr;
-                    let identifiers = self
-                        .order
-                        .as_ref()
-                        .map(|o| o.identifiers.clone())
-                        .unwrap_or_default();
-                    self.effects.emit(OrderEvent::NeedCsr { identifiers });
-                }
-            }
-            OrderStatus::Processing => {
-                self.cleanup_all();
-                let at = self.next_poll(client, now, retry_after, ISSUANCE)?;
-                self.state = State::PollOrder { at };
-            }
-            OrderStatus::Valid => {
-                self.cleanup_all();
-                self.state = State::Download;
-            }
-            _ => {
-                self.state = State::Diagnose { next: 0 };
-            }
-        }
+        self.stage = Stage::Live(live);
         Ok(())
     }
 
-    /// When to poll next while waiting `for_what` (see [`Polling`]): a new reason to
-    /// wait starts a new schedule, with its own patience.
-    pub(super) fn next_poll(
-        &mut self,
-        client: &Client,
-        now: UnixTime,
-        retry_after: Option<UnixTime>,
-        for_what: &'static str,
-    ) -> Result<UnixTime, Error> {
-        if self.waiting_for != Some(for_what) {
-            self.polling.restart();
-            self.waiting_for = Some(for_what);
-        }
-        self.polling
-            .next(client.policy(), now, retry_after, for_what)
-    }
-
+    /// The caller's CSR; it may come before the order is ready.
     pub(super) fn provide_csr(&mut self, der: Vec<u8>) -> Result<(), Misuse> {
         if der.is_empty() || der.len() > OrderFlow::MAX_CSR_LEN {
             return Err(Misuse::InvalidArgument(
                 "the CSR is empty or larger than 64 KiB",
             ));
         }
-        if matches!(self.state, State::Finalize | State::Download | State::Done) {
+        let finalized = match &self.stage {
+            Stage::Done(_) => true,
+            // Once sent, the CSR stays the one the certificate is checked against.
+            Stage::Live(live) => {
+                live.finalize_attempts > 0
+                    || matches!(live.phase, Phase::Finalize | Phase::Download(_))
+            }
+            Stage::Creating(_) | Stage::Resuming(_) => false,
+        };
+        if finalized {
             return Err(Misuse::InvalidArgument(
                 "the order has already been finalized",
             ));
@@ -518,38 +416,107 @@ impl OrderMachine {
         }
         self.csr_key = Some(key.into_boxed_slice());
         self.csr = Some(der.into_boxed_slice());
-        if matches!(self.state, State::AwaitCsr) {
-            self.state = State::Finalize;
+        if let Stage::Live(live) = &mut self.stage
+            && matches!(live.phase, Phase::AwaitCsr)
+        {
+            live.phase = Phase::Finalize;
         }
         Ok(())
     }
 
-    pub(super) fn finish_issued(&mut self) -> Result<(), Error> {
-        let downloaded = self
-            .downloaded
-            .take()
-            .ok_or(Error::Bug("no certificate downloaded"))?;
-        let Downloaded {
-            url: certificate_url,
-            chain,
-            unrequested_names,
-            alternates,
-            ..
-        } = *downloaded;
-        let order_url = self.url.clone().ok_or(Error::Bug("no order URL"))?;
-        self.effects.end(Ok(Issued {
-            order_url,
-            certificate_url,
-            chain,
-            alternates,
-            unrequested_names,
-        }));
+    /// The caller's choice of challenge for one of the order's authorizations.
+    pub(super) fn challenge_ready(&mut self, challenge_url: &Url) -> Result<(), Misuse> {
+        match &mut self.stage {
+            Stage::Live(live) => live.authorizations.choose(challenge_url, &self.identifiers),
+            Stage::Done(_) => Err(Misuse::InvalidArgument(
+                "the order has ended: do not provision its challenges",
+            )),
+            Stage::Creating(_) | Stage::Resuming(_) => Err(Misuse::InvalidArgument(
+                "no challenge of this order has been offered yet",
+            )),
+        }
+    }
+}
+
+/// The live order a result is for: only a live order sends what this is the answer to.
+fn live_mut(stage: &mut Stage) -> Result<&mut Live, Error> {
+    match stage {
+        Stage::Live(live) => Ok(live),
+        _ => Err(Error::Bug("an order's answer before the order was read")),
+    }
+}
+
+impl Live {
+    /// Decides the next phase from the order's status.
+    pub(super) fn advance(
+        &mut self,
+        client: &Client,
+        now: UnixTime,
+        retry_after: Option<UnixTime>,
+        has_csr: bool,
+        effects: &mut Effects<OrderEvent, Issued>,
+    ) -> Result<(), Error> {
+        // Challenges resumed from a snapshot whose authorization was not pending still
+        // need cleaning up; they were rebuilt while fetching.
+        self.authorizations.forget_resumed();
+        match self.order.status {
+            OrderStatus::Pending => {
+                if self.authorizations.offered() || self.authorizations.unanswered().is_some() {
+                    self.phase = Phase::Respond;
+                } else {
+                    self.poll_order(client, now, retry_after, VALIDATION)?;
+                }
+            }
+            OrderStatus::Ready => {
+                self.clean_up(effects);
+                if self.finalize_attempts >= OrderFlow::MAX_FINALIZE_ATTEMPTS {
+                    return Err(Malformed::new(
+                        "order",
+                        MalformedKind::Invalid("the order stays ready after finalization"),
+                    )
+                    .into());
+                }
+                if has_csr {
+                    self.phase = Phase::Finalize;
+                } else {
+                    self.phase = Phase::AwaitCsr;
+                    let identifiers = self.order.identifiers.clone();
+                    effects.emit(OrderEvent::NeedCsr { identifiers });
+                }
+            }
+            OrderStatus::Processing => {
+                self.clean_up(effects);
+                self.poll_order(client, now, retry_after, ISSUANCE)?;
+            }
+            OrderStatus::Valid => {
+                self.clean_up(effects);
+                self.phase = Phase::Download(None);
+            }
+            _ => self.phase = Phase::Diagnose { next: 0 },
+        }
         Ok(())
     }
 
-    pub(super) fn cleanup_all(&mut self) {
-        for offer in self.provisioned.drain(..) {
-            self.effects.emit(OrderEvent::Cleanup(offer));
+    /// Polls the order next, when the schedule of the wait `for_what` says (a wait for
+    /// another reason than the last starts a new schedule, with its own patience).
+    fn poll_order(
+        &mut self,
+        client: &Client,
+        now: UnixTime,
+        retry_after: Option<UnixTime>,
+        for_what: &'static str,
+    ) -> Result<(), Error> {
+        let at = self
+            .polling
+            .next(client.policy(), now, retry_after, for_what)?;
+        self.phase = Phase::PollOrder { at };
+        Ok(())
+    }
+
+    /// Every provisioned challenge is no longer needed: the caller is told to remove it.
+    fn clean_up(&mut self, effects: &mut Effects<OrderEvent, Issued>) {
+        for offer in self.authorizations.cleanups() {
+            effects.emit(OrderEvent::Cleanup(offer));
         }
     }
 }
@@ -585,9 +552,23 @@ impl Machine for OrderMachine {
     }
 
     fn on_end(&mut self) {
-        // Offers held back are never shown: nothing was presented for them.
-        self.offers_held = Vec::new();
-        self.cleanup_all();
-        self.state = State::Done;
+        let ended = match core::mem::replace(&mut self.stage, Stage::Done(None)) {
+            Stage::Live(mut live) => {
+                live.authorizations.discard_offers();
+                live.clean_up(&mut self.effects);
+                let Live { url, order, .. } = *live;
+                Some(Box::new(Ended {
+                    url,
+                    order: Some(order),
+                }))
+            }
+            Stage::Resuming(resuming) => Some(Box::new(Ended {
+                url: resuming.url,
+                order: None,
+            })),
+            Stage::Done(ended) => ended,
+            Stage::Creating(_) => None,
+        };
+        self.stage = Stage::Done(ended);
     }
 }

@@ -3,8 +3,10 @@
 //!
 //! * here: [`OrderFlow`], the public type (a runner over the machine);
 //! * `machine.rs`: every transition, in one file;
-//! * `state.rs`: what the machine holds, its states, what a request is for;
-//! * `authorizations.rs`: the authorization table and the caller's choice of challenge;
+//! * `state.rs`: what the machine holds, its states (each with its own data), what a
+//!   request is for;
+//! * `client/authorizations.rs` (shared with pre-authorization): the authorization
+//!   table, its checks and the caller's choice of challenge;
 //! * `checks.rs`: what the server's answers are checked against;
 //! * `request.rs`, `events.rs`, `snapshot.rs`: [`NewOrder`], [`OrderEvent`] and
 //!   [`Issued`], [`OrderSnapshot`].
@@ -36,7 +38,6 @@
 //! fetched again only to say why the order failed. A `K`-name order whose server answers
 //! at the first poll takes `2K + 5` requests from `newOrder` to the certificate.
 
-mod authorizations;
 mod checks;
 mod events;
 mod machine;
@@ -152,6 +153,8 @@ impl OrderFlow {
     }
 
     /// Gives the CSR (DER) to finalize with; may come before [`OrderEvent::NeedCsr`].
+    /// Refused once a CSR has been sent: the certificate is checked against that one's
+    /// key.
     pub fn provide_csr(&mut self, der: Vec<u8>) -> Result<(), Misuse> {
         self.0.machine_mut().provide_csr(der)
     }

@@ -1,15 +1,19 @@
-//! What to order: `NewOrder`, its bounds, and the `newOrder` payload.
+//! What to order: `NewOrder`, its bounds, and the `newOrder` request.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use serde::Serialize;
 
+use super::state::Purpose;
+use crate::client::Client;
+use crate::client::spec::{Body, Endpoint, Spec};
 use crate::error::Error;
-
 use crate::fault::Misuse;
 use crate::identifier::Identifier;
+use crate::limits::ResponseKind;
 use crate::time::UnixTime;
+use crate::wire::Method;
 
 /// What to order (RFC 8555 §7.4).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,10 +70,7 @@ impl NewOrder {
     }
 }
 
-pub(super) fn new_order_payload(
-    identifiers: &[Identifier],
-    request: &NewOrder,
-) -> Result<Vec<u8>, Error> {
+fn new_order_payload(identifiers: &[Identifier], request: &NewOrder) -> Result<Vec<u8>, Error> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Payload<'a> {
@@ -92,4 +93,34 @@ pub(super) fn new_order_payload(
     };
     serde_json::to_vec(&payload)
         .map_err(|_| Misuse::InvalidArgument("the order cannot be serialized").into())
+}
+
+/// The `newOrder` request, or first the directory's when a profile is to be checked
+/// against it.
+pub(super) fn create_request(
+    client: &Client,
+    identifiers: &[Identifier],
+    request: &NewOrder,
+) -> Result<(Purpose, Spec), Error> {
+    if request.profile.is_some() && client.directory().is_none() {
+        let spec = Spec {
+            method: Method::Get,
+            endpoint: Endpoint::Url(client.directory_url().clone()),
+            kind: ResponseKind::Directory,
+            body: Body::Empty,
+            resend_on_transport_failure: true,
+        };
+        return Ok((Purpose::Directory, spec));
+    }
+    if let (Some(profile), Some(directory)) = (&request.profile, client.directory())
+        && !directory.meta.profiles.contains_key(profile)
+    {
+        return Err(
+            Misuse::Unsupported("the server's directory does not offer this profile").into(),
+        );
+    }
+    let payload = new_order_payload(identifiers, request)?;
+    // Resending a newOrder after a transport failure could create a second order.
+    let spec = Spec::post(Endpoint::NewOrder, ResponseKind::Order, payload, false);
+    Ok((Purpose::Create, spec))
 }

@@ -1,6 +1,7 @@
 //! `OrderSnapshot`: a saved order, taken at a quiescent point and resumed in another
 //! process.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -10,8 +11,9 @@ use url::Url;
 use super::OrderFlow;
 use super::checks::check_identifiers;
 use super::events::OrderEvent;
-use super::state::{OrderMachine, State};
+use super::state::{OrderMachine, Resuming, Stage};
 use crate::b64;
+use crate::client::run::Effects;
 use crate::fault::{Malformed, MalformedKind};
 use crate::identifier::Identifier;
 use crate::limits::Limits;
@@ -134,25 +136,23 @@ impl OrderSnapshot {
 
 impl OrderMachine {
     pub(super) fn resume(snapshot: OrderSnapshot) -> Self {
-        let mut flow = Self::with_state(
-            snapshot.identifiers,
-            Some(snapshot.url),
-            State::Resume,
-            snapshot.provisioned,
-        );
-        flow.resumed = true;
-        flow.csr_key = snapshot
-            .key
-            .as_deref()
-            .and_then(b64::decode)
-            .map(Vec::into_boxed_slice);
-        flow
+        Self {
+            identifiers: snapshot.identifiers,
+            stage: Stage::Resuming(Box::new(Resuming {
+                url: snapshot.url,
+                provisioned: snapshot.provisioned,
+            })),
+            csr: None,
+            csr_key: snapshot
+                .key
+                .as_deref()
+                .and_then(b64::decode)
+                .map(Vec::into_boxed_slice),
+            effects: Effects::default(),
+        }
     }
 
     pub(super) fn snapshot(&self) -> Option<OrderSnapshot> {
-        if matches!(self.state, State::Done) {
-            return None;
-        }
         if self
             .effects
             .queued()
@@ -160,23 +160,30 @@ impl OrderMachine {
         {
             return None;
         }
-        let url = self.url.clone()?;
+        // In the order of a live order's list: those provisioned, those whose cleanup
+        // waits to be taken, those resumed and not rebuilt yet.
+        let (url, resumed) = match &self.stage {
+            Stage::Creating(_) | Stage::Done(_) => return None,
+            Stage::Resuming(resuming) => (&resuming.url, resuming.provisioned.as_slice()),
+            Stage::Live(live) => (&live.url, live.authorizations.resumed_urls()),
+        };
+        let live_provisioned = self
+            .live()
+            .into_iter()
+            .flat_map(|live| live.authorizations.provisioned_urls());
         let queued_cleanups = self.effects.queued().filter_map(|e| match e {
             OrderEvent::Cleanup(offer) => Some(&offer.url),
             _ => None,
         });
-        let provisioned = self
-            .provisioned
-            .iter()
-            .map(|o| &o.url)
+        let provisioned = live_provisioned
             .chain(queued_cleanups)
-            .chain(&self.resumed_provisioned)
+            .chain(resumed)
             .cloned()
             .collect::<Vec<_>>();
         if provisioned.len() > OrderSnapshot::MAX_PROVISIONED {
             return None;
         }
-        let identifiers = match self.order.as_deref() {
+        let identifiers = match self.order() {
             Some(order) if self.identifiers.is_empty() => order.identifiers.clone(),
             _ => self.identifiers.clone(),
         };
@@ -189,7 +196,7 @@ impl OrderMachine {
         };
         Some(OrderSnapshot {
             version,
-            url,
+            url: url.clone(),
             identifiers,
             key: self
                 .csr_key

@@ -6,33 +6,79 @@ use alloc::vec::Vec;
 
 use url::Url;
 
-use super::authorizations::{AuthorizationSlot, Slot};
 use super::checks::check_identifiers;
 use super::events::{Issued, OrderEvent};
 use super::request::NewOrder;
 use crate::certificate::CertificateChain;
-use crate::client::offer::ChallengeOffer;
+use crate::client::authorizations::AuthorizationTable;
 use crate::client::polling::Polling;
 use crate::client::run::Effects;
-use crate::crypto::Thumbprint;
 use crate::fault::Misuse;
 use crate::identifier::Identifier;
 use crate::resource::Order;
 use crate::time::UnixTime;
 
-/// What the flow does when no request is out.
-#[derive(Debug, Clone)]
-pub(super) enum State {
-    Create,
-    Resume,
+/// Where an order is: each state holds what it needs, and nothing else.
+#[derive(Debug)]
+pub(super) enum Stage {
+    /// Before `newOrder` is answered: the request (its identifiers moved out to
+    /// [`OrderMachine::identifiers`]).
+    Creating(Box<NewOrder>),
+    /// From a snapshot, before the order is fetched again: its URL, and the challenges
+    /// the earlier process had provisioned.
+    Resuming(Box<Resuming>),
+    /// The order exists on the server and was read.
+    Live(Box<Live>),
+    /// Ended: the outcome is given, or waits to be taken. What the getters still show:
+    /// the order URL and the order as last read, when there were.
+    Done(Option<Box<Ended>>),
+}
+
+/// A saved order, before it is fetched again.
+#[derive(Debug)]
+pub(super) struct Resuming {
+    pub(super) url: Url,
+    /// The challenges the earlier process had provisioned.
+    pub(super) provisioned: Vec<Url>,
+}
+
+/// What an ended order still shows.
+#[derive(Debug)]
+pub(super) struct Ended {
+    pub(super) url: Url,
+    /// The order as last read, if it was.
+    pub(super) order: Option<Order>,
+}
+
+/// An order the server created, as last read.
+#[derive(Debug)]
+pub(super) struct Live {
+    pub(super) url: Url,
+    pub(super) order: Order,
+    pub(super) authorizations: AuthorizationTable,
+    pub(super) phase: Phase,
+    pub(super) polling: Polling,
+    pub(super) finalize_attempts: u32,
+}
+
+/// What a live order does when no request is out.
+#[derive(Debug)]
+pub(super) enum Phase {
+    /// Fetching each authorization in turn, from `next`.
     FetchAuthorizations { next: usize },
+    /// Telling the server of each chosen challenge, or waiting for the caller's choice.
     Respond,
+    /// Polling the order, next at `at`.
     PollOrder { at: UnixTime },
+    /// Ready, waiting for the caller's CSR.
     AwaitCsr,
+    /// Sending the CSR.
     Finalize,
-    Download,
+    /// Downloading the certificate, then its alternates.
+    Download(Option<Box<Downloaded>>),
+    /// Fetching the authorizations that are not valid, from `next`, to say why the order
+    /// failed.
     Diagnose { next: usize },
-    Done,
 }
 
 /// What the request out is for.
@@ -61,38 +107,30 @@ pub(super) struct Downloaded {
     pub(super) alternates: Vec<(Url, CertificateChain)>,
 }
 
-/// The machine of an [`OrderFlow`]: every transition of an order.
+impl Downloaded {
+    /// The order's outcome, once every chain is in.
+    pub(super) fn issued(self, order_url: Url) -> Issued {
+        Issued {
+            order_url,
+            certificate_url: self.url,
+            chain: self.chain,
+            alternates: self.alternates,
+            unrequested_names: self.unrequested_names,
+        }
+    }
+}
+
+/// The machine of an [`OrderFlow`](super::OrderFlow): every transition of an order.
 #[derive(Debug)]
 pub(crate) struct OrderMachine {
     /// The identifiers requested (for a version 1 snapshot, those of the order as first
     /// fetched): what the server's order and authorizations are checked against.
     pub(super) identifiers: Vec<Identifier>,
-    /// The rest of the request (its identifiers moved out), until the order is created.
-    pub(super) creating: Option<Box<NewOrder>>,
-    pub(super) url: Option<Url>,
-    /// Boxed, like every field needed only in some states: a parked order is small.
-    pub(super) order: Option<Box<Order>>,
-    pub(super) slots: Vec<AuthorizationSlot>,
-    /// Challenge URLs provisioned in an earlier process, from a snapshot.
-    pub(super) resumed_provisioned: Vec<Url>,
-    pub(super) provisioned: Vec<ChallengeOffer>,
-    /// The account key's thumbprint the compact offers were made with.
-    pub(super) thumbprint: Option<Thumbprint>,
+    pub(super) stage: Stage,
+    /// The caller's CSR, once given (it may come before the order is ready).
     pub(super) csr: Option<Box<[u8]>>,
     /// The CSR's public key (DER SPKI): what the certificate must be for.
     pub(super) csr_key: Option<Box<[u8]>>,
-    /// Whether the flow was resumed from a snapshot.
-    pub(super) resumed: bool,
-    pub(super) state: State,
-    /// `Authorize` events held until every authorization of the order has been fetched
-    /// and checked, so that no challenge is presented for an order that is refused.
-    pub(super) offers_held: Vec<OrderEvent>,
-    pub(super) polling: Polling,
-    /// What the current poll waits for (a new one restarts the polling schedule).
-    pub(super) waiting_for: Option<&'static str>,
-    pub(super) finalize_attempts: u32,
-    /// The chains downloaded so far, once the certificate is.
-    pub(super) downloaded: Option<Box<Downloaded>>,
     pub(super) effects: Effects<OrderEvent, Issued>,
 }
 
@@ -111,67 +149,46 @@ impl OrderMachine {
         check_identifiers(&request.identifiers)?;
         let mut rest = Box::new(request);
         let identifiers = core::mem::take(&mut rest.identifiers);
-        let mut flow = Self::with_state(identifiers, None, State::Create, Vec::new());
-        flow.creating = Some(rest);
-        Ok(flow)
-    }
-
-    pub(super) fn with_state(
-        identifiers: Vec<Identifier>,
-        url: Option<Url>,
-        state: State,
-        resumed: Vec<Url>,
-    ) -> Self {
-        Self {
+        Ok(Self {
             identifiers,
-            creating: None,
-            url,
-            order: None,
-            slots: Vec::new(),
-            resumed_provisioned: resumed,
-            provisioned: Vec::new(),
-            thumbprint: None,
+            stage: Stage::Creating(rest),
             csr: None,
             csr_key: None,
-            resumed: false,
-            state,
-            offers_held: Vec::new(),
-            polling: Polling::default(),
-            waiting_for: None,
-            finalize_attempts: 0,
-            downloaded: None,
             effects: Effects::default(),
+        })
+    }
+
+    pub(super) fn live(&self) -> Option<&Live> {
+        match &self.stage {
+            Stage::Live(live) => Some(live),
+            _ => None,
         }
     }
 
     pub(super) fn url(&self) -> Option<&Url> {
-        self.url.as_ref()
+        match &self.stage {
+            Stage::Resuming(resuming) => Some(&resuming.url),
+            Stage::Live(live) => Some(&live.url),
+            Stage::Done(ended) => ended.as_ref().map(|e| &e.url),
+            Stage::Creating(_) => None,
+        }
     }
 
     pub(super) fn order(&self) -> Option<&Order> {
-        self.order.as_deref()
+        match &self.stage {
+            Stage::Live(live) => Some(&live.order),
+            Stage::Done(ended) => ended.as_ref().and_then(|e| e.order.as_ref()),
+            Stage::Creating(_) | Stage::Resuming(_) => None,
+        }
     }
 
     /// Whether the flow waits for the caller (a challenge choice or a CSR), with nothing
     /// to send meanwhile.
     pub(super) fn idle(&self) -> bool {
-        match &self.state {
-            State::AwaitCsr => true,
-            State::Respond => {
-                self.slots
-                    .iter()
-                    .any(|s| matches!(s.slot, Slot::Offered(_)))
-                    && !self.slots.iter().any(|s| {
-                        matches!(
-                            s.slot,
-                            Slot::Chosen {
-                                responded: false,
-                                ..
-                            }
-                        )
-                    })
-            }
+        self.live().is_some_and(|live| match live.phase {
+            Phase::AwaitCsr => true,
+            Phase::Respond => live.authorizations.waits_for_caller(),
             _ => false,
-        }
+        })
     }
 }

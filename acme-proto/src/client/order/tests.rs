@@ -1,9 +1,13 @@
 //! Unit tests of the order flow.
 
 use super::checks::check_identifiers;
+use super::state::{Live, Phase, Stage};
 use super::*;
 use crate::b64;
 use crate::client::Client;
+use crate::client::authorizations::AuthorizationTable;
+use crate::client::polling::Polling;
+use crate::client::run::Effects;
 use crate::client::{Operation as _, Step};
 use crate::crypto::AccountKey;
 use crate::error::Error;
@@ -350,4 +354,184 @@ fn a_challenge_said_ready_after_the_order_failed_is_refused() {
     });
     assert!(matches!(flow.take_outcome(), Some(Err(Error::Problem(_)))));
     assert_eq!(cleaned, ready);
+}
+
+/// A flow started in any state of a live order, as if it had got there (ureq-proto's
+/// `Scenario`): the order as last read, its phase, and the CSR when one was given. Each
+/// transition is tested from where it starts, not by replaying the order from
+/// `newOrder`.
+struct Scenario {
+    machine: OrderMachine,
+}
+
+impl Scenario {
+    /// The order at `https://ca.test/order/1`, as `order` (JSON) says, in `phase`.
+    fn live(order: &str, phase: Phase) -> Self {
+        let order: Order = serde_json::from_str(order).unwrap();
+        let authorizations = AuthorizationTable::new(order.authorizations.clone(), Vec::new());
+        let machine = OrderMachine {
+            identifiers: order.identifiers.clone(),
+            stage: Stage::Live(alloc::boxed::Box::new(Live {
+                url: Url::parse("https://ca.test/order/1").unwrap(),
+                order,
+                authorizations,
+                phase,
+                polling: Polling::default(),
+                finalize_attempts: 0,
+            })),
+            csr: None,
+            csr_key: None,
+            effects: Effects::default(),
+        };
+        Self { machine }
+    }
+
+    /// With a CSR (DER) already given.
+    fn with_csr(mut self, der: &[u8]) -> Self {
+        self.machine.csr = Some(der.into());
+        self
+    }
+
+    fn flow(self) -> OrderFlow {
+        OrderFlow(Runner::new(self.machine))
+    }
+}
+
+/// A CSR for `a.example`.
+fn csr() -> Vec<u8> {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["a.example".to_string()]).unwrap();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.serialize_request(&key).unwrap().der().to_vec()
+}
+
+const READY: &str = r#"{"status":"ready","identifiers":[{"type":"dns","value":"a.example"}],
+    "authorizations":["https://ca.test/authz/1"],"finalize":"https://ca.test/fin/1"}"#;
+
+/// Polls until the flow sends a request other than the directory's and newNonce's
+/// (answered by `answer`), and gives it.
+fn next_acme_request(flow: &mut OrderFlow, client: &mut Client, now: UnixTime) -> crate::Request {
+    for _ in 0..8 {
+        match flow.poll(client, now) {
+            Step::Send(request) if matches!(request.url.path(), "/dir" | "/nonce") => {
+                flow.handle_response(client, request.id, answer(&request), now)
+                    .unwrap();
+            }
+            Step::Send(request) => return request,
+            other => panic!("{other:?}"),
+        }
+    }
+    panic!("no request after 8 steps");
+}
+
+/// A ready order waits for the caller's CSR for as long as it takes, sending nothing;
+/// the CSR given late is sent to the finalize URL, and a `processing` answer is polled.
+#[test]
+fn a_ready_order_waits_for_a_late_csr_then_finalizes_with_it() {
+    let mut flow = Scenario::live(READY, Phase::AwaitCsr).flow();
+    let mut client = client();
+    let now = UnixTime::from_secs(1_800_000_000);
+    for _ in 0..3 {
+        assert!(matches!(flow.poll(&mut client, now), Step::AwaitingCaller));
+    }
+    let der = csr();
+    flow.provide_csr(der.clone()).unwrap();
+    let request = next_acme_request(&mut flow, &mut client, now);
+    assert_eq!(request.url.as_str(), "https://ca.test/fin/1");
+    let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+    let payload = b64::decode(body["payload"].as_str().unwrap()).unwrap();
+    let payload: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(payload["csr"], b64::encode(&der));
+    let processing = READY.replace("ready", "processing");
+    flow.handle_response(&mut client, request.id, json(200, "n9", &processing), now)
+        .unwrap();
+    match flow.poll(&mut client, now) {
+        Step::Wait(wait) => assert!(wait.until > now, "{wait:?}"),
+        other => panic!("{other:?}"),
+    }
+    // The CSR cannot change once sent: the certificate is checked against its key.
+    assert!(flow.provide_csr(der).is_err());
+}
+
+/// A finalize request lost to a transport failure is not resent: the order is asked
+/// whether the server got it.
+#[test]
+fn a_finalize_lost_in_transport_is_followed_by_a_poll_of_the_order() {
+    let mut flow = Scenario::live(READY, Phase::Finalize)
+        .with_csr(&csr())
+        .flow();
+    let mut client = client();
+    let now = UnixTime::from_secs(1_800_000_000);
+    let request = next_acme_request(&mut flow, &mut client, now);
+    assert_eq!(request.url.path(), "/fin/1");
+    flow.handle_transport_failure(&mut client, request.id, crate::TransportFailure::Reset, now)
+        .unwrap();
+    let request = next_acme_request(&mut flow, &mut client, now);
+    assert_eq!(request.url.path(), "/order/1");
+    assert_eq!(request.method, Method::Post);
+}
+
+/// An invalid order is explained by its first authorization that failed: valid ones
+/// are passed over, and the problem names the identifier.
+#[test]
+fn an_invalid_order_is_explained_by_its_failed_authorization() {
+    let order = r#"{"status":"invalid","identifiers":[{"type":"dns","value":"a.example"},
+        {"type":"dns","value":"b.example"}],"authorizations":["https://ca.test/authz/1",
+        "https://ca.test/authz/2"],"finalize":"https://ca.test/fin/1"}"#;
+    let mut flow = Scenario::live(order, Phase::Diagnose { next: 0 }).flow();
+    let fetched = core::cell::RefCell::new(Vec::new());
+    let server = |request: &crate::Request| match request.url.path() {
+        "/authz/1" => json(
+            200,
+            "n5",
+            r#"{"status":"valid","identifier":{"type":"dns","value":"a.example"},
+            "challenges":[]}"#,
+        ),
+        "/authz/2" => json(
+            200,
+            "n6",
+            r#"{"status":"invalid","identifier":{"type":"dns","value":"b.example"},
+            "challenges":[{"type":"http-01","url":"https://ca.test/chall/2","status":"invalid",
+            "token":"evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA",
+            "error":{"type":"urn:ietf:params:acme:error:connection"}}]}"#,
+        ),
+        _ => answer(request),
+    };
+    let recording = |request: &crate::Request| {
+        fetched.borrow_mut().push(request.url.path().to_string());
+        server(request)
+    };
+    drive(&mut flow, recording, |_, event| panic!("{event:?}"));
+    let fetched = fetched.into_inner();
+    let fetched: Vec<_> = fetched.iter().filter(|p| p.starts_with("/authz")).collect();
+    assert_eq!(fetched, ["/authz/1", "/authz/2"]);
+    match flow.take_outcome() {
+        Some(Err(Error::Problem(problem))) => {
+            assert_eq!(problem.kind, crate::problem::ProblemType::Connection);
+            assert_eq!(
+                problem.identifier,
+                Some(Identifier::dns("b.example").unwrap())
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A valid order without a certificate URL ends the flow at once, with nothing sent.
+#[test]
+fn a_valid_order_without_a_certificate_url_is_malformed() {
+    let order = READY.replace("ready", "valid");
+    let mut flow = Scenario::live(&order, Phase::Download(None)).flow();
+    let mut client = client();
+    let now = UnixTime::from_secs(1_800_000_000);
+    assert!(matches!(flow.poll(&mut client, now), Step::Done));
+    match flow.take_outcome() {
+        Some(Err(Error::Malformed(malformed))) => {
+            assert!(
+                malformed.to_string().contains("certificate URL"),
+                "{malformed}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }
