@@ -12,8 +12,8 @@ use alloc::vec::Vec;
 use url::Url;
 
 use super::exchange::{Body, Endpoint, Exchanged, KeyChoice, NewAccountPayload, Payload, Spec};
-use super::operation::Single;
 use super::run::{Effects, Machine, Next, Runner, operation_by_runner};
+use super::single::Single;
 use super::{Client, NoEvent};
 use crate::crypto::{ExternalAccountBinding, Signer};
 use crate::error::Error;

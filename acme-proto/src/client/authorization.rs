@@ -15,10 +15,10 @@ use url::Url;
 
 use super::authorizations::{AuthorizationTable, failure};
 use super::exchange::{Endpoint, Exchanged, Spec};
-use super::operation::Single;
 use super::order::OrderEvent;
 use super::polling::Polling;
 use super::run::{Effects, Machine, Next, Runner, operation_by_runner};
+use super::single::Single;
 use super::{Client, Polled, Wait, WaitReason};
 use crate::error::Error;
 use crate::fault::{Malformed, MalformedKind, Misuse};
@@ -150,8 +150,8 @@ impl PreAuthorize {
             self.authorizations = AuthorizationTable::new(alloc::vec![url.clone()], Vec::new());
             self.authorizations
                 .record(client, 0, url, &authorization, &self.identifier)?;
-            for event in self.authorizations.release_offers() {
-                self.effects.emit(event);
+            for held in self.authorizations.release_offers() {
+                self.effects.emit(held.into());
             }
         } else {
             self.authorizations

@@ -11,7 +11,6 @@ use url::Url;
 
 use super::Client;
 use super::offer::{self, ChallengeOffer, CompactOffer};
-use super::order::OrderEvent;
 use crate::crypto::Thumbprint;
 use crate::error::Error;
 use crate::fault::{Malformed, MalformedKind, Misuse};
@@ -80,7 +79,17 @@ pub(crate) struct AuthorizationTable {
     thumbprint: Option<Thumbprint>,
     /// `Authorize` events held until [`AuthorizationTable::release_offers`], so that no
     /// challenge is presented for an order refused on a later authorization.
-    held: Vec<OrderEvent>,
+    held: Vec<Authorize>,
+}
+
+/// What the caller is asked to prove for one authorization: the content of an
+/// `OrderEvent::Authorize`, the event an order and a pre-authorization emit.
+#[derive(Debug, Clone)]
+pub(crate) struct Authorize {
+    pub(crate) authorization: Url,
+    pub(crate) identifier: Identifier,
+    pub(crate) wildcard: bool,
+    pub(crate) offers: Vec<ChallengeOffer>,
 }
 
 /// The identifier an authorization for `requested` names: the same, or for a wildcard
@@ -212,7 +221,7 @@ impl AuthorizationTable {
 
     /// The `Authorize` events held, to be emitted now that every authorization passed
     /// its check.
-    pub(crate) fn release_offers(&mut self) -> Vec<OrderEvent> {
+    pub(crate) fn release_offers(&mut self) -> Vec<Authorize> {
         core::mem::take(&mut self.held)
     }
 
@@ -314,7 +323,7 @@ impl AuthorizationTable {
                         .map(|(o, challenge)| CompactOffer::new(o, &challenge.kind, compact))
                         .collect(),
                 };
-                self.held.push(OrderEvent::Authorize {
+                self.held.push(Authorize {
                     authorization: url.clone(),
                     identifier: authorization.identifier.clone(),
                     wildcard: authorization.wildcard,

@@ -28,6 +28,7 @@ mod polling;
 mod renewal;
 mod revocation;
 mod run;
+mod single;
 mod spec;
 
 use alloc::boxed::Box;
@@ -46,11 +47,12 @@ pub use account::{AccountInfo, KeyRollover, NewAccount, OrderListing};
 pub use authorization::PreAuthorization;
 pub use credentials::AccountCredentials;
 pub use offer::{ChallengeOffer, DnsPersistRecord, PersistIssuers, Solution};
-pub use operation::{Operation, Single};
+pub use operation::Operation;
 pub use order::{Issued, NewOrder, OrderEvent, OrderFlow, OrderSnapshot};
 pub use policy::Policy;
 pub use renewal::RenewalSuggestion;
 pub use revocation::RevocationReason;
+pub use single::Single;
 
 pub(crate) use nonce::NoncePool;
 

@@ -2,7 +2,7 @@
 
 use super::Client;
 use super::exchange::{Body, Endpoint, Spec};
-use super::operation::Single;
+use super::single::Single;
 use crate::certificate::CertId;
 use crate::limits::ResponseKind;
 use crate::resource::RenewalInfo;

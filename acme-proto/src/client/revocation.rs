@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use super::Client;
 use super::exchange::{Body, Endpoint, KeyChoice, Payload, Spec};
-use super::operation::Single;
+use super::single::Single;
 use crate::b64;
 use crate::crypto::Signer;
 use crate::fault::Misuse;

@@ -26,7 +26,7 @@ use alloc::collections::VecDeque;
 use core::fmt;
 
 use super::exchange::{Delivery, Exchange, ExchangeStep, Exchanged, Spec, deliver};
-use super::operation::{Deadline, Operation};
+use super::operation::Operation;
 use super::{Client, Step, Wait};
 use crate::crypto::Signer;
 use crate::error::Error;
@@ -155,6 +155,24 @@ impl<E, O> Effects<E, O> {
             self.events = VecDeque::new();
         }
         event
+    }
+}
+
+/// The deadline of an operation, fixed at its first poll.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Deadline(Option<UnixTime>);
+
+impl Deadline {
+    /// Starts the clock at the first call; the deadline afterwards.
+    pub(crate) fn start(&mut self, client: &Client, now: UnixTime) -> UnixTime {
+        *self
+            .0
+            .get_or_insert_with(|| now.saturating_add(client.policy().operation_timeout))
+    }
+
+    /// The deadline, or "never" before the first poll.
+    pub(crate) fn get(self) -> UnixTime {
+        self.0.unwrap_or(UnixTime::MAX)
     }
 }
 

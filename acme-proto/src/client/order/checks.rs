@@ -6,7 +6,6 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use super::OrderFlow;
-use super::state::OrderMachine;
 use crate::certificate::CertificateChain;
 use crate::client::Client;
 use crate::error::Error;
@@ -33,69 +32,72 @@ pub(super) fn check_identifiers(identifiers: &[Identifier]) -> Result<(), Misuse
     Ok(())
 }
 
-impl OrderMachine {
-    /// Checks an order object just read (its URLs, its identifiers against those
-    /// requested), and keeps only what it holds.
-    pub(super) fn read_order(&mut self, client: &Client, order: Order) -> Result<Order, Error> {
-        for url in order
-            .authorizations
-            .iter()
-            .chain(core::iter::once(&order.finalize))
-            .chain(order.certificate.iter())
-        {
-            client.check_url(url)?;
-        }
-        self.check_order(&order)?;
-        // Parsed lists grow by doubling: keep only what they hold.
-        let mut order = order;
-        order.identifiers.shrink_to_fit();
-        order.authorizations.shrink_to_fit();
-        Ok(order)
+/// Checks an order object just read (its URLs, its identifiers against those
+/// `requested`), and keeps only what it holds.
+pub(super) fn read_order(
+    client: &Client,
+    requested: &mut Vec<Identifier>,
+    order: Order,
+) -> Result<Order, Error> {
+    for url in order
+        .authorizations
+        .iter()
+        .chain(core::iter::once(&order.finalize))
+        .chain(order.certificate.iter())
+    {
+        client.check_url(url)?;
     }
+    check_order(requested, &order)?;
+    // Parsed lists grow by doubling: keep only what they hold.
+    let mut order = order;
+    order.identifiers.shrink_to_fit();
+    order.authorizations.shrink_to_fit();
+    Ok(order)
+}
 
-    /// Checks the server's order against the one asked for (RFC 8555 §7.4): the same
-    /// identifiers, as a set, and no more authorizations than identifiers.
-    pub(super) fn check_order(&mut self, order: &Order) -> Result<(), Error> {
-        pub(super) fn mismatch(field: &'static str, found: impl core::fmt::Display) -> Error {
-            Malformed::new("order", MalformedKind::mismatch(field, found)).into()
-        }
-        if self.identifiers.is_empty() {
-            // A version 1 snapshot: the order as first fetched is the reference.
-            check_identifiers(&order.identifiers).map_err(|_| {
-                mismatch(
-                    "identifiers",
-                    "more or longer identifiers than OrderFlow allows",
-                )
-            })?;
-            self.identifiers = order.identifiers.clone();
-        }
-        let mut asked = self.identifiers.clone();
-        let mut given = order.identifiers.clone();
-        asked.sort();
-        asked.dedup();
-        given.sort();
-        given.dedup();
-        if asked != given || order.identifiers.len() > asked.len() {
-            let listed = given
-                .iter()
-                .take(8)
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(mismatch("identifiers", listed));
-        }
-        if order.authorizations.len() > asked.len() {
-            return Err(mismatch(
-                "authorizations",
-                alloc::format!(
-                    "{} authorizations for {} identifiers",
-                    order.authorizations.len(),
-                    asked.len()
-                ),
-            ));
-        }
-        Ok(())
+/// Checks the server's order against the one asked for (RFC 8555 §7.4): the same
+/// identifiers, as a set, and no more authorizations than identifiers. With no
+/// identifiers `requested` (a version 1 snapshot), the order's become them.
+fn check_order(requested: &mut Vec<Identifier>, order: &Order) -> Result<(), Error> {
+    fn mismatch(field: &'static str, found: impl core::fmt::Display) -> Error {
+        Malformed::new("order", MalformedKind::mismatch(field, found)).into()
     }
+    if requested.is_empty() {
+        // A version 1 snapshot: the order as first fetched is the reference.
+        check_identifiers(&order.identifiers).map_err(|_| {
+            mismatch(
+                "identifiers",
+                "more or longer identifiers than OrderFlow allows",
+            )
+        })?;
+        *requested = order.identifiers.clone();
+    }
+    let mut asked = requested.clone();
+    let mut given = order.identifiers.clone();
+    asked.sort();
+    asked.dedup();
+    given.sort();
+    given.dedup();
+    if asked != given || order.identifiers.len() > asked.len() {
+        let listed = given
+            .iter()
+            .take(8)
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(mismatch("identifiers", listed));
+    }
+    if order.authorizations.len() > asked.len() {
+        return Err(mismatch(
+            "authorizations",
+            alloc::format!(
+                "{} authorizations for {} identifiers",
+                order.authorizations.len(),
+                asked.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks a downloaded chain's end-entity certificate against the CSR's key and the

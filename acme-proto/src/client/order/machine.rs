@@ -18,12 +18,10 @@ use alloc::vec::Vec;
 use url::Url;
 
 use super::OrderFlow;
-use super::checks::check_certificate;
+use super::checks::{check_certificate, read_order};
 use super::events::{Issued, OrderEvent};
-use super::request::create_request;
-use super::state::{
-    Downloaded, Ended, ISSUANCE, Live, OrderMachine, Phase, Purpose, Stage, VALIDATION,
-};
+use super::request::{Purpose, create_request};
+use super::state::{Downloaded, Ended, ISSUANCE, Live, OrderMachine, Phase, Stage, VALIDATION};
 use crate::b64;
 use crate::certificate::CertificateChain;
 use crate::client::authorizations::{AuthorizationTable, failure_of};
@@ -76,8 +74,8 @@ impl OrderMachine {
                 None => {
                     // Every authorization passed its check: now the caller may present
                     // challenges.
-                    for event in live.authorizations.release_offers() {
-                        effects.emit(event);
+                    for held in live.authorizations.release_offers() {
+                        effects.emit(held.into());
                     }
                     live.advance(client, now, None, csr.is_some(), effects)?;
                     return Ok(Next::Again);
@@ -200,7 +198,7 @@ impl OrderMachine {
                 let url = exchanged.response.location(&exchanged.url)?;
                 client.check_url(&url)?;
                 let order = exchanged.response.json(ResponseKind::Order, &limits, now)?;
-                let order = self.read_order(client, order)?;
+                let order = read_order(client, &mut self.identifiers, order)?;
                 self.effects.emit(OrderEvent::Created { url: url.clone() });
                 let retry_after = exchanged.response.retry_after(now);
                 self.begin(client, url, order, None, retry_after, now)
@@ -223,7 +221,7 @@ impl OrderMachine {
             }
             (Purpose::Order | Purpose::Finalize, Ok(exchanged)) => {
                 let order = exchanged.response.json(ResponseKind::Order, &limits, now)?;
-                let order = self.read_order(client, order)?;
+                let order = read_order(client, &mut self.identifiers, order)?;
                 let retry_after = exchanged.response.retry_after(now);
                 let Self {
                     stage,

@@ -1,11 +1,11 @@
-//! What to order: `NewOrder`, its bounds, and the `newOrder` request.
+//! What to order (`NewOrder`), the `newOrder` request, and what each request of an
+//! order is for.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use serde::Serialize;
 
-use super::state::Purpose;
 use crate::client::Client;
 use crate::client::spec::{Body, Endpoint, Spec};
 use crate::error::Error;
@@ -93,6 +93,20 @@ fn new_order_payload(identifiers: &[Identifier], request: &NewOrder) -> Result<V
     };
     serde_json::to_vec(&payload)
         .map_err(|_| Misuse::InvalidArgument("the order cannot be serialized").into())
+}
+
+/// What the request out is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    Directory,
+    Create,
+    Order,
+    Authorization(usize),
+    Respond(usize),
+    Finalize,
+    Certificate,
+    Alternate(usize),
+    Diagnose(usize),
 }
 
 /// The `newOrder` request, or first the directory's when a profile is to be checked

@@ -1,4 +1,4 @@
-//! What an order holds: `OrderMachine`'s data, its states and what a request is for.
+//! What an order holds: `OrderMachine`'s data and its states.
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -79,20 +79,6 @@ pub(super) enum Phase {
     /// Fetching the authorizations that are not valid, from `next`, to say why the order
     /// failed.
     Diagnose { next: usize },
-}
-
-/// What the request out is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Purpose {
-    Directory,
-    Create,
-    Order,
-    Authorization(usize),
-    Respond(usize),
-    Finalize,
-    Certificate,
-    Alternate(usize),
-    Diagnose(usize),
 }
 
 /// The certificate downloaded, with what was checked of it, and its alternates so far.
