@@ -1,4 +1,5 @@
-//! The drivers' `issue` examples, built and run as a user would run them.
+//! The drivers' `issue` examples and the embedding programs, built and run as a user
+//! would run them.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,7 +18,7 @@ pub fn example_binary(package: &str) -> Result<PathBuf, HarnessError> {
     let _one = ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let built = build(package)?;
+    let built = build(package, "--example", "issue")?;
     let copy = built.with_file_name(format!("issue-of-{package}"));
     std::fs::copy(&built, &copy).map_err(HarnessError::io(format!(
         "copying {} to {}",
@@ -27,7 +28,17 @@ pub fn example_binary(package: &str) -> Result<PathBuf, HarnessError> {
     Ok(copy)
 }
 
-fn build(package: &str) -> Result<PathBuf, HarnessError> {
+/// Builds the binary `name` of `package` (the test profile, all features) and returns
+/// its path: the embedding programs of `examples/`, whose names are unique.
+pub fn program_binary(package: &str, name: &str) -> Result<PathBuf, HarnessError> {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    build(package, "--bin", name)
+}
+
+fn build(package: &str, kind: &str, name: &str) -> Result<PathBuf, HarnessError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -55,12 +66,7 @@ fn build(package: &str) -> Result<PathBuf, HarnessError> {
             "-p",
             package,
         ])
-        .args([
-            "--example",
-            "issue",
-            "--message-format",
-            "json-render-diagnostics",
-        ])
+        .args([kind, name, "--message-format", "json-render-diagnostics"])
         .stderr(Stdio::inherit())
         .output()
         .map_err(HarnessError::io("running cargo build for the example"))?;
@@ -75,7 +81,7 @@ fn build(package: &str) -> Result<PathBuf, HarnessError> {
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|message| {
             message.get("reason").and_then(|r| r.as_str()) == Some("compiler-artifact")
-                && message.pointer("/target/name").and_then(|n| n.as_str()) == Some("issue")
+                && message.pointer("/target/name").and_then(|n| n.as_str()) == Some(name)
         })
         .find_map(|message| {
             message
@@ -85,7 +91,7 @@ fn build(package: &str) -> Result<PathBuf, HarnessError> {
         })
         .ok_or_else(|| {
             HarnessError::request(
-                format!("building {package}'s issue example"),
+                format!("building {package}'s {name}"),
                 "cargo named no executable",
             )
         })

@@ -34,7 +34,7 @@ mod verify;
 
 pub use challtestsrv::ChallTestSrv;
 pub use error::HarnessError;
-pub use example::example_binary;
+pub use example::{example_binary, program_binary};
 pub use hook::challtestsrv_hook;
 pub use options::PebbleOptions;
 pub use pebble::Pebble;
