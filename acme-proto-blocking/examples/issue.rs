@@ -11,7 +11,9 @@ use std::process::ExitCode;
 use acme_proto_blocking::{
     AcmeClient, DnsHook, Http01Responder, Solver, TlsAlpn01Responder, Transport,
 };
-use acme_proto_examples_support::{Args, ChallengeKind, Command, USAGE, one_line};
+use acme_proto_examples_support::{
+    AccountToUse, Args, ChallengeKind, Command, USAGE, bind_first, one_line,
+};
 
 fn main() -> ExitCode {
     let args = match Args::parse(std::env::args_os().skip(1)) {
@@ -47,13 +49,14 @@ fn run(args: &Args) -> Result<String, String> {
         .build()
         .map_err(|e| one_line("setting up HTTPS", &e))?;
 
-    let client = match args.saved_account()? {
-        Some(credentials) => AcmeClient::from_credentials(credentials, transport)
+    // The key is on disk before the account is asked for: a failure from here on
+    // cannot lose it, and a rerun with it finds the account the server made.
+    let client = match args.account_to_use()? {
+        AccountToUse::Saved(credentials) => AcmeClient::from_credentials(credentials, transport)
             .map_err(|e| one_line("loading the account", &e))?,
-        None => {
-            let client =
-                AcmeClient::new(args.directory.clone(), args.new_account_key()?, transport)
-                    .map_err(|e| one_line("setting up the client", &e))?;
+        AccountToUse::Key(key) => {
+            let client = AcmeClient::new(args.directory.clone(), key, transport)
+                .map_err(|e| one_line("setting up the client", &e))?;
             client
                 .create_account(args.new_account()?)
                 .map_err(|e| one_line("creating the account", &e))?;
@@ -64,13 +67,11 @@ fn run(args: &Args) -> Result<String, String> {
 
     match args.challenge {
         ChallengeKind::Http01 => {
-            let responder = Http01Responder::bind(args.http_addr())
-                .map_err(|e| format!("listening on {}: {e}", args.http_addr()))?;
+            let responder = bind_first(&args.http_addrs(), Http01Responder::bind)?;
             issue(&client, args, &responder)
         }
         ChallengeKind::TlsAlpn01 => {
-            let responder = TlsAlpn01Responder::bind(args.tls_addr())
-                .map_err(|e| format!("listening on {}: {e}", args.tls_addr()))?;
+            let responder = bind_first(&args.tls_addrs(), TlsAlpn01Responder::bind)?;
             issue(&client, args, &responder)
         }
         _ => {

@@ -8,7 +8,9 @@
 
 use std::process::ExitCode;
 
-use acme_proto_examples_support::{Args, ChallengeKind, Command, USAGE, one_line};
+use acme_proto_examples_support::{
+    AccountToUse, Args, ChallengeKind, Command, USAGE, bind_first_async, one_line,
+};
 use acme_proto_tokio::{
     AcmeClient, DnsHook, Http01Responder, Solver, TlsAlpn01Responder, Transport,
 };
@@ -57,13 +59,14 @@ async fn run(args: &Args) -> Result<String, String> {
         .build()
         .map_err(|e| one_line("setting up HTTPS", &e))?;
 
-    let client = match args.saved_account()? {
-        Some(credentials) => AcmeClient::from_credentials(credentials, transport)
+    // The key is on disk before the account is asked for: a failure from here on
+    // cannot lose it, and a rerun with it finds the account the server made.
+    let client = match args.account_to_use()? {
+        AccountToUse::Saved(credentials) => AcmeClient::from_credentials(credentials, transport)
             .map_err(|e| one_line("loading the account", &e))?,
-        None => {
-            let client =
-                AcmeClient::new(args.directory.clone(), args.new_account_key()?, transport)
-                    .map_err(|e| one_line("setting up the client", &e))?;
+        AccountToUse::Key(key) => {
+            let client = AcmeClient::new(args.directory.clone(), key, transport)
+                .map_err(|e| one_line("setting up the client", &e))?;
             client
                 .create_account(args.new_account()?)
                 .await
@@ -75,15 +78,11 @@ async fn run(args: &Args) -> Result<String, String> {
 
     match args.challenge {
         ChallengeKind::Http01 => {
-            let responder = Http01Responder::bind(args.http_addr())
-                .await
-                .map_err(|e| format!("listening on {}: {e}", args.http_addr()))?;
+            let responder = bind_first_async(&args.http_addrs(), Http01Responder::bind).await?;
             issue(&client, args, &responder).await
         }
         ChallengeKind::TlsAlpn01 => {
-            let responder = TlsAlpn01Responder::bind(args.tls_addr())
-                .await
-                .map_err(|e| format!("listening on {}: {e}", args.tls_addr()))?;
+            let responder = bind_first_async(&args.tls_addrs(), TlsAlpn01Responder::bind).await?;
             issue(&client, args, &responder).await
         }
         _ => {

@@ -4,8 +4,7 @@
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use acme_proto::client::{AccountCredentials, Issued, NewAccount, NewOrder};
@@ -13,6 +12,10 @@ use acme_proto::crypto::{AccountKey, EabAlgorithm, ExternalAccountBinding, Signa
 use acme_proto::{CertificateChain, Identifier, ServerText};
 use lexopt::Arg;
 use url::Url;
+
+mod files;
+
+pub use files::{FileToWrite, same_file, write_atomically, write_together};
 
 /// `--help`.
 pub const USAGE: &str = "\
@@ -23,15 +26,20 @@ Issues a certificate from an ACME CA and writes the chain (and its new key).
   --directory URL            ACME directory (required)
   --ca-cert PEM              extra root to trust for the ACME server
   --account FILE             account credentials: created there if missing, reused if present
+                             (the new key is written there before the account is created)
   --contact mailto:ADDR      (repeatable)
   --domain NAME              (repeatable; *.NAME for wildcards)
   --ip ADDR                  (repeatable)
   --challenge TYPE           http-01 (default), dns-01 or tls-alpn-01
-  --http-port N              where the http-01 responder listens on 127.0.0.1 (default 80)
-  --tls-port N               where the tls-alpn-01 responder listens on 127.0.0.1 (default 443)
+  --listen ADDR              the address the responders listen on (default: every interface,
+                             IPv6 and IPv4, as a CA's validation servers connect from outside)
+  --http-port N              the http-01 responder's port (default 80)
+  --tls-port N               the tls-alpn-01 responder's port (default 443)
   --dns-hook CMD             run as `CMD present RECORD_NAME VALUE` and `CMD cleanup RECORD_NAME VALUE`
   --eab-kid KID              External Account Binding key id
-  --eab-hmac-key B64URL      External Account Binding MAC key
+  --eab-hmac-key B64URL      External Account Binding MAC key (or --eab-hmac-key-file FILE,
+                             or the environment variable ACME_EAB_HMAC_KEY: kept off the
+                             command line, which other users can read)
   --eab-alg ALG              HS256 (default), HS384 or HS512
   --key-type TYPE            es256 (default), es384, ed25519 or rs256: the account key, when creating one
   --profile NAME             certificate profile the directory offers
@@ -39,6 +47,36 @@ Issues a certificate from an ACME CA and writes the chain (and its new key).
   --out CHAIN.pem            where to write the chain (default chain.pem)
   --key-out KEY.pem          where to write the certificate's private key (default key.pem)
   -h, --help                 this text";
+
+/// An External Account Binding MAC key, as given: zeroized on drop, never in `Debug`.
+#[derive(Clone)]
+pub struct EabKey(zeroize::Zeroizing<String>);
+
+impl EabKey {
+    /// The key, base64url.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for EabKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EabKey(..)")
+    }
+}
+
+/// The account `--account` gives, or a new one to create.
+#[derive(Debug)]
+pub enum AccountToUse {
+    /// Saved credentials: the account exists.
+    Saved(AccountCredentials),
+    /// A key with no account URL yet: new (and already saved to `--account`, when
+    /// given, before anything is sent), or saved by an earlier run that stopped before
+    /// it had the URL. `newAccount` with it creates the account, or finds the one the
+    /// server already has for this key (RFC 8555 §7.3.1): a key is never lost, nor an
+    /// account created twice.
+    Key(AccountKey),
+}
 
 /// The challenge type to answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,14 +106,16 @@ pub struct Args {
     pub identifiers: Vec<Identifier>,
     /// `--challenge`.
     pub challenge: ChallengeKind,
+    /// `--listen`: `None` for every interface.
+    pub listen: Option<IpAddr>,
     /// `--http-port`.
     pub http_port: u16,
     /// `--tls-port`.
     pub tls_port: u16,
     /// `--dns-hook`.
     pub dns_hook: Option<OsString>,
-    /// `--eab-kid`, `--eab-hmac-key`, `--eab-alg`.
-    pub eab: Option<(String, String, EabAlgorithm)>,
+    /// `--eab-kid`, `--eab-hmac-key` (or its file, or `ACME_EAB_HMAC_KEY`), `--eab-alg`.
+    pub eab: Option<(String, EabKey, EabAlgorithm)>,
     /// `--key-type`.
     pub key_type: SignatureAlgorithm,
     /// `--profile`.
@@ -109,6 +149,7 @@ impl Args {
             contacts: Vec::new(),
             identifiers: Vec::new(),
             challenge: ChallengeKind::Http01,
+            listen: None,
             http_port: 80,
             tls_port: 443,
             dns_hook: None,
@@ -120,6 +161,7 @@ impl Args {
             key_out: PathBuf::from("key.pem"),
         };
         let (mut eab_kid, mut eab_key, mut eab_alg) = (None, None, EabAlgorithm::Hs256);
+        let mut eab_key_file: Option<PathBuf> = None;
         // lexopt reads `--flag value` and `--flag=value`; a value may start with `-`.
         let mut parser = lexopt::Parser::from_args(args);
         while let Some(arg) = parser.next().map_err(|e| format!("{e} (see --help)"))? {
@@ -178,11 +220,19 @@ impl Args {
                         }
                     }
                 }
+                "--listen" => {
+                    let text = text(&mut parser)?;
+                    let ip: IpAddr = text
+                        .parse()
+                        .map_err(|e| format!("--listen {text:?}: {e} (an IP address)"))?;
+                    parsed.listen = Some(ip);
+                }
                 "--http-port" => parsed.http_port = port(flag, &text(&mut parser)?)?,
                 "--tls-port" => parsed.tls_port = port(flag, &text(&mut parser)?)?,
                 "--dns-hook" => parsed.dns_hook = Some(path(&mut parser)?.into_os_string()),
                 "--eab-kid" => eab_kid = Some(text(&mut parser)?),
                 "--eab-hmac-key" => eab_key = Some(text(&mut parser)?),
+                "--eab-hmac-key-file" => eab_key_file = Some(path(&mut parser)?),
                 "--eab-alg" => {
                     eab_alg = match text(&mut parser)?.to_ascii_uppercase().as_str() {
                         "HS256" => EabAlgorithm::Hs256,
@@ -219,22 +269,60 @@ impl Args {
         if parsed.identifiers.is_empty() {
             return Err("give at least one --domain or --ip".into());
         }
-        parsed.eab = match (eab_kid, eab_key) {
-            (Some(kid), Some(key)) => Some((kid, key, eab_alg)),
+        let eab_key = match (eab_key, eab_key_file) {
+            (Some(_), Some(_)) => {
+                return Err("give --eab-hmac-key or --eab-hmac-key-file, not both".into());
+            }
+            (Some(key), None) => Some(key),
+            (None, Some(file)) => {
+                let text = std::fs::read_to_string(&file)
+                    .map_err(|e| format!("--eab-hmac-key-file {}: {e}", file.display()))?;
+                Some(text.trim().to_owned())
+            }
+            // Only with a key id: the variable alone asks for nothing.
+            (None, None) if eab_kid.is_some() => std::env::var("ACME_EAB_HMAC_KEY").ok(),
             (None, None) => None,
-            _ => return Err("--eab-kid and --eab-hmac-key go together".into()),
+        };
+        parsed.eab = match (eab_kid, eab_key) {
+            (Some(kid), Some(key)) => Some((kid, EabKey(key.into()), eab_alg)),
+            (None, None) => None,
+            _ => {
+                return Err("--eab-kid and --eab-hmac-key (or its file, or \
+                            ACME_EAB_HMAC_KEY) go together"
+                    .into());
+            }
         };
         if parsed.challenge == ChallengeKind::Dns01 && parsed.dns_hook.is_none() {
             return Err("--challenge dns-01 needs --dns-hook".into());
         }
-        if parsed.out == parsed.key_out {
+        if same_file(&parsed.out, &parsed.key_out) {
             return Err("--out and --key-out must be different files".into());
         }
         Ok(Command::Issue(Box::new(parsed)))
     }
 
-    /// The saved account, when `--account` names a file that exists.
-    pub fn saved_account(&self) -> Result<Option<AccountCredentials>, String> {
+    /// The account to use: `--account`'s credentials, or its key alone (a run that
+    /// stopped between writing the key and the account URL), or, when the file does not
+    /// exist (or there is no `--account`), a new key of `--key-type`, written to
+    /// `--account` (owner-only, atomically and durably) before it is returned, so before
+    /// anything is sent.
+    pub fn account_to_use(&self) -> Result<AccountToUse, String> {
+        if let Some(saved) = self.saved_account()? {
+            return Ok(saved);
+        }
+        let key = self.new_account_key()?;
+        if let Some(path) = &self.account {
+            let pem = key
+                .to_pkcs8_pem()
+                .map_err(|e| format!("saving the account key: {e}"))?;
+            write_atomically(path, pem.as_bytes(), true)?;
+        }
+        Ok(AccountToUse::Key(key))
+    }
+
+    /// What `--account` holds, when it names a file that exists: credentials (JSON), or
+    /// a key alone (PEM).
+    pub fn saved_account(&self) -> Result<Option<AccountToUse>, String> {
         let Some(path) = &self.account else {
             return Ok(None);
         };
@@ -243,6 +331,11 @@ impl Args {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(format!("reading {}: {e}", path.display())),
         };
+        if bytes.starts_with(b"-----BEGIN") {
+            let key = AccountKey::from_pem(&*bytes)
+                .map_err(|e| format!("reading {}: {e}", path.display()))?;
+            return Ok(Some(AccountToUse::Key(key)));
+        }
         let credentials = AccountCredentials::from_json(&bytes)
             .map_err(|e| format!("reading {}: {e}", path.display()))?;
         if credentials.directory_url() != &self.directory {
@@ -253,7 +346,7 @@ impl Args {
                 self.directory
             ));
         }
-        Ok(Some(credentials))
+        Ok(Some(AccountToUse::Saved(credentials)))
     }
 
     /// A new account key of `--key-type`.
@@ -266,14 +359,15 @@ impl Args {
     pub fn new_account(&self) -> Result<NewAccount, String> {
         let mut request = NewAccount::agreeing_to_terms(self.contacts.iter().cloned());
         if let Some((kid, key, alg)) = &self.eab {
-            let eab = ExternalAccountBinding::new(kid, key, *alg)
+            let eab = ExternalAccountBinding::new(kid, key.expose(), *alg)
                 .map_err(|e| format!("--eab-hmac-key: {e}"))?;
             request = request.with_external_account_binding(eab);
         }
         Ok(request)
     }
 
-    /// Saves `credentials` to `--account`, if given (atomically, owner-only).
+    /// Saves `credentials` to `--account`, if given (owner-only, atomically and
+    /// durably), over the key saved before the account was created.
     pub fn save_account(&self, credentials: Option<AccountCredentials>) -> Result<(), String> {
         let Some(path) = &self.account else {
             return Ok(());
@@ -294,14 +388,26 @@ impl Args {
         }
     }
 
-    /// Where the http-01 responder listens.
-    pub fn http_addr(&self) -> SocketAddr {
-        SocketAddr::from((Ipv4Addr::LOCALHOST, self.http_port))
+    /// Where the http-01 responder may listen, in the order to try: `--listen`, or every
+    /// interface (IPv6, which takes IPv4 too where the system allows, then IPv4 alone).
+    pub fn http_addrs(&self) -> Vec<SocketAddr> {
+        self.listen_addrs(self.http_port)
     }
 
-    /// Where the tls-alpn-01 responder listens.
-    pub fn tls_addr(&self) -> SocketAddr {
-        SocketAddr::from((Ipv4Addr::LOCALHOST, self.tls_port))
+    /// Where the tls-alpn-01 responder may listen, in the order to try (as
+    /// [`http_addrs`](Self::http_addrs)).
+    pub fn tls_addrs(&self) -> Vec<SocketAddr> {
+        self.listen_addrs(self.tls_port)
+    }
+
+    fn listen_addrs(&self, port: u16) -> Vec<SocketAddr> {
+        match self.listen {
+            Some(ip) => vec![SocketAddr::new(ip, port)],
+            None => vec![
+                SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port),
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
+            ],
+        }
     }
 
     /// The chain to write: the one `--preferred-chain` names, else the default.
@@ -312,15 +418,25 @@ impl Args {
         }
     }
 
-    /// Writes the chain and the key (atomically, the key owner-only), and returns the
-    /// line to print.
+    /// Writes the chain and the key as a pair (both or neither, each atomically and
+    /// durably, the key owner-only), and returns the line to print.
     pub fn write_certificate(
         &self,
         chain: &CertificateChain,
         key_pem: &str,
     ) -> Result<String, String> {
-        write_atomically(&self.key_out, key_pem.as_bytes(), true)?;
-        write_atomically(&self.out, chain.pem().as_bytes(), false)?;
+        write_together(&[
+            FileToWrite {
+                path: &self.key_out,
+                bytes: key_pem.as_bytes(),
+                private: true,
+            },
+            FileToWrite {
+                path: &self.out,
+                bytes: chain.pem().as_bytes(),
+                private: false,
+            },
+        ])?;
         Ok(summary(chain, &self.out, &self.key_out))
     }
 }
@@ -369,40 +485,35 @@ pub fn one_line(what: &str, error: &dyn std::error::Error) -> String {
     ServerText::bounded(&line, usize::MAX).to_string()
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory, synced,
-/// then renamed over `path`: a reader sees the old file or the whole new one, never
-/// half of it. With `private`, the file is readable by its owner only (on Unix).
-pub fn write_atomically(path: &Path, bytes: &[u8], private: bool) -> Result<(), String> {
-    let fail = |e: std::io::Error| format!("writing {}: {e}", path.display());
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| format!("writing {}: not a file name", path.display()))?;
-    let mut temp_name = OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(".tmp{}", std::process::id()));
-    let temp = dir.join(temp_name);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    if private {
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+/// Binds the first of `addrs` that `bind` accepts (see [`Args::http_addrs`]); the
+/// error names the last address tried.
+pub fn bind_first<T>(
+    addrs: &[SocketAddr],
+    mut bind: impl FnMut(SocketAddr) -> std::io::Result<T>,
+) -> Result<T, String> {
+    let mut last = String::from("no address to listen on");
+    for addr in addrs {
+        match bind(*addr) {
+            Ok(bound) => return Ok(bound),
+            Err(e) => last = format!("listening on {addr}: {e}"),
+        }
     }
-    #[cfg(not(unix))]
-    let _ = private;
-    let written = options.open(&temp).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
-    });
-    let renamed = written.and_then(|()| std::fs::rename(&temp, path));
-    if let Err(error) = renamed {
-        let _ = std::fs::remove_file(&temp);
-        return Err(fail(error));
+    Err(last)
+}
+
+/// [`bind_first`] for a `bind` that is async.
+pub async fn bind_first_async<T, F: Future<Output = std::io::Result<T>>>(
+    addrs: &[SocketAddr],
+    mut bind: impl FnMut(SocketAddr) -> F,
+) -> Result<T, String> {
+    let mut last = String::from("no address to listen on");
+    for addr in addrs {
+        match bind(*addr).await {
+            Ok(bound) => return Ok(bound),
+            Err(e) => last = format!("listening on {addr}: {e}"),
+        }
     }
-    Ok(())
+    Err(last)
 }
 
 fn port(flag: &str, text: &str) -> Result<u16, String> {
@@ -644,6 +755,179 @@ mod tests {
         );
         std::fs::write(&path, b"{not json").map_err(|e| e.to_string())?;
         assert!(args.saved_account().is_err());
+        std::fs::remove_dir_all(&dir).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::panic, clippy::indexing_slicing)]
+mod durable_tests {
+    use super::*;
+
+    fn issue_line(line: &str) -> Result<Args, String> {
+        match Args::parse(line.split(' ').map(OsString::from))? {
+            Command::Issue(args) => Ok(*args),
+            Command::Help => Err("help".into()),
+        }
+    }
+
+    fn temp_dir(name: &str) -> Result<PathBuf, String> {
+        let dir = std::env::temp_dir().join(format!("acme-cli-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        Ok(dir)
+    }
+
+    /// The account key is on disk before `account_to_use` returns it; a second run
+    /// with that file uses the same key (to find the account), and after the account
+    /// URL is saved, the credentials.
+    #[test]
+    fn the_account_key_is_saved_before_the_account_is_asked_for() -> Result<(), String> {
+        let dir = temp_dir("key-first")?;
+        let path = dir.join("account.json");
+        let line = format!(
+            "--directory https://ca.example/dir --domain a.example --account {}",
+            path.display()
+        );
+        let args = issue_line(&line)?;
+        let AccountToUse::Key(key) = args.account_to_use()? else {
+            return Err("a new account should be a key".into());
+        };
+        let saved = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+        assert!(saved.starts_with("-----BEGIN PRIVATE KEY-----"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path)
+                .map_err(|e| e.to_string())?
+                .permissions();
+            assert_eq!(mode.mode() & 0o777, 0o600);
+        }
+        // The run stopped there; the next one takes the same key.
+        let AccountToUse::Key(again) = args.account_to_use()? else {
+            return Err("a saved key alone should come back as a key".into());
+        };
+        assert_eq!(again.thumbprint(), key.thumbprint());
+        let url = Url::parse("https://ca.example/acct/7").map_err(|e| e.to_string())?;
+        let credentials = AccountCredentials::new(args.directory.clone(), url.clone(), again);
+        args.save_account(Some(credentials))?;
+        let AccountToUse::Saved(credentials) = args.account_to_use()? else {
+            return Err("saved credentials should come back as such".into());
+        };
+        assert_eq!(credentials.account_url(), &url);
+        assert_eq!(credentials.key().thumbprint(), key.thumbprint());
+        std::fs::remove_dir_all(&dir).map_err(|e| e.to_string())
+    }
+
+    /// The EAB key never shows in `Debug`, and can come from a file or the
+    /// environment instead of the command line.
+    #[test]
+    fn eab_keys_stay_out_of_debug_and_off_the_command_line() -> Result<(), String> {
+        const KEY: &str = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W";
+        let args = issue_line(&format!(
+            "--directory https://ca.example/dir --domain a.example --eab-kid k --eab-hmac-key {KEY}"
+        ))?;
+        assert!(!format!("{args:?}").contains(KEY));
+        let dir = temp_dir("eab")?;
+        let file = dir.join("eab.key");
+        std::fs::write(&file, format!("{KEY}\n")).map_err(|e| e.to_string())?;
+        let args = issue_line(&format!(
+            "--directory https://ca.example/dir --domain a.example --eab-kid k --eab-hmac-key-file {}",
+            file.display()
+        ))?;
+        assert_eq!(args.eab.as_ref().map(|e| e.1.expose()), Some(KEY));
+        assert!(args.new_account().is_ok());
+        let both = issue_line(&format!(
+            "--directory https://ca.example/dir --domain a.example --eab-kid k --eab-hmac-key {KEY} --eab-hmac-key-file {}",
+            file.display()
+        ));
+        assert!(both.is_err());
+        std::fs::remove_dir_all(&dir).map_err(|e| e.to_string())
+    }
+
+    /// `--out` and `--key-out` naming one file through different paths are refused.
+    #[test]
+    fn the_same_file_by_two_paths_is_refused() -> Result<(), String> {
+        let dir = temp_dir("same")?;
+        std::fs::create_dir_all(dir.join("sub")).map_err(|e| e.to_string())?;
+        let a = dir.join("same.pem");
+        let b = dir.join("sub").join("..").join("same.pem");
+        let line = format!(
+            "--directory https://ca.example/dir --domain a.example --out {} --key-out {}",
+            a.display(),
+            b.display()
+        );
+        let error = issue_line(&line).err().unwrap_or_default();
+        assert!(error.contains("different files"), "{error}");
+        assert!(!same_file(&a, &dir.join("other.pem")));
+        std::fs::remove_dir_all(&dir).map_err(|e| e.to_string())
+    }
+
+    /// By default the responders listen on every interface; `--listen` chooses.
+    #[test]
+    fn the_responders_listen_everywhere_unless_told() -> Result<(), String> {
+        let args = issue_line("--directory https://ca.example/dir --domain a.example")?;
+        let addrs = args.http_addrs();
+        assert!(
+            addrs
+                .iter()
+                .all(|a| a.ip().is_unspecified() && a.port() == 80)
+        );
+        assert_eq!(addrs.len(), 2);
+        let args = issue_line(
+            "--directory https://ca.example/dir --domain a.example --listen 127.0.0.1 --tls-port 5001",
+        )?;
+        assert_eq!(args.tls_addrs(), [SocketAddr::from(([127, 0, 0, 1], 5001))]);
+        assert!(
+            issue_line("--directory https://ca.example/dir --domain a --listen nowhere").is_err()
+        );
+        Ok(())
+    }
+
+    /// A pair is written whole, both files at once; a stale temporary file from an
+    /// earlier run is not in the way, and none is left behind.
+    #[test]
+    fn a_pair_is_written_together_past_stale_temporary_files() -> Result<(), String> {
+        let dir = temp_dir("pair")?;
+        let (chain, key) = (dir.join("chain.pem"), dir.join("key.pem"));
+        // Where a temporary file named after this process's id would go.
+        let stale = dir.join(format!(".key.pem.tmp{}", std::process::id()));
+        std::fs::write(stale, b"stale").map_err(|e| e.to_string())?;
+        write_together(&[
+            FileToWrite {
+                path: &key,
+                bytes: b"key",
+                private: true,
+            },
+            FileToWrite {
+                path: &chain,
+                bytes: b"chain",
+                private: false,
+            },
+        ])?;
+        assert_eq!(std::fs::read(&key).map_err(|e| e.to_string())?, b"key");
+        assert_eq!(std::fs::read(&chain).map_err(|e| e.to_string())?, b"chain");
+        // One target cannot be written (its directory is missing): neither changes.
+        let missing = dir.join("missing/chain.pem");
+        let failed = write_together(&[
+            FileToWrite {
+                path: &key,
+                bytes: b"new key",
+                private: true,
+            },
+            FileToWrite {
+                path: &missing,
+                bytes: b"new chain",
+                private: false,
+            },
+        ]);
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read(&key).map_err(|e| e.to_string())?, b"key");
+        let temps = std::fs::read_dir(&dir)
+            .map_err(|e| e.to_string())?
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+            .count();
+        assert_eq!(temps, 0, "a temporary file left behind");
         std::fs::remove_dir_all(&dir).map_err(|e| e.to_string())
     }
 }

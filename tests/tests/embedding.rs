@@ -74,6 +74,7 @@ fn smol_issue() {
             "www.smol.example.org",
         ])
         .args(["--challenge", "http-01", "--http-port", &port.to_string()])
+        .args(["--listen", "127.0.0.1"])
         .arg("--out")
         .arg(&out)
         .arg("--key-out")

@@ -30,7 +30,9 @@ use acme_proto::{Client, Request, Response, TransportFailure, UnixTime};
 use acme_proto_examples::http01::{self, Tokens};
 use acme_proto_examples::http1::Exchange;
 use acme_proto_examples::{csr, tls};
-use acme_proto_examples_support::{Args, ChallengeKind, Command, USAGE, one_line};
+use acme_proto_examples_support::{
+    AccountToUse, Args, ChallengeKind, Command, USAGE, bind_first_async, one_line,
+};
 use futures_rustls::TlsConnector;
 use rustls_pki_types::ServerName;
 use smol::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -72,12 +74,13 @@ async fn run(executor: Rc<LocalExecutor<'static>>, args: &Args) -> Result<String
     )?));
 
     // The account: the saved one, or a new one, saved before anything else happens.
-    let mut client = match args.saved_account()? {
-        Some(credentials) => credentials
+    // The account: the saved one, or a key written to `--account` before the account is
+    // asked for (so that no failure can lose it), then its URL once the server gave it.
+    let mut client = match args.account_to_use()? {
+        AccountToUse::Saved(credentials) => credentials
             .into_client()
             .map_err(|e| one_line("loading the account", &e))?,
-        None => {
-            let key = args.new_account_key()?;
+        AccountToUse::Key(key) => {
             let der = key
                 .to_pkcs8_der()
                 .map_err(|e| one_line("copying the key", &e))?;
@@ -102,9 +105,7 @@ async fn run(executor: Rc<LocalExecutor<'static>>, args: &Args) -> Result<String
 
     // The http-01 responder: a task on the same executor, answering from `tokens`.
     let tokens = Rc::new(RefCell::new(Tokens::new()));
-    let listener = smol::net::TcpListener::bind(args.http_addr())
-        .await
-        .map_err(|e| format!("listening on {}: {e}", args.http_addr()))?;
+    let listener = bind_first_async(&args.http_addrs(), smol::net::TcpListener::bind).await?;
     let responder = executor.spawn(serve_http01(listener, tokens.clone(), executor.clone()));
 
     // The order. Events are answered at once: an offer is put in place and said ready,

@@ -463,6 +463,9 @@ pub fn example(package: &str) {
             ])
             .args(["--eab-kid", KID, "--eab-hmac-key", key])
             .args(["--domain", domain, "--http-port", &port.to_string()])
+            // The default is every interface, as a real CA needs; the test keeps to
+            // loopback.
+            .args(["--listen", "127.0.0.1"])
             .args(["--out", &path("chain.pem"), "--key-out", &path("key.pem")])
             .args(extra)
             .output()
@@ -535,7 +538,8 @@ pub fn example(package: &str) {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
     // A server problem (a new account with the wrong EAB key) is named by its type and
-    // detail, and no account file is written.
+    // detail. The key was written before the account was asked for, and stays: the
+    // file holds the key alone, and a rerun with the right EAB key uses it.
     let refused = run_as("other.json", WRONG_KEY, "refused.example.org", &[]);
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(1), "{package}: {stderr}");
@@ -543,5 +547,36 @@ pub fn example(package: &str) {
         stderr.starts_with("issue: creating the account: the ACME server refused: "),
         "{stderr}"
     );
-    assert!(!Path::new(&path("other.json")).exists());
+    let kept = std::fs::read_to_string(path("other.json")).expect("the key was kept");
+    assert!(kept.starts_with("-----BEGIN PRIVATE KEY-----"), "{kept}");
+    let retried = run_as("other.json", KEY, "retried.example.org", &[]);
+    assert!(
+        retried.status.success(),
+        "{package}: {}",
+        String::from_utf8_lossy(&retried.stderr)
+    );
+    let credentials: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path("other.json")).expect("saved"))
+            .expect("credentials");
+    assert_eq!(credentials["key"].as_str(), Some(kept.as_str()));
+
+    // A run that stopped after the server created the account, before its URL was
+    // saved: the file holds the first account's key alone. The rerun finds that
+    // account (the same URL), and creates none.
+    let first: serde_json::Value = serde_json::from_slice(&account).expect("credentials");
+    let key_pem = first["key"].as_str().expect("a key");
+    std::fs::write(path("stopped.json"), key_pem).expect("key alone");
+    let found = run_as("stopped.json", KEY, "found.example.org", &[]);
+    assert!(
+        found.status.success(),
+        "{package}: {}",
+        String::from_utf8_lossy(&found.stderr)
+    );
+    let found: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path("stopped.json")).expect("saved"))
+            .expect("credentials");
+    assert_eq!(
+        found["account"], first["account"],
+        "the same account, found"
+    );
 }
