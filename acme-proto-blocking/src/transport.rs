@@ -88,7 +88,7 @@ impl BuildTransport for Transport {
             // holds some 40 KiB.
             .max_idle_connections(MAX_IDLE_CONNECTIONS)
             .max_idle_connections_per_host(MAX_IDLE_CONNECTIONS)
-            .user_agent(USER_AGENT)
+            .user_agent(settings.user_agent(USER_AGENT))
             // Exactly the headers the core asked for, plus the User-Agent.
             .accept(AutoHeaderValue::None)
             .accept_encoding(AutoHeaderValue::None)

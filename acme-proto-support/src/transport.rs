@@ -260,6 +260,8 @@ pub struct TransportSettings {
     pub total_timeout: Duration,
     /// Whether `http://` URLs may be sent.
     pub allow_http: bool,
+    /// The caller's product token, sent after the library's in `User-Agent`.
+    pub user_agent_product: Option<String>,
     /// Called with every response received.
     pub observer: Observer,
 }
@@ -301,12 +303,24 @@ impl Default for TransportSettings {
             read_timeout: Duration::from_secs(15),
             total_timeout: Duration::from_secs(30),
             allow_http: false,
+            user_agent_product: None,
             observer: Observer::default(),
         }
     }
 }
 
 impl TransportSettings {
+    /// The `User-Agent` to send: `library` (the driver's name and version), then the
+    /// caller's product token if one was given (RFC 9110 §10.1.5: the most significant
+    /// product first is a recommendation; ACME CAs ask for the client library, RFC 8555
+    /// §6.1, which is what they use to find clients with a bug).
+    pub fn user_agent(&self, library: &str) -> String {
+        match &self.user_agent_product {
+            Some(product) => format!("{library} {product}"),
+            None => library.to_owned(),
+        }
+    }
+
     /// The trust anchors: the chosen store plus the added roots. Fails when the
     /// operating system's store was asked for and could not be read, or when there is
     /// no root at all.
@@ -450,6 +464,23 @@ impl<T: BuildTransport> TransportBuilder<T> {
     #[must_use]
     pub fn total_timeout(mut self, timeout: Duration) -> Self {
         self.settings.total_timeout = timeout;
+        self
+    }
+
+    /// Adds the caller's product token (`myapp/1.2`, or several separated by spaces) to
+    /// the `User-Agent`, after the library's own: `acme-proto-tokio/0.1.0 myapp/1.2`.
+    /// At most 256 printable ASCII characters; anything else makes
+    /// [`build`](Self::build) fail.
+    #[must_use]
+    pub fn user_agent(mut self, product: impl Into<String>) -> Self {
+        let product = product.into();
+        let printable = product.bytes().all(|b| (0x20..0x7f).contains(&b));
+        if product.trim().is_empty() || product.len() > 256 || !printable {
+            self.error =
+                Some("the User-Agent product must be 1 to 256 printable ASCII characters".into());
+        } else {
+            self.settings.user_agent_product = Some(product);
+        }
         self
     }
 

@@ -63,10 +63,16 @@ impl BuildTransport for Transport {
             .pool_idle_timeout(Duration::from_secs(30))
             .timer(TokioTimer::new())
             .build(connector);
+        // Printable ASCII, checked by the builder.
+        let user_agent =
+            http::HeaderValue::from_str(&settings.user_agent(USER_AGENT)).map_err(|e| {
+                TransportError::new(TransportErrorKind::Invalid, "the User-Agent").with_source(e)
+            })?;
         Ok(Transport {
             client,
             read_timeout: settings.read_timeout,
             total_timeout: settings.total_timeout,
+            user_agent,
             observer: settings.observer,
         })
     }
@@ -81,6 +87,7 @@ pub struct Transport {
     client: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
     read_timeout: Duration,
     total_timeout: Duration,
+    user_agent: http::HeaderValue,
     observer: Observer,
 }
 
@@ -122,7 +129,7 @@ impl Transport {
         parts
             .headers
             .entry(http::header::USER_AGENT)
-            .or_insert(http::HeaderValue::from_static(USER_AGENT));
+            .or_insert(self.user_agent.clone());
         let http_request = http::Request::from_parts(parts, Full::new(Bytes::from(body)));
 
         let response = tokio::time::timeout(self.read_timeout, self.client.request(http_request))

@@ -242,3 +242,82 @@ fn bad_root_pem_fails_the_build() {
         .unwrap_err();
     assert_eq!(error.kind(), TransportErrorKind::Invalid);
 }
+
+/// The caller's product token follows the library's in `User-Agent`; one that is not
+/// printable ASCII is refused when the transport is built.
+#[tokio::test]
+async fn a_product_token_follows_the_library_user_agent() {
+    let (url, heads) = raw_server(|mut stream| async move {
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            .await;
+    })
+    .await;
+    let transport = Transport::builder()
+        .roots(Roots::None)
+        .add_root_pem(common::test_pki().root_pem)
+        .allow_http(true)
+        .user_agent("certmanager/2.1")
+        .build()
+        .unwrap();
+    transport.send(&get(&url, 1024)).await.unwrap();
+    let head = heads.lock().await[0].to_ascii_lowercase();
+    assert!(
+        head.contains(&format!("user-agent: {USER_AGENT} certmanager/2.1\r\n")),
+        "{head}"
+    );
+    for bad in ["", "line\r\nX-Injected: 1", "caf\u{e9}/1"] {
+        let error = Transport::builder().user_agent(bad).build().unwrap_err();
+        assert_eq!(
+            error.kind(),
+            TransportErrorKind::Invalid,
+            "{bad:?}: {error}"
+        );
+    }
+}
+
+/// A server whose accept queue is full never completes the TCP handshake: the connect
+/// timeout ends the attempt, long before the total timeout.
+#[tokio::test]
+async fn a_full_backlog_hits_the_connect_timeout() {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    // A backlog of 0 holds one connection: the first fills it, and it is never accepted.
+    let listener = socket.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    for _ in 0..64 {
+        match tokio::time::timeout(
+            Duration::from_millis(300),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            Ok(Ok(stream)) => held.push(stream),
+            _ => break,
+        }
+    }
+    let transport = Transport::builder()
+        .allow_http(true)
+        .connect_timeout(Duration::from_millis(500))
+        .read_timeout(Duration::from_secs(10))
+        .total_timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let error = transport
+        .send(&get(&format!("http://{addr}/"), 1024))
+        .await
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert_eq!(error.kind(), TransportErrorKind::Timeout, "{error}");
+    assert_eq!(
+        error.kind().failure(),
+        acme_proto::TransportFailure::TimedOut
+    );
+    assert!(
+        elapsed >= Duration::from_millis(450) && elapsed < Duration::from_secs(5),
+        "{elapsed:?}: {error}"
+    );
+    drop((held, listener));
+}
