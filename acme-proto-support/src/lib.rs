@@ -28,6 +28,7 @@ mod error;
 mod issue;
 mod keys;
 mod presented;
+mod rsa_key;
 mod signer;
 mod tls_alpn;
 mod transport;
@@ -40,6 +41,7 @@ pub use issue::{
 };
 pub use keys::generate_account_key;
 pub use presented::{Http01Tokens, Presented, first_offer};
+pub use rsa_key::{RsaSigner, account_signer};
 pub use signer::RingSigner;
 pub use tls_alpn::{ACME_TLS_ALPN, TlsAlpnCertificates};
 pub use transport::{

@@ -61,18 +61,33 @@ async fn run(args: &Args) -> Result<String, String> {
 
     // The key is on disk before the account is asked for: a failure from here on
     // cannot lose it, and a rerun with it finds the account the server made.
-    let client = match args.account_to_use()? {
-        AccountToUse::Saved(credentials) => AcmeClient::from_credentials(credentials, transport)
-            .map_err(|e| one_line("loading the account", &e))?,
-        AccountToUse::Key(key) => {
-            let client = AcmeClient::new(args.directory.clone(), key, transport)
-                .map_err(|e| one_line("setting up the client", &e))?;
-            client
-                .create_account(args.new_account()?)
-                .await
-                .map_err(|e| one_line("creating the account", &e))?;
-            args.save_account(client.credentials())?;
-            client
+    let client = if let Some(signer) = args.account_signer()? {
+        // A key brought from elsewhere (certbot's RSA key, say): its account is created,
+        // or found again, on each run; the key file stays the user's.
+        let core = acme_proto::Client::with_boxed_key(args.directory.clone(), signer)
+            .map_err(|e| one_line("setting up the client", &e))?;
+        let client = AcmeClient::from_client(core, transport);
+        client
+            .create_account(args.new_account()?)
+            .await
+            .map_err(|e| one_line("creating or finding the account", &e))?;
+        client
+    } else {
+        match args.account_to_use()? {
+            AccountToUse::Saved(credentials) => {
+                AcmeClient::from_credentials(credentials, transport)
+                    .map_err(|e| one_line("loading the account", &e))?
+            }
+            AccountToUse::Key(key) => {
+                let client = AcmeClient::new(args.directory.clone(), key, transport)
+                    .map_err(|e| one_line("setting up the client", &e))?;
+                client
+                    .create_account(args.new_account()?)
+                    .await
+                    .map_err(|e| one_line("creating the account", &e))?;
+                args.save_account(client.credentials())?;
+                client
+            }
         }
     };
 

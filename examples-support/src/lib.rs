@@ -41,7 +41,11 @@ Issues a certificate from an ACME CA and writes the chain (and its new key).
                              or the environment variable ACME_EAB_HMAC_KEY: kept off the
                              command line, which other users can read)
   --eab-alg ALG              HS256 (default), HS384 or HS512
-  --key-type TYPE            es256 (default), es384, ed25519 or rs256: the account key, when creating one
+  --account-key FILE         an existing account key (PEM: PKCS#8, SEC1 or PKCS#1; or a private
+                             JWK as certbot stores it), RSA or EC: its account is created or
+                             found again on each run (instead of --account)
+  --key-type TYPE            es256 (default), es384 or ed25519: the account key, when creating
+                             one (RSA keys are not made here: bring one with --account-key)
   --profile NAME             certificate profile the directory offers
   --preferred-chain CN       the chain whose root (or top issuer) has this common name
   --out CHAIN.pem            where to write the chain (default chain.pem)
@@ -100,6 +104,8 @@ pub struct Args {
     pub ca_cert: Option<PathBuf>,
     /// `--account`.
     pub account: Option<PathBuf>,
+    /// `--account-key`.
+    pub account_key: Option<PathBuf>,
     /// `--contact`.
     pub contacts: Vec<String>,
     /// `--domain` and `--ip`, in the order given.
@@ -146,6 +152,7 @@ impl Args {
             directory: Url::parse("https://invalid.invalid/").map_err(|e| e.to_string())?,
             ca_cert: None,
             account: None,
+            account_key: None,
             contacts: Vec::new(),
             identifiers: Vec::new(),
             challenge: ChallengeKind::Http01,
@@ -196,6 +203,7 @@ impl Args {
                 }
                 "--ca-cert" => parsed.ca_cert = Some(path(&mut parser)?),
                 "--account" => parsed.account = Some(path(&mut parser)?),
+                "--account-key" => parsed.account_key = Some(path(&mut parser)?),
                 "--contact" => parsed.contacts.push(text(&mut parser)?),
                 "--domain" => {
                     let text = text(&mut parser)?;
@@ -250,10 +258,14 @@ impl Args {
                         "es256" => SignatureAlgorithm::Es256,
                         "es384" => SignatureAlgorithm::Es384,
                         "ed25519" => SignatureAlgorithm::EdDsa,
-                        "rs256" => SignatureAlgorithm::Rs256,
+                        "rs256" => {
+                            return Err("--key-type rs256: new RSA keys are not made here; use \
+                                        es256, or bring an existing RSA key with --account-key"
+                                .into());
+                        }
                         other => {
                             return Err(format!(
-                                "--key-type {other:?}: expected es256, es384, ed25519 or rs256"
+                                "--key-type {other:?}: expected es256, es384 or ed25519"
                             ));
                         }
                     }
@@ -295,6 +307,13 @@ impl Args {
         if parsed.challenge == ChallengeKind::Dns01 && parsed.dns_hook.is_none() {
             return Err("--challenge dns-01 needs --dns-hook".into());
         }
+        if parsed.account.is_some() && parsed.account_key.is_some() {
+            return Err(
+                "give --account or --account-key, not both: with --account-key, the \
+                        account is found again by its key on each run"
+                    .into(),
+            );
+        }
         if same_file(&parsed.out, &parsed.key_out) {
             return Err("--out and --key-out must be different files".into());
         }
@@ -318,6 +337,22 @@ impl Args {
             write_atomically(path, pem.as_bytes(), true)?;
         }
         Ok(AccountToUse::Key(key))
+    }
+
+    /// The key `--account-key` names, as its signer (RSA signs with ring, without the
+    /// `rsa` feature), when given.
+    pub fn account_signer(
+        &self,
+    ) -> Result<Option<Box<dyn acme_proto::crypto::Signer + Send + Sync>>, String> {
+        let Some(path) = &self.account_key else {
+            return Ok(None);
+        };
+        let bytes = zeroize::Zeroizing::new(
+            std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?,
+        );
+        acme_proto_support::account_signer(&bytes)
+            .map(Some)
+            .map_err(|e| format!("reading {}: {e}", path.display()))
     }
 
     /// What `--account` holds, when it names a file that exists: credentials (JSON), or

@@ -579,4 +579,62 @@ pub fn example(package: &str) {
         found["account"], first["account"],
         "the same account, found"
     );
+
+    // An RSA account key brought from elsewhere (openssl genpkey, 2048 bits; certbot's
+    // JWK), in each of its forms: it signs with ring, without the `rsa` feature.
+    let keys = Path::new(env!("CARGO_MANIFEST_DIR")).join("../acme-proto-support/tests/keys");
+    for (form, file) in [
+        ("pkcs8", "rsa2048-pkcs8.pem"),
+        ("pkcs1", "rsa2048-pkcs1.pem"),
+        ("jwk", "rsa2048-certbot.json"),
+    ] {
+        let key_file = keys.join(file).to_string_lossy().into_owned();
+        let domain = format!("rsa-{form}.example.org");
+        let output = Command::new(&binary)
+            .args([
+                "--directory",
+                &pebble.directory_url(),
+                "--ca-cert",
+                &path("root.pem"),
+            ])
+            .args([
+                "--account-key",
+                &key_file,
+                "--eab-kid",
+                KID,
+                "--eab-hmac-key",
+                KEY,
+            ])
+            .args(["--domain", &domain, "--http-port", &port.to_string()])
+            .args(["--listen", "127.0.0.1"])
+            .args([
+                "--out",
+                &path("rsa-chain.pem"),
+                "--key-out",
+                &path("rsa-key.pem"),
+            ])
+            .output()
+            .expect("the example runs");
+        assert!(
+            output.status.success(),
+            "{package}, RSA {form}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let chain = std::fs::read_to_string(path("rsa-chain.pem")).expect("chain written");
+        verify_chain(&chain, &roots[0], &[domain.as_str()]).expect("the chain validates");
+    }
+    // New RSA keys are refused in one line that says what to do instead.
+    let refused = run_as(
+        "rsa-new.json",
+        KEY,
+        "rsa-new.example.org",
+        &["--key-type", "rs256"],
+    );
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("use es256") && stderr.contains("--account-key"),
+        "{stderr}"
+    );
 }
