@@ -5,11 +5,12 @@ use std::sync::Mutex;
 
 use acme_proto::client::{
     AccountCredentials, AccountInfo, ChallengeOffer, Issued, NewAccount, NewOrder, Operation,
-    OrderEvent, OrderFlow, RenewalSuggestion, RevocationReason,
+    OrderEvent, OrderFlow, PreAuthorization, RenewalSuggestion, RevocationReason,
 };
 use acme_proto::crypto::AccountKey;
+use acme_proto::resource::{Authorization, Challenge, Directory};
 use acme_proto::{CertificateChain, Client, Identifier, NoEvent};
-use acme_proto_support::drive::next_cleanup;
+use acme_proto_support::drive::{Presenting, next_cleanup};
 use acme_proto_support::{
     Account, Action, Certificate, action, certificate_request, report_unrequested_names,
 };
@@ -150,37 +151,94 @@ impl AcmeClient {
         solver: &S,
     ) -> Result<Issued, DriverError> {
         flow.provide_csr(csr_der)?;
-        let events = |flow: &mut OrderFlow, event: OrderEvent| -> Result<(), DriverError> {
+        let result = self.solve(flow, solver);
+        if let Ok(issued) = &result {
+            report_unrequested_names(issued);
+        }
+        result
+    }
+
+    /// Pre-authorizes `identifier` (RFC 8555 §7.4.1, where the directory has
+    /// `newAuthz`), proving control with `solver`: a later order for it needs no
+    /// challenge while the authorization is valid. Gives the authorization's URL and
+    /// the authorization. Every challenge presented is cleaned up, however it ends.
+    pub fn pre_authorize<S: Solver + ?Sized>(
+        &self,
+        identifier: Identifier,
+        solver: &S,
+    ) -> Result<(Url, Authorization), DriverError> {
+        let mut pre = PreAuthorization::new(identifier);
+        let authorization = self.solve(&mut pre, solver)?;
+        let url = pre.url().cloned().ok_or(DriverError::Stalled)?;
+        Ok((url, authorization))
+    }
+
+    /// Drives an operation that presents challenges through `solver`, cleaning up
+    /// everything it presented, whatever the end.
+    fn solve<O: Presenting, S: Solver + ?Sized>(
+        &self,
+        op: &mut O,
+        solver: &S,
+    ) -> Result<O::Output, DriverError> {
+        let events = |op: &mut O, event: OrderEvent| -> Result<(), DriverError> {
             match action(event, |offers| solver.choose(offers))? {
                 Action::Present(offer) => {
                     if let Err(source) = solver.present(&offer) {
-                        // Half put in place, and unknown to the order: undone here.
+                        // Half put in place, and unknown to the operation: undone here.
                         cleanup(solver, &offer);
                         return Err(DriverError::Solver {
                             identifier: offer.identifier.clone(),
                             source,
                         });
                     }
-                    flow.challenge_ready(&offer.url)?;
+                    op.challenge_ready(&offer.url)?;
                 }
                 Action::Cleanup(offer) => cleanup(solver, &offer),
                 _ => {}
             }
             Ok(())
         };
-        let result = drive(flow, self.account.core(), &self.transport, events);
+        let result = drive(op, self.account.core(), &self.transport, events);
         if result.is_err() {
-            // Ended in the driver (a solver error, no challenge chosen) while the order
-            // went on: the order's own list says what it presented.
-            flow.abandon();
-            while let Some(offer) = next_cleanup(flow, self.account.core()) {
+            // Ended in the driver (a solver error, no challenge chosen) while the
+            // operation went on: its own list says what it presented.
+            op.abandon();
+            while let Some(offer) = next_cleanup(op, self.account.core()) {
                 cleanup(solver, &offer);
             }
         }
-        if let Ok(issued) = &result {
-            report_unrequested_names(issued);
-        }
         result
+    }
+
+    /// The CA's directory, with its `meta` (terms of service, website, CAA identities,
+    /// whether an external account binding is required, profiles); fetched again.
+    pub fn directory(&self) -> Result<Directory, DriverError> {
+        let op = self.account.lock().fetch_directory();
+        self.run(op)?;
+        self.account
+            .lock()
+            .directory()
+            .cloned()
+            .ok_or(DriverError::Stalled)
+    }
+
+    /// Fetches an authorization: where it stands, and its challenges.
+    pub fn fetch_authorization(&self, url: Url) -> Result<Authorization, DriverError> {
+        let op = self.account.lock().fetch_authorization(url)?;
+        self.run(op)
+    }
+
+    /// Deactivates an authorization (RFC 8555 §7.5.2): it can no longer be used to issue.
+    pub fn deactivate_authorization(&self, url: Url) -> Result<Authorization, DriverError> {
+        let op = self.account.lock().deactivate_authorization(url)?;
+        self.run(op)
+    }
+
+    /// Tells the server that the challenge at `url` is in place, outside an order (the
+    /// caller presented it); the authorization says the outcome.
+    pub fn answer_challenge(&self, url: Url) -> Result<Challenge, DriverError> {
+        let op = self.account.lock().answer_challenge(url)?;
+        self.run(op)
     }
 
     /// Fetches the account object.

@@ -10,7 +10,9 @@
 mod common;
 
 use acme_proto::client::{AccountCredentials, RevocationReason};
-use acme_proto::{AccountStatus, Identifier, ProblemType, UnixTime};
+use acme_proto::{
+    AccountStatus, AuthorizationStatus, ChallengeStatus, Identifier, ProblemType, UnixTime,
+};
 use acme_proto_blocking::{AcmeClient, DriverError, Http01Responder};
 use common::{CaServer, account, key, keys, quick_account, transport};
 
@@ -204,5 +206,36 @@ fn renewal_information() {
     let revoked = client.renewal_info(&certificate.issued.chain).unwrap();
     assert!(revoked.info.suggested_window.end <= now);
     assert_eq!(revoked.renewal_time(7, now), now);
+    assert_eq!(server.violations(), Vec::<String>::new());
+}
+
+/// The directory and every authorization operation through the client: a
+/// pre-authorization (its challenge cleaned up), a fetch, a challenge answered outside
+/// an order, a deactivation.
+#[test]
+fn the_directory_and_the_authorization_operations() {
+    let server = CaServer::start();
+    let client = account(&server, keys::P256);
+    let responder = responder();
+    let directory = client.directory().unwrap();
+    assert!(directory.new_authz.is_some());
+    assert!(!directory.meta.external_account_required);
+    let (url, authorization) = client
+        .pre_authorize(Identifier::dns("pre.example.org").unwrap(), &responder)
+        .unwrap();
+    assert_eq!(authorization.status, AuthorizationStatus::Valid);
+    assert!(responder.is_empty(), "the challenge was not cleaned up");
+    let fetched = client.fetch_authorization(url.clone()).unwrap();
+    assert_eq!(
+        fetched.identifier,
+        Identifier::dns("pre.example.org").unwrap()
+    );
+    let challenge = fetched.known_challenges().next().unwrap().url.clone();
+    let answered = client.answer_challenge(challenge).unwrap();
+    assert_eq!(answered.status(), Some(ChallengeStatus::Valid));
+    let deactivated = client.deactivate_authorization(url.clone()).unwrap();
+    assert_eq!(deactivated.status, AuthorizationStatus::Deactivated);
+    let again = client.fetch_authorization(url).unwrap();
+    assert_eq!(again.status, AuthorizationStatus::Deactivated);
     assert_eq!(server.violations(), Vec::<String>::new());
 }

@@ -6,8 +6,9 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use acme_proto::client::{ChallengeOffer, Operation, OrderEvent, OrderFlow};
-use acme_proto::{Client, Limits, Request, Response, Step, UnixTime, Wait};
+use acme_proto::client::{ChallengeOffer, Operation, OrderEvent, OrderFlow, PreAuthorization};
+use acme_proto::{Client, Limits, Misuse, Request, Response, Step, UnixTime, Wait};
+use url::Url;
 
 use crate::error::DriverError;
 use crate::transport::TransportError;
@@ -88,13 +89,44 @@ pub fn outcome<O: Operation, T>(
         None => Err(DriverError::Stalled),
     }
 }
-/// After [`OrderFlow::abandon`]: the next challenge the order presented, to clean up,
-/// or `None` once it is done. Nothing is sent after `abandon`, so no transport is
-/// needed; a driver calls this until `None`.
-pub fn next_cleanup(flow: &mut OrderFlow, client: &Mutex<Client>) -> Option<ChallengeOffer> {
+/// An operation that asks the caller to present challenges (an order, a
+/// pre-authorization): what a driver tells it besides responses.
+pub trait Presenting: Operation<Event = OrderEvent> {
+    /// The challenge at `url`, from an `Authorize` offer, is in place.
+    fn challenge_ready(&mut self, url: &Url) -> Result<(), Misuse>;
+    /// Ends it now: what it presented comes back as `Cleanup` events.
+    fn abandon(&mut self);
+}
+
+impl Presenting for OrderFlow {
+    fn challenge_ready(&mut self, url: &Url) -> Result<(), Misuse> {
+        OrderFlow::challenge_ready(self, url)
+    }
+
+    fn abandon(&mut self) {
+        OrderFlow::abandon(self);
+    }
+}
+
+impl Presenting for PreAuthorization {
+    fn challenge_ready(&mut self, url: &Url) -> Result<(), Misuse> {
+        PreAuthorization::challenge_ready(self, url)
+    }
+
+    fn abandon(&mut self) {
+        PreAuthorization::abandon(self);
+    }
+}
+
+/// After [`OrderFlow::abandon`](acme_proto::client::OrderFlow::abandon) (or
+/// [`PreAuthorization::abandon`](acme_proto::client::PreAuthorization::abandon)): the
+/// next challenge the operation presented, to clean up, or `None` once it is done.
+/// Nothing is sent after `abandon`, so no transport is needed; a driver calls this
+/// until `None`.
+pub fn next_cleanup<O: Presenting>(op: &mut O, client: &Mutex<Client>) -> Option<ChallengeOffer> {
     // Events, then Done: bounded all the same.
     for _ in 0..64 {
-        match flow.poll(&mut lock(client), now()) {
+        match op.poll(&mut lock(client), now()) {
             Step::Event(OrderEvent::Cleanup(offer)) => return Some(offer),
             Step::Event(_) => {}
             _ => return None,

@@ -139,8 +139,8 @@ fn jwk_signer(json: &[u8]) -> Result<Box<dyn Signer + Send + Sync>, Error> {
     let strip = |b: &[u8]| -> Vec<u8> { b.iter().copied().skip_while(|x| *x == 0).collect() };
     let (n, e) = signer.jwk.rsa_components().unwrap_or_default();
     let said = members.get(..2).unwrap_or_default();
-    let same = said.first().is_some_and(|m| strip(m) == n)
-        && said.get(1).is_some_and(|m| strip(m) == e);
+    let same =
+        said.first().is_some_and(|m| strip(m) == n) && said.get(1).is_some_and(|m| strip(m) == e);
     if !same {
         return Err(Misuse::InvalidKey("the RSA JWK's public members are not its key's").into());
     }

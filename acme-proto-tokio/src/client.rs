@@ -4,11 +4,12 @@ use std::sync::Mutex;
 
 use acme_proto::client::{
     AccountCredentials, AccountInfo, Issued, NewAccount, NewOrder, Operation, OrderFlow,
-    RenewalSuggestion, RevocationReason,
+    PreAuthorization, RenewalSuggestion, RevocationReason,
 };
 use acme_proto::crypto::AccountKey;
+use acme_proto::resource::{Authorization, Challenge, Directory};
 use acme_proto::{CertificateChain, Client, Identifier, NoEvent};
-use acme_proto_support::drive::next_cleanup;
+use acme_proto_support::drive::{Presenting, next_cleanup};
 use acme_proto_support::{
     Account, Action, Certificate, action, certificate_request, report_unrequested_names,
 };
@@ -150,20 +151,80 @@ impl AcmeClient {
         solver: &S,
     ) -> Result<Issued, DriverError> {
         flow.provide_csr(csr_der)?;
-        let mut events = OrderEvents { solver };
-        let result = drive(flow, self.account.core(), &self.transport, &mut events).await;
-        if result.is_err() {
-            // Ended in the driver (a solver error, no challenge chosen) while the order
-            // went on: the order's own list says what it presented.
-            flow.abandon();
-            while let Some(offer) = next_cleanup(flow, self.account.core()) {
-                cleanup(solver, &offer).await;
-            }
-        }
+        let result = self.solve(flow, solver).await;
         if let Ok(issued) = &result {
             report_unrequested_names(issued);
         }
         result
+    }
+
+    /// Pre-authorizes `identifier` (RFC 8555 §7.4.1, where the directory has
+    /// `newAuthz`), proving control with `solver`: a later order for it needs no
+    /// challenge while the authorization is valid. Gives the authorization's URL and
+    /// the authorization. Every challenge presented is cleaned up, however it ends.
+    pub async fn pre_authorize<S: Solver>(
+        &self,
+        identifier: Identifier,
+        solver: &S,
+    ) -> Result<(Url, Authorization), DriverError> {
+        let mut pre = PreAuthorization::new(identifier);
+        let authorization = self.solve(&mut pre, solver).await?;
+        let url = pre.url().cloned().ok_or(DriverError::Stalled)?;
+        Ok((url, authorization))
+    }
+
+    /// Drives an operation that presents challenges through `solver`, cleaning up
+    /// everything it presented, whatever the end.
+    async fn solve<O: Presenting + Send, S: Solver>(
+        &self,
+        op: &mut O,
+        solver: &S,
+    ) -> Result<O::Output, DriverError>
+    where
+        O::Output: Send,
+    {
+        let mut events = SolverEvents { solver };
+        let result = drive(op, self.account.core(), &self.transport, &mut events).await;
+        if result.is_err() {
+            // Ended in the driver (a solver error, no challenge chosen) while the
+            // operation went on: its own list says what it presented.
+            op.abandon();
+            while let Some(offer) = next_cleanup(op, self.account.core()) {
+                cleanup(solver, &offer).await;
+            }
+        }
+        result
+    }
+
+    /// The CA's directory, with its `meta` (terms of service, website, CAA identities,
+    /// whether an external account binding is required, profiles); fetched again.
+    pub async fn directory(&self) -> Result<Directory, DriverError> {
+        let op = self.account.lock().fetch_directory();
+        self.run(op).await?;
+        self.account
+            .lock()
+            .directory()
+            .cloned()
+            .ok_or(DriverError::Stalled)
+    }
+
+    /// Fetches an authorization: where it stands, and its challenges.
+    pub async fn fetch_authorization(&self, url: Url) -> Result<Authorization, DriverError> {
+        let op = self.account.lock().fetch_authorization(url)?;
+        self.run(op).await
+    }
+
+    /// Deactivates an authorization (RFC 8555 §7.5.2): it can no longer be used to issue.
+    pub async fn deactivate_authorization(&self, url: Url) -> Result<Authorization, DriverError> {
+        let op = self.account.lock().deactivate_authorization(url)?;
+        self.run(op).await
+    }
+
+    /// Tells the server that the challenge at `url` is in place, outside an order (the
+    /// caller presented it); the authorization says the outcome.
+    pub async fn answer_challenge(&self, url: Url) -> Result<Challenge, DriverError> {
+        let op = self.account.lock().answer_challenge(url)?;
+        self.run(op).await
     }
 
     /// Fetches the account object.
@@ -240,16 +301,16 @@ impl AcmeClient {
     }
 }
 
-/// An order's events: the solver presents and cleans up, the flow is told when a
-/// challenge is ready.
-struct OrderEvents<'a, S> {
+/// The events of an order or a pre-authorization: the solver presents and cleans up,
+/// the operation is told when a challenge is ready.
+struct SolverEvents<'a, S> {
     solver: &'a S,
 }
 
-impl<S: Solver> EventHandler<OrderFlow> for &mut OrderEvents<'_, S> {
+impl<S: Solver, O: Presenting + Send> EventHandler<O> for &mut SolverEvents<'_, S> {
     async fn on_event(
         &mut self,
-        flow: &mut OrderFlow,
+        flow: &mut O,
         event: acme_proto::client::OrderEvent,
     ) -> Result<(), DriverError> {
         match action(event, |offers| self.solver.choose(offers))? {

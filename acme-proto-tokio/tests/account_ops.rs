@@ -11,7 +11,9 @@ mod common;
 
 use acme_proto::client::{NewAccount, RevocationReason};
 use acme_proto::crypto::Signer as _;
-use acme_proto::{AccountStatus, Identifier, ProblemType, UnixTime};
+use acme_proto::{
+    AccountStatus, AuthorizationStatus, ChallengeStatus, Identifier, ProblemType, UnixTime,
+};
 use acme_proto_tokio::{AcmeClient, DriverError, Http01Responder};
 use common::{CaServer, key, keys};
 
@@ -126,5 +128,35 @@ async fn contacts_orders_revocations_and_deactivation() {
         .unwrap_err();
     assert_eq!(problem(&refused), ProblemType::Unauthorized, "{refused}");
     assert!(responder.is_empty());
+    assert_eq!(server.violations(), Vec::<String>::new());
+}
+
+/// The directory and every authorization operation through the client: a
+/// pre-authorization (its challenge cleaned up), a fetch, a challenge answered outside
+/// an order, a deactivation.
+#[tokio::test]
+async fn the_directory_and_the_authorization_operations() {
+    let (server, client, responder) = setup().await;
+    let directory = client.directory().await.unwrap();
+    assert!(directory.new_authz.is_some());
+    assert!(!directory.meta.external_account_required);
+    let (url, authorization) = client
+        .pre_authorize(Identifier::dns("pre.example.org").unwrap(), &responder)
+        .await
+        .unwrap();
+    assert_eq!(authorization.status, AuthorizationStatus::Valid);
+    assert!(responder.is_empty(), "the challenge was not cleaned up");
+    let fetched = client.fetch_authorization(url.clone()).await.unwrap();
+    assert_eq!(
+        fetched.identifier,
+        Identifier::dns("pre.example.org").unwrap()
+    );
+    let challenge = fetched.known_challenges().next().unwrap().url.clone();
+    let answered = client.answer_challenge(challenge).await.unwrap();
+    assert_eq!(answered.status(), Some(ChallengeStatus::Valid));
+    let deactivated = client.deactivate_authorization(url.clone()).await.unwrap();
+    assert_eq!(deactivated.status, AuthorizationStatus::Deactivated);
+    let again = client.fetch_authorization(url).await.unwrap();
+    assert_eq!(again.status, AuthorizationStatus::Deactivated);
     assert_eq!(server.violations(), Vec::<String>::new());
 }

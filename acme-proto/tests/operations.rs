@@ -387,6 +387,53 @@ fn pre_authorization_waits_as_the_challenge_response_asks() {
 }
 
 #[test]
+fn an_authorization_is_fetched_and_its_challenge_answered_outside_an_order() {
+    let mut h = Harness::with_account();
+    let mut flow = OrderFlow::new(NewOrder::new([dns("fetched.example.org")])).unwrap();
+    h.order(&mut flow, &mut Solver::default()).unwrap();
+    let url = flow.order().unwrap().authorizations[0].clone();
+    let mut op = h.client.fetch_authorization(url.clone()).unwrap();
+    let authorization = h.run(&mut op, |_, _, e| match e {}).unwrap();
+    assert_eq!(authorization.status, AuthorizationStatus::Valid);
+    assert_eq!(authorization.identifier, dns("fetched.example.org"));
+    let challenge = authorization.known_challenges().next().unwrap().url.clone();
+    let mut op = h.client.answer_challenge(challenge).unwrap();
+    let answered = h.run(&mut op, |_, _, e| match e {}).unwrap();
+    assert_eq!(answered.status(), Some(acme_proto::ChallengeStatus::Valid));
+    // Both need an account.
+    let fresh = Harness::new(Config::new("https://ca.test"), 9);
+    assert!(fresh.client.fetch_authorization(url.clone()).is_err());
+    assert!(fresh.client.answer_challenge(url).is_err());
+    assert_clean(&h);
+}
+
+/// A pre-authorization abandoned after its challenge was said ready: the challenge
+/// comes back to clean up, then `Done` with `Abandoned`, and nothing more is sent.
+#[test]
+fn an_abandoned_pre_authorization_gives_back_its_challenge() {
+    let mut h = Harness::with_account();
+    let mut pre = PreAuthorization::new(dns("abandoned.example.org"));
+    let mut cleaned = Vec::new();
+    let mut ready = None;
+    let outcome = h.run(&mut pre, |op, _, event| match event {
+        OrderEvent::Authorize { offers, .. } => {
+            op.challenge_ready(&offers[0].url).unwrap();
+            ready = Some(offers[0].url.clone());
+            op.abandon();
+        }
+        OrderEvent::Cleanup(offer) => cleaned.push(offer.url),
+        other => panic!("{other:?}"),
+    });
+    assert!(matches!(outcome, Err(Error::Abandoned)), "{outcome:?}");
+    assert_eq!(cleaned, ready.into_iter().collect::<Vec<_>>());
+    assert_eq!(
+        h.ca.count(RequestKind::Challenge),
+        0,
+        "nothing sent after abandon"
+    );
+}
+
+#[test]
 fn authorization_deactivation() {
     let mut h = Harness::with_account();
     let mut flow = OrderFlow::new(NewOrder::new([dns("d.example.org")])).unwrap();

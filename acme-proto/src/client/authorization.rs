@@ -29,14 +29,48 @@ use crate::status::AuthorizationStatus;
 use crate::time::UnixTime;
 
 impl Client {
+    /// Fetches an authorization (POST-as-GET, RFC 8555 §7.5): where it stands, and its
+    /// challenges.
+    pub fn fetch_authorization(&self, url: Url) -> Result<Single<Authorization>, Misuse> {
+        self.account_url().ok_or(NO_ACCOUNT)?;
+        Ok(Single::new(
+            "authorization fetch",
+            Spec::fetch(url, ResponseKind::Authorization),
+            |client, exchanged, now| {
+                exchanged
+                    .response
+                    .json(ResponseKind::Authorization, client.limits(), now)
+            },
+        ))
+    }
+
+    /// Tells the server that the challenge at `url` is ready to be validated (`POST {}`,
+    /// RFC 8555 §7.5.1), outside an order: for a caller that tracks an authorization
+    /// itself. Gives the challenge as the server answered; the authorization says the
+    /// outcome (fetch it with [`fetch_authorization`](Self::fetch_authorization)).
+    pub fn answer_challenge(&self, url: Url) -> Result<Single<Challenge>, Misuse> {
+        self.account_url().ok_or(NO_ACCOUNT)?;
+        let spec = Spec::post(
+            Endpoint::Url(url),
+            ResponseKind::Challenge,
+            b"{}".to_vec(),
+            true,
+        );
+        Ok(Single::new(
+            "challenge answer",
+            spec,
+            |client, exchanged, now| {
+                exchanged
+                    .response
+                    .json(ResponseKind::Challenge, client.limits(), now)
+            },
+        ))
+    }
+
     /// Deactivates an authorization (RFC 8555 §7.5.2), so that it can no longer be used
     /// to issue certificates.
     pub fn deactivate_authorization(&self, url: Url) -> Result<Single<Authorization>, Misuse> {
-        if self.account_url().is_none() {
-            return Err(Misuse::InvalidArgument(
-                "no account yet: create or find the account first",
-            ));
-        }
+        self.account_url().ok_or(NO_ACCOUNT)?;
         let payload = br#"{"status":"deactivated"}"#.to_vec();
         let spec = Spec::post(
             Endpoint::Url(url),
@@ -68,6 +102,10 @@ enum State {
     },
     Done,
 }
+
+/// The refusal of an operation that needs an account before there is one.
+const NO_ACCOUNT: Misuse =
+    Misuse::InvalidArgument("no account yet: create or find the account first");
 
 /// What a pre-authorization waits for.
 const VALIDATION: &str = "validation of the authorization's challenge";
@@ -112,6 +150,14 @@ impl PreAuthorization {
     /// Says that the offered challenge at `challenge_url` is in place.
     pub fn challenge_ready(&mut self, challenge_url: &Url) -> Result<(), Misuse> {
         self.0.machine_mut().challenge_ready(challenge_url)
+    }
+
+    /// Ends the pre-authorization now, as the caller decided: the challenge given to
+    /// [`challenge_ready`](Self::challenge_ready), if any, comes back in an
+    /// [`OrderEvent::Cleanup`], then `Done`, with the outcome `Err(Error::Abandoned)`.
+    /// Nothing more is sent. One that has ended already is left as it is.
+    pub fn abandon(&mut self) {
+        self.0.fail(Error::Abandoned);
     }
 }
 
