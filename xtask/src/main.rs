@@ -5,20 +5,23 @@
 //! * `demo`  — a real certificate from a local Pebble, with the tokio driver's example.
 //! * `fuzz`  — run the fuzz targets (all, or one) for a while each, with AddressSanitizer.
 //! * `bench` — the benchmarks (`bench/`), or `--quick`, the smoke `test` runs.
+//! * `wasm`  — the WebAssembly example (`examples/wasm/`) built for Node.js into its `pkg/`.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod fuzz;
 mod setup;
+mod wasm;
 
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-const USAGE: &str = "usage: cargo xtask <test|setup|demo|fuzz|bench>
+const USAGE: &str = "usage: cargo xtask <test|setup|demo|fuzz|bench|wasm>
 
-  test    install what is missing (Debian's pebble, the thumbv7em-none-eabihf target,
-          Python's cryptography, cargo-fuzz), then run fmt, clippy, the workspace's tests,
-          docs, the no_std check, the fuzz replay, the bench smoke and the fuzz smoke:
-          exactly what CI runs
+  test    install what is missing (Debian's pebble, the thumbv7em-none-eabihf and
+          wasm32-unknown-unknown targets, Python's cryptography, cargo-fuzz,
+          wasm-bindgen-cli), then run fmt, clippy, the WebAssembly example's checks and
+          build, the workspace's tests, docs, the no_std check, the fuzz replay, the bench
+          smoke and the fuzz smoke: exactly what CI runs
   setup   only the installs
   demo    start a local Pebble and challtestsrv, issue a certificate with the tokio
           driver's `issue` example over http-01, print it, stop both servers
@@ -30,7 +33,10 @@ const USAGE: &str = "usage: cargo xtask <test|setup|demo|fuzz|bench>
           the benchmarks in release (the core alone; both drivers and instant-acme
           against a local Pebble, installed first if missing), printing markdown tables and
           writing the raw figures to target/bench/; --quick: the small run `test` makes,
-          asserting that every scenario completes and the request counts, never a time";
+          asserting that every scenario completes and the request counts, never a time
+  wasm    install the wasm32-unknown-unknown target and wasm-bindgen-cli (the version
+          examples/wasm/Cargo.lock pins) if missing, build the WebAssembly example in
+          release and run wasm-bindgen into examples/wasm/pkg/, printing the module's size";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -41,6 +47,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::command(args.get(1..).unwrap_or_default()),
         // Pebble for the Pebble scenarios, installed first if missing (saying so).
         Some("bench") => setup::pebble().and_then(|()| bench(args.get(1..).unwrap_or_default())),
+        Some("wasm") => wasm::command(args.get(1..).unwrap_or_default()),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -73,6 +80,10 @@ fn test() -> Result<(), String> {
         ],
         &[],
     )?;
+    // The WebAssembly example: its own checks, then its build, which the workspace's
+    // tests need (tests/tests/wasm.rs runs it in Node.js against Pebble).
+    wasm::lint()?;
+    wasm::build()?;
     cargo(
         "tests (workspace, all features)",
         // Not the examples: both drivers' are called `issue` and would be built to one

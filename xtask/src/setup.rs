@@ -12,7 +12,60 @@ pub(crate) fn all() -> Result<(), String> {
     rust_target()?;
     pebble()?;
     python_cryptography()?;
-    cargo_fuzz()
+    cargo_fuzz()?;
+    wasm_tools()
+}
+
+/// What the WebAssembly example needs: the Rust target wasm32-unknown-unknown and the
+/// wasm-bindgen CLI at the version the example's lockfile pins.
+pub(crate) fn wasm_tools() -> Result<(), String> {
+    wasm_target()?;
+    wasm_bindgen_cli(&crate::wasm::bindgen_version()?)
+}
+
+fn wasm_target() -> Result<(), String> {
+    let target = crate::wasm::TARGET;
+    let installed = output("rustup", &["target", "list", "--installed"])
+        .map_err(|e| format!("cannot ask rustup for installed targets: {e}"))?;
+    if installed.lines().any(|l| l.trim() == target) {
+        return Ok(());
+    }
+    println!("xtask: installing the Rust target {target} (for the WebAssembly example)");
+    run("rustup", &["target", "add", target])
+        .map_err(|e| format!("could not install the Rust target {target}: {e}"))
+}
+
+/// wasm-bindgen-cli at exactly `version`: its glue and the module's `wasm-bindgen`
+/// crate must agree. Another version already installed is replaced.
+fn wasm_bindgen_cli(version: &str) -> Result<(), String> {
+    let installed = output("wasm-bindgen", &["--version"]).ok();
+    // It prints `wasm-bindgen 0.2.130`.
+    let installed = installed.as_deref().map(|v| v.split_whitespace().nth(1));
+    if installed == Some(Some(version)) {
+        return Ok(());
+    }
+    let replacing = match installed {
+        Some(Some(other)) => format!(", replacing {other}"),
+        _ => String::new(),
+    };
+    println!(
+        "xtask: installing wasm-bindgen-cli {version} from crates.io (cargo install \
+         wasm-bindgen-cli --version {version} --locked{replacing}), for the WebAssembly \
+         example's glue"
+    );
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run(
+        &cargo,
+        &[
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            version,
+            "--locked",
+            "--force",
+        ],
+    )
+    .map_err(|e| format!("could not install wasm-bindgen-cli {version}: {e}"))
 }
 
 /// cargo-fuzz, which builds the fuzz targets with libFuzzer and AddressSanitizer.
