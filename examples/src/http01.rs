@@ -5,8 +5,45 @@
 
 use std::collections::HashMap;
 
+use acme_proto::Identifier;
+use acme_proto::client::{ChallengeOffer, Solution};
+use url::Url;
+
 /// The challenges in place: token → key authorization.
 pub type Tokens = HashMap<String, String>;
+
+/// Puts the http-01 offer of an `Authorize` event in place (its token and key
+/// authorization in `tokens`), and gives the challenge URL to say ready.
+pub fn present(
+    identifier: &Identifier,
+    offers: &[ChallengeOffer],
+    tokens: &mut Tokens,
+) -> Result<Url, String> {
+    offers
+        .iter()
+        .find_map(|offer| match &offer.solution {
+            Solution::Http01 {
+                token,
+                key_authorization,
+                ..
+            } => {
+                tokens.insert(
+                    token.as_str().to_owned(),
+                    key_authorization.as_str().to_owned(),
+                );
+                Some(offer.url.clone())
+            }
+            _ => None,
+        })
+        .ok_or_else(|| format!("no http-01 challenge offered for {identifier}"))
+}
+
+/// Removes what [`present`] put in place for `offer` (a `Cleanup` event).
+pub fn clean_up(offer: &ChallengeOffer, tokens: &mut Tokens) {
+    if let Solution::Http01 { token, .. } = &offer.solution {
+        tokens.remove(token.as_str());
+    }
+}
 
 /// The largest request head read.
 pub const MAX_REQUEST: usize = 8 * 1024;

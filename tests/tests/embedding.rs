@@ -11,7 +11,7 @@
     missing_docs
 )]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,63 +24,69 @@ fn pebble() -> Option<Pebble> {
 
 /// Waits for `child` at most `limit` (killing it then), and gives its output.
 fn wait_within(child: Child, limit: Duration) -> Output {
-    let started = Instant::now();
-    let mut child = child;
-    loop {
-        match child.try_wait().expect("waiting for the program") {
-            Some(_) => return child.wait_with_output().expect("its output"),
-            None if started.elapsed() > limit => {
-                let _ = child.kill();
-                let output = child.wait_with_output().expect("its output");
-                panic!(
-                    "still running after {limit:?}, killed; stderr:\n{}",
-                    String::from_utf8_lossy(&output.stderr)
-                );
-            }
-            None => std::thread::sleep(Duration::from_millis(50)),
-        }
-    }
+    wait_counting_threads(child, limit).0
 }
 
-/// The root Pebble serves with, in a file, for `--ca-cert`.
-fn root_file(pebble: &Pebble, dir: &Path) -> PathBuf {
-    let path = dir.join("root.pem");
-    std::fs::write(&path, pebble.root_pem()).expect("root written");
-    path
+/// A program of `examples/` ready to run against a Pebble of its own: its binary, a
+/// temporary directory holding Pebble's root, and Pebble's http-01 port, left free for
+/// the program to bind.
+struct Setup {
+    pebble: Pebble,
+    binary: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Setup {
+    fn new(program: &str) -> Option<Self> {
+        let mut pebble = pebble()?;
+        let binary = program_binary("acme-proto-examples", program).expect("it builds");
+        let dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::write(dir.path().join("root.pem"), pebble.root_pem()).expect("root written");
+        let port = pebble.http01_port();
+        drop(pebble.take_http01_listener());
+        Some(Self {
+            pebble,
+            binary,
+            dir,
+            port,
+        })
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The program with `--directory`, `--ca-cert` and `--http-port` given.
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.binary);
+        command
+            .args(["--directory", &self.pebble.directory_url()])
+            .arg("--ca-cert")
+            .arg(self.path("root.pem"))
+            .args(["--http-port", &self.port.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
 }
 
 #[test]
 fn smol_issue() {
-    let Some(mut pebble) = pebble() else {
+    let Some(setup) = Setup::new("smol-issue") else {
         return;
     };
-    let binary = program_binary("acme-proto-examples", "smol-issue").expect("it builds");
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let root = root_file(&pebble, dir.path());
-    // The program binds Pebble's http-01 port itself.
-    let port = pebble.http01_port();
-    drop(pebble.take_http01_listener());
-    let out = dir.path().join("chain.pem");
-    let child = Command::new(&binary)
-        .args(["--directory", &pebble.directory_url()])
-        .arg("--ca-cert")
-        .arg(&root)
+    let child = setup
+        .command()
         .arg("--account")
-        .arg(dir.path().join("account.json"))
-        .args([
-            "--domain",
-            "smol.example.org",
-            "--domain",
-            "www.smol.example.org",
-        ])
-        .args(["--challenge", "http-01", "--http-port", &port.to_string()])
-        .args(["--listen", "127.0.0.1"])
+        .arg(setup.path("account.json"))
+        .args(["--domain", "smol.example.org"])
+        .args(["--domain", "www.smol.example.org"])
+        .args(["--challenge", "http-01", "--listen", "127.0.0.1"])
         .arg("--out")
-        .arg(&out)
+        .arg(setup.path("chain.pem"))
         .arg("--key-out")
-        .arg(dir.path().join("key.pem"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .arg(setup.path("key.pem"))
         .spawn()
         .expect("it runs");
     let output = wait_within(child, Duration::from_secs(120));
@@ -89,17 +95,17 @@ fn smol_issue() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let chain = std::fs::read_to_string(&out).expect("chain written");
-    let roots = pebble.issuer_roots().expect("roots");
+    let chain = std::fs::read_to_string(setup.path("chain.pem")).expect("chain written");
+    let roots = setup.pebble.issuer_roots().expect("roots");
     verify_chain(
         &chain,
         &roots[0],
         &["smol.example.org", "www.smol.example.org"],
     )
     .expect("the chain verifies to Pebble's root");
-    let key = std::fs::read_to_string(dir.path().join("key.pem")).expect("key written");
+    let key = std::fs::read_to_string(setup.path("key.pem")).expect("key written");
     assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"));
-    assert!(dir.path().join("account.json").exists(), "account saved");
+    assert!(setup.path("account.json").exists(), "account saved");
 }
 
 /// The most threads `pid` had, sampled every 10 ms until `child` exits (or `limit`).
@@ -136,34 +142,19 @@ fn wait_counting_threads(mut child: Child, limit: Duration) -> (Output, usize) {
 #[test]
 fn event_loop_twenty_orders_on_one_thread() {
     const ORDERS: usize = 20;
-    let Some(mut pebble) = pebble() else {
+    let Some(setup) = Setup::new("event-loop") else {
         return;
     };
-    let binary = program_binary("acme-proto-examples", "event-loop").expect("it builds");
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let root = root_file(&pebble, dir.path());
-    let port = pebble.http01_port();
-    drop(pebble.take_http01_listener());
     let domains: Vec<String> = (0..ORDERS)
         .map(|i| format!("loop{i:02}.example.org"))
         .collect();
-    let out = dir.path().join("certs");
-    let mut command = Command::new(&binary);
-    command
-        .args(["--directory", &pebble.directory_url()])
-        .arg("--ca-cert")
-        .arg(&root)
-        .args(["--http-port", &port.to_string(), "--log"])
-        .arg("--out-dir")
-        .arg(&out);
+    let out = setup.path("certs");
+    let mut command = setup.command();
+    command.arg("--log").arg("--out-dir").arg(&out);
     for domain in &domains {
         command.args(["--domain", domain]);
     }
-    let child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("it runs");
+    let child = command.spawn().expect("it runs");
     let (output, threads) = wait_counting_threads(child, Duration::from_secs(180));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
@@ -172,7 +163,7 @@ fn event_loop_twenty_orders_on_one_thread() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert_eq!(threads, 1, "the event loop ran on {threads} threads");
-    let roots = pebble.issuer_roots().expect("roots");
+    let roots = setup.pebble.issuer_roots().expect("roots");
     for domain in &domains {
         let chain = std::fs::read_to_string(out.join(format!("{domain}.pem")))
             .unwrap_or_else(|e| panic!("{domain}'s chain: {e}"));
@@ -216,44 +207,29 @@ fn event_loop_twenty_orders_on_one_thread() {
 /// certificate issued and verified.
 #[test]
 fn smol_blocking_several_orders_at_once() {
-    let Some(mut pebble) = pebble() else {
+    let Some(setup) = Setup::new("smol-blocking") else {
         return;
     };
-    let binary = program_binary("acme-proto-examples", "smol-blocking").expect("it builds");
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let root = root_file(&pebble, dir.path());
-    let port = pebble.http01_port();
-    drop(pebble.take_http01_listener());
     let domains = [
         "b1.example.org",
         "b2.example.org",
         "b3.example.org",
         "b4.example.org",
     ];
-    let out = dir.path().join("certs");
-    let mut command = Command::new(&binary);
-    command
-        .args(["--directory", &pebble.directory_url()])
-        .arg("--ca-cert")
-        .arg(&root)
-        .args(["--http-port", &port.to_string()])
-        .arg("--out-dir")
-        .arg(&out);
+    let out = setup.path("certs");
+    let mut command = setup.command();
+    command.arg("--out-dir").arg(&out);
     for domain in domains {
         command.args(["--domain", domain]);
     }
-    let child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("it runs");
+    let child = command.spawn().expect("it runs");
     let output = wait_within(child, Duration::from_secs(120));
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let roots = pebble.issuer_roots().expect("roots");
+    let roots = setup.pebble.issuer_roots().expect("roots");
     for domain in domains {
         let chain = std::fs::read_to_string(out.join(format!("{domain}.pem")))
             .unwrap_or_else(|e| panic!("{domain}'s chain: {e}"));

@@ -34,7 +34,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use acme_proto::client::{
-    AccountInfo, NewAccount, NewOrder, Operation, OrderEvent, OrderFlow, Single, Solution, Step,
+    AccountInfo, NewAccount, NewOrder, Operation, OrderEvent, OrderFlow, Single, Step,
 };
 use acme_proto::{Client, Request, RequestId, Response, TransportFailure, UnixTime};
 use acme_proto_examples::http01::{self, Tokens};
@@ -313,24 +313,10 @@ impl EventLoop<'_> {
             OrderEvent::Authorize {
                 identifier, offers, ..
             } => {
-                let offer = offers
-                    .iter()
-                    .find(|o| matches!(o.solution, Solution::Http01 { .. }))
-                    .ok_or_else(|| format!("no http-01 challenge offered for {identifier}"))?;
-                if let Solution::Http01 {
-                    token,
-                    key_authorization,
-                    ..
-                } = &offer.solution
-                {
-                    self.tokens.insert(
-                        token.as_str().to_owned(),
-                        key_authorization.as_str().to_owned(),
-                    );
-                }
+                let url = http01::present(&identifier, &offers, &mut self.tokens)?;
                 order
                     .flow
-                    .challenge_ready(&offer.url)
+                    .challenge_ready(&url)
                     .map_err(|e| format!("{}: {e}", order.domain))?;
             }
             OrderEvent::NeedCsr { identifiers } => {
@@ -341,11 +327,7 @@ impl EventLoop<'_> {
                     .provide_csr(der)
                     .map_err(|e| format!("{}: {e}", order.domain))?;
             }
-            OrderEvent::Cleanup(offer) => {
-                if let Solution::Http01 { token, .. } = &offer.solution {
-                    self.tokens.remove(token.as_str());
-                }
-            }
+            OrderEvent::Cleanup(offer) => http01::clean_up(&offer, &mut self.tokens),
             // Created (a long-running program would save `order.flow.snapshot()` here).
             _ => {}
         }

@@ -25,7 +25,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Duration;
 
-use acme_proto::client::{Operation, OrderEvent, OrderFlow, Solution, Step};
+use acme_proto::client::{Operation, OrderEvent, OrderFlow, Step};
 use acme_proto::{Client, Request, Response, TransportFailure, UnixTime};
 use acme_proto_examples::http01::{self, Tokens};
 use acme_proto_examples::http1::Exchange;
@@ -120,23 +120,9 @@ async fn run(executor: Rc<LocalExecutor<'static>>, args: &Args) -> Result<String
             OrderEvent::Authorize {
                 identifier, offers, ..
             } => {
-                let offer = offers
-                    .iter()
-                    .find(|o| matches!(o.solution, Solution::Http01 { .. }))
-                    .ok_or_else(|| format!("no http-01 challenge offered for {identifier}"))?;
-                if let Solution::Http01 {
-                    token,
-                    key_authorization,
-                    ..
-                } = &offer.solution
-                {
-                    tokens.borrow_mut().insert(
-                        token.as_str().to_owned(),
-                        key_authorization.as_str().to_owned(),
-                    );
-                }
+                let url = http01::present(&identifier, &offers, &mut tokens.borrow_mut())?;
                 order
-                    .challenge_ready(&offer.url)
+                    .challenge_ready(&url)
                     .map_err(|e| one_line("answering the challenge", &e))
             }
             OrderEvent::NeedCsr { identifiers } => {
@@ -147,9 +133,7 @@ async fn run(executor: Rc<LocalExecutor<'static>>, args: &Args) -> Result<String
                     .map_err(|e| one_line("giving the CSR", &e))
             }
             OrderEvent::Cleanup(offer) => {
-                if let Solution::Http01 { token, .. } = &offer.solution {
-                    tokens.borrow_mut().remove(token.as_str());
-                }
+                http01::clean_up(&offer, &mut tokens.borrow_mut());
                 Ok(())
             }
             // Created (a long-running program would save `order.snapshot()` here).
