@@ -241,7 +241,13 @@ fn cargo(what: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> 
     println!("xtask: == {what}: cargo {}", args.join(" "));
     let started = Instant::now();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    // Incremental caches serve an edit-and-rebuild loop, not a run of every check: in a
+    // CI build they were 3 GiB of the target directory. A caller's own setting wins.
+    if std::env::var_os("CARGO_INCREMENTAL").is_none() {
+        command.env("CARGO_INCREMENTAL", "0");
+    }
+    let status = command
         .args(args)
         .envs(env.iter().copied())
         .status()
