@@ -52,19 +52,28 @@ mod dns_hook;
 mod drive;
 mod error;
 mod http01;
+mod resolver;
 mod solver;
 mod tlsalpn01;
 mod transport;
 
 pub use acme_proto;
-pub use acme_proto_support::{Certificate, RingSigner, generate_account_key};
+pub use acme_proto_support::{
+    Certificate, RingSigner, SaveError, SaveOrder, SavedOrder, generate_account_key,
+};
 pub use client::AcmeClient;
 pub use dns_hook::DnsHook;
 pub use drive::{EventHandler, drive};
 pub use error::DriverError;
 pub use http01::Http01Responder;
+pub use resolver::{CertificateError, CertificateSlot, TlsAlpnResolver};
+/// The rustls the resolvers and the transport are built on, to build a server's
+/// `ServerConfig` with the same version.
+pub use rustls;
 pub use solver::{Solver, SolverError};
 pub use tlsalpn01::{ACME_TLS_ALPN, TlsAlpn01Responder};
+/// The tokio-rustls of [`TlsAlpnResolver`]'s servers (`TlsAcceptor`).
+pub use tokio_rustls;
 pub use transport::{
     Roots, Transport, TransportBuilder, TransportError, TransportErrorKind, USER_AGENT,
 };
