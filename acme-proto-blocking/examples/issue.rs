@@ -8,11 +8,12 @@
 
 use std::process::ExitCode;
 
+use acme_proto::client::ChallengeOffer;
 use acme_proto_blocking::{
-    AcmeClient, DnsHook, Http01Responder, Solver, TlsAlpn01Responder, Transport,
+    AcmeClient, DnsHook, Http01Responder, Solver, SolverError, TlsAlpn01Responder, Transport,
 };
 use acme_proto_examples_support::{
-    AccountToUse, Args, ChallengeKind, Command, USAGE, bind_first, one_line,
+    AccountToUse, Args, ChallengeKind, Command, USAGE, bind_first, one_line, report_challenge,
 };
 
 fn main() -> ExitCode {
@@ -99,11 +100,41 @@ fn run(args: &Args) -> Result<String, String> {
 }
 
 fn issue<S: Solver>(client: &AcmeClient, args: &Args, solver: &S) -> Result<String, String> {
-    let certificate = client
-        .issue_order(args.new_order(), solver)
-        .map_err(|e| one_line("issuing", &e))?;
-    args.write_certificate(
+    let solver = Reporting(solver);
+    let issued = match args.order_saver() {
+        // `--order-state`: saved as it goes, resumed if a run before was stopped.
+        Some(saver) => match args.saved_order()? {
+            Some(saved) => client.resume(saved, &solver, saver),
+            None => client.issue_saving(args.new_order(), &solver, saver),
+        },
+        None => client.issue_order(args.new_order(), &solver),
+    };
+    let certificate = issued.map_err(|e| args.order_failed(one_line("issuing", &e)))?;
+    let line = args.write_certificate(
         args.chain(&certificate.issued),
         &certificate.private_key_pem,
-    )
+    )?;
+    args.order_state_done()?;
+    Ok(line)
+}
+
+/// The solver, saying on standard error what it put in place and removed.
+struct Reporting<'a, S>(&'a S);
+
+impl<S: Solver> Solver for Reporting<'_, S> {
+    fn choose<'a>(&self, offers: &'a [ChallengeOffer]) -> Option<&'a ChallengeOffer> {
+        self.0.choose(offers)
+    }
+
+    fn present(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
+        self.0.present(offer)?;
+        report_challenge("presented", offer);
+        Ok(())
+    }
+
+    fn cleanup(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
+        let result = self.0.cleanup(offer);
+        report_challenge("cleaned up", offer);
+        result
+    }
 }

@@ -12,7 +12,8 @@ use acme_proto::resource::{Authorization, Challenge, Directory};
 use acme_proto::{CertificateChain, Client, Identifier, NoEvent};
 use acme_proto_support::drive::{Presenting, next_cleanup};
 use acme_proto_support::{
-    Account, Action, Certificate, action, certificate_request, report_unrequested_names,
+    Account, Action, Certificate, SaveOrder, SavedOrder, SavingOrder, action, certificate_request,
+    report_unrequested_names,
 };
 use url::Url;
 
@@ -128,6 +129,49 @@ impl AcmeClient {
         Ok(Certificate::new(issued, private_key_pem))
     }
 
+    /// Issues a certificate as [`issue_order`](Self::issue_order) does, saving the
+    /// order through `saver` at every quiescent point (once created, after each
+    /// challenge is presented or cleaned up, on each status change): after a crash,
+    /// [`resume`](Self::resume) what was last saved. The certificate's key is in every
+    /// save, so it is on disk before the CSR is sent.
+    ///
+    /// A save that fails ends the order with [`DriverError::Save`], its challenges
+    /// cleaned up. Nothing is saved before the server created the order.
+    pub fn issue_saving<S: Solver + ?Sized, V: SaveOrder>(
+        &self,
+        request: NewOrder,
+        solver: &S,
+        saver: V,
+    ) -> Result<Certificate, DriverError> {
+        self.drive_saving(SavingOrder::new(request, saver)?, solver)
+    }
+
+    /// Resumes an order saved by [`issue_saving`](Self::issue_saving) (in this process
+    /// or an earlier one, with the same account), saving it again through `saver` as it
+    /// goes: the order and its authorizations are fetched again, and it carries on from
+    /// where the server says it is. Never creates a second order. The challenges the
+    /// saved order had presented are cleaned up through `solver`.
+    pub fn resume<S: Solver + ?Sized, V: SaveOrder>(
+        &self,
+        saved: SavedOrder,
+        solver: &S,
+        saver: V,
+    ) -> Result<Certificate, DriverError> {
+        self.drive_saving(SavingOrder::resume(saved, saver)?, solver)
+    }
+
+    fn drive_saving<S: Solver + ?Sized, V: SaveOrder>(
+        &self,
+        mut op: SavingOrder<V>,
+        solver: &S,
+    ) -> Result<Certificate, DriverError> {
+        let result = self.solve(&mut op, solver);
+        if let Ok(issued) = &result {
+            report_unrequested_names(issued);
+        }
+        op.finish(result)
+    }
+
     /// Issues a certificate for `request` (with its profile, validity or `replaces`)
     /// with the caller's CSR (DER).
     pub fn issue_with_csr<S: Solver + ?Sized>(
@@ -140,8 +184,10 @@ impl AcmeClient {
         self.order(&mut flow, csr_der, solver)
     }
 
-    /// Drives an order to its end: new, or resumed with [`OrderFlow::resume`]. On
-    /// `Created`, `flow.snapshot()` can be saved to resume after a restart.
+    /// Drives an order to its end: new, or resumed with [`OrderFlow::resume`]. To save
+    /// it as it goes (and resume it after a crash), use
+    /// [`issue_saving`](Self::issue_saving) and [`resume`](Self::resume), which save at
+    /// every quiescent point.
     ///
     /// Every challenge presented is cleaned up, however the order ends.
     pub fn order<S: Solver + ?Sized>(
@@ -183,15 +229,17 @@ impl AcmeClient {
         let events = |op: &mut O, event: OrderEvent| -> Result<(), DriverError> {
             match action(event, |offers| solver.choose(offers))? {
                 Action::Present(offer) => {
-                    if let Err(source) = solver.present(&offer) {
-                        // Half put in place, and unknown to the operation: undone here.
-                        cleanup(solver, &offer);
-                        return Err(DriverError::Solver {
+                    // The operation hears of it first, so that it is on the operation's
+                    // cleanup list (and in a saved order's file) before anything is put
+                    // in place; nothing is sent before this handler returns. A present
+                    // that fails half-way is then cleaned up with the rest.
+                    op.challenge_ready(&offer.url)?;
+                    solver
+                        .present(&offer)
+                        .map_err(|source| DriverError::Solver {
                             identifier: offer.identifier.clone(),
                             source,
-                        });
-                    }
-                    op.challenge_ready(&offer.url)?;
+                        })?;
                 }
                 Action::Cleanup(offer) => cleanup(solver, &offer),
                 _ => {}

@@ -66,7 +66,9 @@ mod tlsalpn01;
 mod transport;
 
 pub use acme_proto;
-pub use acme_proto_support::{Certificate, RingSigner, generate_account_key};
+pub use acme_proto_support::{
+    Certificate, RingSigner, SaveError, SaveOrder, SavedOrder, generate_account_key,
+};
 pub use client::AcmeClient;
 pub use dns_hook::DnsHook;
 pub use drive::drive;

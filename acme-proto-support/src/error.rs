@@ -40,6 +40,9 @@ pub enum DriverError<T> {
     },
     /// The CSR or the certificate key could not be made.
     Csr(CsrError),
+    /// The order could not be saved (see [`SaveOrder`](crate::SaveOrder)): it was
+    /// abandoned, and what it presented cleaned up.
+    Save(crate::SaveError),
     /// The operation waited for an answer the driver never gives: a bug in an event
     /// handler that neither answered nor failed.
     Stalled,
@@ -89,6 +92,7 @@ impl<T: fmt::Display> fmt::Display for DriverError<T> {
                 offered.join(", ")
             ),
             Self::Csr(e) => write!(f, "the CSR could not be made: {e}"),
+            Self::Save(e) => write!(f, "the order could not be saved: {e}"),
             Self::Stalled => f.write_str("the operation waits for an answer that never came"),
         }
     }
@@ -101,6 +105,7 @@ impl<T: std::error::Error + 'static> std::error::Error for DriverError<T> {
             Self::Transport { last, .. } => last.as_ref().map(|e| e as _),
             Self::Solver { source, .. } => Some(&**source),
             Self::Csr(e) => Some(e),
+            Self::Save(e) => Some(&**e),
             _ => None,
         }
     }

@@ -61,6 +61,32 @@ pub fn report_unrequested_names(issued: &Issued) {
 pub fn certificate_request<T>(
     identifiers: &[Identifier],
 ) -> Result<(Vec<u8>, Zeroizing<String>), DriverError<T>> {
+    let pair = Zeroizing::new(
+        rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(csr_error)?,
+    );
+    let csr = csr_with(identifiers, &pair)?;
+    Ok((csr, Zeroizing::new(pair.serialize_pem())))
+}
+
+/// A CSR (DER) naming `identifiers`, as [`certificate_request`] makes, for an existing
+/// key (PKCS#8 PEM, P-256 or another key rcgen reads): for an order resumed with the key
+/// saved when it was created.
+pub fn csr_for_key<T>(
+    identifiers: &[Identifier],
+    private_key_pem: &str,
+) -> Result<Vec<u8>, DriverError<T>> {
+    let pair = Zeroizing::new(rcgen::KeyPair::from_pem(private_key_pem).map_err(csr_error)?);
+    csr_with(identifiers, &pair)
+}
+
+fn csr_error<T>(error: rcgen::Error) -> DriverError<T> {
+    DriverError::Csr(CsrError::new(error))
+}
+
+fn csr_with<T>(
+    identifiers: &[Identifier],
+    pair: &rcgen::KeyPair,
+) -> Result<Vec<u8>, DriverError<T>> {
     let mut names = Vec::with_capacity(identifiers.len());
     for identifier in identifiers {
         names.push(match (identifier.dns_name(), identifier) {
@@ -74,14 +100,10 @@ pub fn certificate_request<T>(
             }
         });
     }
-    let csr_error = |e| DriverError::Csr(CsrError::new(e));
-    let pair = Zeroizing::new(
-        rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(csr_error)?,
-    );
     let mut params = rcgen::CertificateParams::new(names).map_err(csr_error)?;
     params.distinguished_name = rcgen::DistinguishedName::new();
-    let csr = params.serialize_request(&*pair).map_err(csr_error)?;
-    Ok((csr.der().to_vec(), Zeroizing::new(pair.serialize_pem())))
+    let csr = params.serialize_request(pair).map_err(csr_error)?;
+    Ok(csr.der().to_vec())
 }
 
 /// Copies an account key: [`AccountKey`] is not `Clone` (its secret is zeroized on

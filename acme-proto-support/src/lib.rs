@@ -29,6 +29,7 @@ mod issue;
 mod keys;
 mod presented;
 mod rsa_key;
+mod saved;
 mod signer;
 mod tls_alpn;
 mod transport;
@@ -37,11 +38,13 @@ pub use account::Account;
 pub use dns_hook::DnsHook;
 pub use error::{CsrError, DriverError, SolverError};
 pub use issue::{
-    Action, Certificate, action, certificate_request, copy_key, report_unrequested_names,
+    Action, Certificate, action, certificate_request, copy_key, csr_for_key,
+    report_unrequested_names,
 };
 pub use keys::generate_account_key;
 pub use presented::{Http01Tokens, Presented, first_offer};
 pub use rsa_key::{RsaSigner, account_signer};
+pub use saved::{SaveError, SaveOrder, SavedOrder, SavingOrder};
 pub use signer::RingSigner;
 pub use tls_alpn::{ACME_TLS_ALPN, TlsAlpnCertificates};
 pub use transport::{

@@ -8,11 +8,12 @@
 
 use std::process::ExitCode;
 
+use acme_proto::client::ChallengeOffer;
 use acme_proto_examples_support::{
-    AccountToUse, Args, ChallengeKind, Command, USAGE, bind_first_async, one_line,
+    AccountToUse, Args, ChallengeKind, Command, USAGE, bind_first_async, one_line, report_challenge,
 };
 use acme_proto_tokio::{
-    AcmeClient, DnsHook, Http01Responder, Solver, TlsAlpn01Responder, Transport,
+    AcmeClient, DnsHook, Http01Responder, Solver, SolverError, TlsAlpn01Responder, Transport,
 };
 
 fn main() -> ExitCode {
@@ -111,12 +112,41 @@ async fn run(args: &Args) -> Result<String, String> {
 }
 
 async fn issue<S: Solver>(client: &AcmeClient, args: &Args, solver: &S) -> Result<String, String> {
-    let certificate = client
-        .issue_order(args.new_order(), solver)
-        .await
-        .map_err(|e| one_line("issuing", &e))?;
-    args.write_certificate(
+    let solver = Reporting(solver);
+    let issued = match args.order_saver() {
+        // `--order-state`: saved as it goes, resumed if a run before was stopped.
+        Some(saver) => match args.saved_order()? {
+            Some(saved) => client.resume(saved, &solver, saver).await,
+            None => client.issue_saving(args.new_order(), &solver, saver).await,
+        },
+        None => client.issue_order(args.new_order(), &solver).await,
+    };
+    let certificate = issued.map_err(|e| args.order_failed(one_line("issuing", &e)))?;
+    let line = args.write_certificate(
         args.chain(&certificate.issued),
         &certificate.private_key_pem,
-    )
+    )?;
+    args.order_state_done()?;
+    Ok(line)
+}
+
+/// The solver, saying on standard error what it put in place and removed.
+struct Reporting<S>(S);
+
+impl<S: Solver> Solver for Reporting<S> {
+    fn choose<'a>(&self, offers: &'a [ChallengeOffer]) -> Option<&'a ChallengeOffer> {
+        self.0.choose(offers)
+    }
+
+    async fn present(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
+        self.0.present(offer).await?;
+        report_challenge("presented", offer);
+        Ok(())
+    }
+
+    async fn cleanup(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
+        let result = self.0.cleanup(offer).await;
+        report_challenge("cleaned up", offer);
+        result
+    }
 }

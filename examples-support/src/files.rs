@@ -105,6 +105,17 @@ fn write_temp(file: &FileToWrite<'_>) -> Result<PathBuf, String> {
     Ok(temp)
 }
 
+/// Removes `path` (if it is there) durably: its directory is synced after.
+pub fn remove_durably(path: &Path) -> Result<(), String> {
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("removing {}: {e}", path.display())),
+    }
+    sync_directory(directory_of(path))
+        .map_err(|e| format!("removing {}: syncing its directory: {e}", path.display()))
+}
+
 /// Makes a rename in `dir` durable (on Unix; elsewhere there is no portable way).
 fn sync_directory(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]

@@ -14,8 +14,10 @@ use lexopt::Arg;
 use url::Url;
 
 mod files;
+mod order_state;
 
-pub use files::{FileToWrite, same_file, write_atomically, write_together};
+pub use files::{FileToWrite, remove_durably, same_file, write_atomically, write_together};
+pub use order_state::report_challenge;
 
 /// `--help`.
 pub const USAGE: &str = "\
@@ -50,6 +52,10 @@ Issues a certificate from an ACME CA and writes the chain (and its new key).
   --preferred-chain CN       the chain whose root (or top issuer) has this common name
   --out CHAIN.pem            where to write the chain (default chain.pem)
   --key-out KEY.pem          where to write the certificate's private key (default key.pem)
+  --order-state FILE         save the order there as it goes (with the certificate's key,
+                             owner-only): run again with the same FILE after a crash to
+                             resume that order instead of making a new one; removed once
+                             the certificate is written
   -h, --help                 this text";
 
 /// An External Account Binding MAC key, as given: zeroized on drop, never in `Debug`.
@@ -132,6 +138,8 @@ pub struct Args {
     pub out: PathBuf,
     /// `--key-out`.
     pub key_out: PathBuf,
+    /// `--order-state`: where the order is saved as it goes (see [`Args::saved_order`]).
+    pub order_state: Option<PathBuf>,
 }
 
 /// What the command line asks for.
@@ -166,6 +174,7 @@ impl Args {
             preferred_chain: None,
             out: PathBuf::from("chain.pem"),
             key_out: PathBuf::from("key.pem"),
+            order_state: None,
         };
         let (mut eab_kid, mut eab_key, mut eab_alg) = (None, None, EabAlgorithm::Hs256);
         let mut eab_key_file: Option<PathBuf> = None;
@@ -274,6 +283,7 @@ impl Args {
                 "--preferred-chain" => parsed.preferred_chain = Some(text(&mut parser)?),
                 "--out" => parsed.out = path(&mut parser)?,
                 "--key-out" => parsed.key_out = path(&mut parser)?,
+                "--order-state" => parsed.order_state = Some(path(&mut parser)?),
                 other => return Err(format!("unknown argument {other:?} (see --help)")),
             }
         }
@@ -316,6 +326,11 @@ impl Args {
         }
         if same_file(&parsed.out, &parsed.key_out) {
             return Err("--out and --key-out must be different files".into());
+        }
+        if let Some(state) = &parsed.order_state
+            && (same_file(state, &parsed.out) || same_file(state, &parsed.key_out))
+        {
+            return Err("--order-state must be a file of its own, not --out or --key-out".into());
         }
         Ok(Command::Issue(Box::new(parsed)))
     }

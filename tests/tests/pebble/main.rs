@@ -11,6 +11,7 @@
     missing_docs
 )]
 
+mod crash;
 mod driver;
 mod scenarios;
 
@@ -152,6 +153,16 @@ fn tokio_example_issues_a_certificate() {
 #[test]
 fn blocking_example_issues_a_certificate() {
     scenarios::example("acme-proto-blocking");
+}
+
+#[test]
+fn tokio_example_resumes_after_being_killed() {
+    crash::crash_and_resume("acme-proto-tokio");
+}
+
+#[test]
+fn blocking_example_resumes_after_being_killed() {
+    crash::crash_and_resume("acme-proto-blocking");
 }
 
 /// The recording switch writes every exchange, in the format the fuzzing crate imports.

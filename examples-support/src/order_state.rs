@@ -1,0 +1,88 @@
+//! `--order-state FILE`: the order saved as it goes, and resumed from on the next run.
+
+use std::io::Read as _;
+
+use acme_proto::client::ChallengeOffer;
+use acme_proto_support::SavedOrder;
+
+use crate::{Args, remove_durably, write_atomically};
+
+impl Args {
+    /// The order saved in `--order-state`, if the flag is given and the file exists: the
+    /// run resumes it (instead of making a new order). Refused when it is for other
+    /// identifiers than `--domain`/`--ip` give, or does not read back.
+    pub fn saved_order(&self) -> Result<Option<SavedOrder>, String> {
+        let Some(path) = &self.order_state else {
+            return Ok(None);
+        };
+        let file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("--order-state {}: {e}", path.display())),
+        };
+        // Bounded: a larger file is not one this program wrote.
+        let mut bytes = zeroize::Zeroizing::new(Vec::new());
+        file.take(SavedOrder::MAX_LEN as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("--order-state {}: {e}", path.display()))?;
+        let saved = SavedOrder::from_json(&bytes)
+            .map_err(|e| format!("--order-state {}: {e}", path.display()))?;
+        let mut saved_ids = saved.snapshot().identifiers.clone();
+        let mut asked = self.identifiers.clone();
+        saved_ids.sort();
+        asked.sort();
+        if saved_ids != asked {
+            return Err(format!(
+                "--order-state {} holds an order for other names than those given; \
+                 give the same --domain/--ip, or another file",
+                path.display()
+            ));
+        }
+        Ok(Some(saved))
+    }
+
+    /// What saves the order to `--order-state` (owner-only, atomically and durably),
+    /// saying so on standard error each time; `None` without the flag.
+    #[allow(clippy::print_stderr, reason = "the examples' progress lines")]
+    pub fn order_saver(&self) -> Option<impl FnMut(&SavedOrder) -> Result<(), String> + Send> {
+        let path = self.order_state.clone()?;
+        Some(move |saved: &SavedOrder| {
+            write_atomically(&path, &saved.to_json(), true)?;
+            let status = saved.status().map_or("not fetched yet", |s| s.as_str());
+            eprintln!(
+                "issue: order state saved: status {status}, {} challenge(s) provisioned",
+                saved.snapshot().provisioned.len()
+            );
+            Ok(())
+        })
+    }
+
+    /// Once the certificate is written: removes `--order-state` (durably), so that the
+    /// next run makes a new order.
+    pub fn order_state_done(&self) -> Result<(), String> {
+        match &self.order_state {
+            Some(path) => remove_durably(path),
+            None => Ok(()),
+        }
+    }
+
+    /// The failure line for an order that did not end with a certificate: with
+    /// `--order-state`, it says that the file is kept for a rerun.
+    pub fn order_failed(&self, line: String) -> String {
+        match &self.order_state {
+            Some(path) if path.exists() => format!(
+                "{line} (the order is saved in {}: run again to resume it, or remove the \
+                 file to start a new order)",
+                path.display()
+            ),
+            _ => line,
+        }
+    }
+}
+
+/// Says on standard error that a challenge was put in place or removed (`what`): the
+/// examples' solvers call it, so that a run shows what it did.
+#[allow(clippy::print_stderr, reason = "the examples' progress lines")]
+pub fn report_challenge(what: &str, offer: &ChallengeOffer) {
+    eprintln!("issue: challenge {what}: {}", offer.url);
+}
