@@ -100,7 +100,7 @@ fn run(args: &Args) -> Result<String, String> {
 }
 
 fn issue<S: Solver>(client: &AcmeClient, args: &Args, solver: &S) -> Result<String, String> {
-    let solver = Reporting(solver);
+    let solver = Reporting(solver, args.verbose);
     let issued = match args.order_saver() {
         // `--order-state`: saved as it goes, resumed if a run before was stopped.
         Some(saver) => match args.saved_order()? {
@@ -118,8 +118,9 @@ fn issue<S: Solver>(client: &AcmeClient, args: &Args, solver: &S) -> Result<Stri
     Ok(line)
 }
 
-/// The solver, saying on standard error what it put in place and removed.
-struct Reporting<'a, S>(&'a S);
+/// The solver, saying on standard error what it put in place and removed (with
+/// `--verbose`).
+struct Reporting<'a, S>(&'a S, bool);
 
 impl<S: Solver> Solver for Reporting<'_, S> {
     fn choose<'a>(&self, offers: &'a [ChallengeOffer]) -> Option<&'a ChallengeOffer> {
@@ -128,13 +129,17 @@ impl<S: Solver> Solver for Reporting<'_, S> {
 
     fn present(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
         self.0.present(offer)?;
-        report_challenge("presented", offer);
+        if self.1 {
+            report_challenge("presented", offer);
+        }
         Ok(())
     }
 
     fn cleanup(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
         let result = self.0.cleanup(offer);
-        report_challenge("cleaned up", offer);
+        if self.1 {
+            report_challenge("cleaned up", offer);
+        }
         result
     }
 }

@@ -1,13 +1,14 @@
 //! [`AcmeClient`]: one ACME account over the network, issuing certificates, from as
 //! many threads as the caller likes.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use acme_proto::client::{
-    AccountCredentials, AccountInfo, ChallengeOffer, Issued, NewAccount, NewOrder, Operation,
-    OrderEvent, OrderFlow, PreAuthorization, RenewalSuggestion, RevocationReason,
+    AccountCredentials, AccountInfo, AccountRef, ChallengeOffer, Issued, NewAccount, NewOrder,
+    Operation, OrderEvent, OrderFlow, PreAuthorization, RenewalSuggestion, RevocationReason,
+    RolloverState,
 };
-use acme_proto::crypto::AccountKey;
+use acme_proto::crypto::{AccountKey, Signer};
 use acme_proto::resource::{Authorization, Challenge, Directory};
 use acme_proto::{CertificateChain, Client, Identifier, NoEvent};
 use acme_proto_support::drive::{Presenting, next_cleanup};
@@ -18,7 +19,7 @@ use acme_proto_support::{
 use url::Url;
 
 use crate::drive::drive;
-use crate::error::DriverError;
+use crate::error::{DriverError, KeyChangeError};
 use crate::solver::Solver;
 use crate::transport::Transport;
 
@@ -59,6 +60,30 @@ impl AcmeClient {
         Ok(Self { account, transport })
     }
 
+    /// A client for the CA at `directory_url` whose account key is the caller's
+    /// `signer` (an HSM's, a KMS's, any [`Signer`]). Once the account is created or
+    /// found, save [`account_ref`](Self::account_ref) (the key stays where it is), and
+    /// come back with [`from_account_ref`](Self::from_account_ref).
+    pub fn with_signer(
+        directory_url: Url,
+        signer: impl Signer + Send + Sync + 'static,
+        transport: Transport,
+    ) -> Result<Self, DriverError> {
+        let account = Account::with_signer(directory_url, signer)?;
+        Ok(Self { account, transport })
+    }
+
+    /// A client for an existing account saved with [`account_ref`](Self::account_ref),
+    /// signing with the caller's `signer`.
+    pub fn from_account_ref(
+        account: AccountRef,
+        signer: impl Signer + Send + Sync + 'static,
+        transport: Transport,
+    ) -> Result<Self, DriverError> {
+        let account = Account::from_account_ref(account, signer)?;
+        Ok(Self { account, transport })
+    }
+
     /// A client around a core [`Client`] set up by the caller (another [`Policy`](acme_proto::Policy),
     /// [`Limits`](acme_proto::Limits), an HSM signer, or
     /// [`Client::insecure_loopback`] for tests). [`credentials`](Self::credentials) is
@@ -72,6 +97,13 @@ impl AcmeClient {
     /// was given to [`new`](Self::new) or [`from_credentials`](Self::from_credentials).
     pub fn credentials(&self) -> Option<AccountCredentials> {
         self.account.credentials()
+    }
+
+    /// Where the account is (directory and account URLs), once it was created or found,
+    /// whatever holds its key: what to save for a client made
+    /// [`with_signer`](Self::with_signer) or [`from_client`](Self::from_client).
+    pub fn account_ref(&self) -> Option<AccountRef> {
+        self.account.account_ref()
     }
 
     /// The core client, to drive other operations with [`drive`](crate::drive()). Lock
@@ -100,8 +132,13 @@ impl AcmeClient {
     /// Drives an operation that asks nothing of the caller (account changes, revocation,
     /// renewal information) to its end.
     pub fn run<O: Operation<Event = NoEvent>>(&self, mut op: O) -> Result<O::Output, DriverError> {
+        self.run_mut(&mut op)
+    }
+
+    /// [`run`](Self::run), leaving the operation with the caller (to read it after).
+    fn run_mut<O: Operation<Event = NoEvent>>(&self, op: &mut O) -> Result<O::Output, DriverError> {
         let no_events = |_: &mut O, never: NoEvent| -> Result<(), DriverError> { match never {} };
-        drive(&mut op, self.account.core(), &self.transport, no_events)
+        drive(op, self.account.core(), &self.transport, no_events)
     }
 
     /// Issues a certificate for `identifiers`, proving control with `solver`: a new
@@ -314,11 +351,38 @@ impl AcmeClient {
     /// Rolls the account over to `new_key`. Once the server accepted it, the client
     /// signs with the new key and [`credentials`](Self::credentials) hold it: save them
     /// again.
-    pub fn change_key(&self, new_key: AccountKey) -> Result<(), DriverError> {
-        let op = self.account.change_key(&new_key)?;
-        self.run(op)?;
-        self.account.key_changed(new_key);
-        Ok(())
+    ///
+    /// The new key is never lost: if the rollover did not end with it in use, it comes
+    /// back in the error, with whether the server may have applied it. A key change
+    /// whose answer is lost (the connection broke after it was sent) is resolved before
+    /// this returns, by looking the account up with the new key.
+    pub fn change_key(&self, new_key: AccountKey) -> Result<(), Box<KeyChangeError<AccountKey>>> {
+        let mut op = match self.account.change_key(&new_key) {
+            Ok(op) => op,
+            Err(error) => {
+                let error = DriverError::from(error);
+                let error = KeyChangeError::new(error, RolloverState::NotApplied, new_key);
+                return Err(Box::new(error));
+            }
+        };
+        let result = self.run_mut(&mut op);
+        self.account.rolled_over(&op, result, new_key, Some)
+    }
+
+    /// Rolls the account over to the caller's `new_signer` (an HSM's or a KMS's key), as
+    /// [`change_key`](Self::change_key) does. The key is then the caller's:
+    /// [`credentials`](Self::credentials) is `None` and [`account_ref`](Self::account_ref)
+    /// is what to save. The caller keeps its own handle on `new_signer`, and gets it
+    /// back in the error.
+    pub fn change_signer(
+        &self,
+        new_signer: Arc<dyn Signer + Send + Sync>,
+    ) -> Result<(), Box<KeyChangeError<Arc<dyn Signer + Send + Sync>>>> {
+        let mut op = self
+            .account
+            .change_signer(Box::new(Arc::clone(&new_signer)));
+        let result = self.run_mut(&mut op);
+        self.account.rolled_over(&op, result, new_signer, |_| None)
     }
 
     /// The URLs of the account's orders, following at most `max_pages` pages.

@@ -72,7 +72,7 @@ pub use acme_proto_support::{
 pub use client::AcmeClient;
 pub use dns_hook::DnsHook;
 pub use drive::drive;
-pub use error::DriverError;
+pub use error::{DriverError, KeyChangeError};
 pub use http01::Http01Responder;
 pub use solver::{Solver, SolverError};
 pub use tlsalpn01::{ACME_TLS_ALPN, TlsAlpn01Responder};

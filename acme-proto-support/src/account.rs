@@ -6,13 +6,14 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use acme_proto::client::{
-    AccountCredentials, KeyRollover, RenewalSuggestion, RevocationReason, Single,
+    AccountCredentials, AccountRef, KeyRollover, RenewalSuggestion, RevocationReason, Single,
 };
-use acme_proto::crypto::AccountKey;
+use acme_proto::crypto::{AccountKey, Signer};
 use acme_proto::{CertificateChain, Client, Error, Misuse};
 use url::Url;
 
 use crate::drive::lock;
+use crate::error::{DriverError, KeyChangeError};
 use crate::issue::copy_key;
 use crate::signer::RingSigner;
 
@@ -55,6 +56,25 @@ impl Account {
         })
     }
 
+    /// An account at the CA at `directory_url` whose key is the caller's `signer` (an
+    /// HSM's, a KMS's): [`credentials`](Self::credentials) is `None`, and
+    /// [`account_ref`](Self::account_ref) is what to save.
+    pub fn with_signer(
+        directory_url: Url,
+        signer: impl Signer + Send + Sync + 'static,
+    ) -> Result<Self, Error> {
+        Ok(Self::from_client(Client::new(directory_url, signer)?))
+    }
+
+    /// An existing account (saved with [`account_ref`](Self::account_ref)) whose key is
+    /// the caller's `signer`.
+    pub fn from_account_ref(
+        account: AccountRef,
+        signer: impl Signer + Send + Sync + 'static,
+    ) -> Result<Self, Error> {
+        Ok(Self::from_client(account.into_client(signer)?))
+    }
+
     /// An account around a core [`Client`] set up by the caller; its key is the
     /// caller's, so [`credentials`](Self::credentials) is `None`.
     pub fn from_client(client: Client) -> Self {
@@ -85,18 +105,52 @@ impl Account {
         ))
     }
 
+    /// Where the account is (directory and account URLs), once it was created or
+    /// found: what to save beside a key the library does not hold.
+    pub fn account_ref(&self) -> Option<AccountRef> {
+        self.lock().account_ref()
+    }
+
     /// The rollover to `new_key` (signing with ring where it can); once the server
     /// accepted it, call [`key_changed`](Self::key_changed).
     pub fn change_key(&self, new_key: &AccountKey) -> Result<KeyRollover, Error> {
         let signer = Box::new(RingSigner::new(copy_key(new_key)?)?);
-        Ok(self.lock().change_key(signer)?)
+        Ok(self.lock().change_key(signer))
     }
 
-    /// Keeps `new_key` for the credentials, after a rollover the server accepted.
-    pub fn key_changed(&self, new_key: AccountKey) {
+    /// The rollover to the caller's `new_signer`; once the server accepted it, call
+    /// [`key_changed`](Self::key_changed) with `None`.
+    pub fn change_signer(&self, new_signer: Box<dyn Signer + Send + Sync>) -> KeyRollover {
+        self.lock().change_key(new_signer)
+    }
+
+    /// Keeps `new_key` for the credentials, after a rollover the server accepted
+    /// (`None`: the new key is the caller's, and there are no credentials to save).
+    pub fn key_changed(&self, new_key: Option<AccountKey>) {
         let mut key = lock(&self.key);
-        if key.is_some() {
-            *key = Some(new_key);
+        *key = match new_key {
+            Some(new_key) if key.is_some() => Some(new_key),
+            _ => None,
+        };
+    }
+
+    /// What a driver returns once the rollover `op` to `new_key` ended with `result`:
+    /// on success the key is kept for the credentials (`kept`: the [`AccountKey`] to
+    /// save, `None` for a caller's signer); otherwise the error with `new_key` given
+    /// back (boxed: it holds a key and an error).
+    pub fn rolled_over<K, T>(
+        &self,
+        op: &KeyRollover,
+        result: Result<(), DriverError<T>>,
+        new_key: K,
+        kept: impl FnOnce(K) -> Option<AccountKey>,
+    ) -> Result<(), Box<KeyChangeError<K, T>>> {
+        match result {
+            Ok(()) => {
+                self.key_changed(kept(new_key));
+                Ok(())
+            }
+            Err(error) => Err(Box::new(KeyChangeError::new(error, op.state(), new_key))),
         }
     }
 

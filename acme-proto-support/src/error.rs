@@ -4,6 +4,7 @@
 use std::fmt;
 
 use acme_proto::Identifier;
+use acme_proto::client::RolloverState;
 
 /// A solver's own error.
 pub type SolverError = Box<dyn std::error::Error + Send + Sync>;
@@ -150,5 +151,62 @@ impl fmt::Display for CsrError {
 impl std::error::Error for CsrError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&*self.0)
+    }
+}
+
+/// A key rollover that did not end with the new key in use: why, what the client knows
+/// of the server's side, and the new key, given back so that it is never lost.
+///
+/// When [`state`](Self::state) is [`RolloverState::Unknown`], the key change was sent
+/// but its answer was lost and the lookup by the new key could not tell either: the
+/// server may now hold either key. Keep both, and find the account with each to learn
+/// which. `K` is the key's type; `T` the driver's transport error.
+#[non_exhaustive]
+pub struct KeyChangeError<K, T> {
+    /// Why the rollover ended.
+    pub error: DriverError<T>,
+    /// Whether the server applied it (never `Applied` here).
+    pub state: RolloverState,
+    /// The new key, as it was given.
+    pub new_key: K,
+}
+
+impl<K, T> KeyChangeError<K, T> {
+    /// The error for a rollover that ended with `error` in `state`.
+    pub fn new(error: DriverError<T>, state: RolloverState, new_key: K) -> Self {
+        Self {
+            error,
+            state,
+            new_key,
+        }
+    }
+}
+
+impl<K, T: fmt::Debug> fmt::Debug for KeyChangeError<K, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The key is left out: it may be a private key.
+        f.debug_struct("KeyChangeError")
+            .field("error", &self.error)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K, T: fmt::Display> fmt::Display for KeyChangeError<K, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.state {
+            RolloverState::Unknown => write!(
+                f,
+                "the key rollover may or may not have been applied (keep both keys): {}",
+                self.error
+            ),
+            _ => write!(f, "the key rollover was not applied: {}", self.error),
+        }
+    }
+}
+
+impl<K, T: std::error::Error + 'static> std::error::Error for KeyChangeError<K, T> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
     }
 }

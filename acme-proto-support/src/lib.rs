@@ -36,7 +36,7 @@ mod transport;
 
 pub use account::Account;
 pub use dns_hook::DnsHook;
-pub use error::{CsrError, DriverError, SolverError};
+pub use error::{CsrError, DriverError, KeyChangeError, SolverError};
 pub use issue::{
     Action, Certificate, action, certificate_request, copy_key, csr_for_key,
     report_unrequested_names,

@@ -112,7 +112,7 @@ async fn run(args: &Args) -> Result<String, String> {
 }
 
 async fn issue<S: Solver>(client: &AcmeClient, args: &Args, solver: &S) -> Result<String, String> {
-    let solver = Reporting(solver);
+    let solver = Reporting(solver, args.verbose);
     let issued = match args.order_saver() {
         // `--order-state`: saved as it goes, resumed if a run before was stopped.
         Some(saver) => match args.saved_order()? {
@@ -130,8 +130,9 @@ async fn issue<S: Solver>(client: &AcmeClient, args: &Args, solver: &S) -> Resul
     Ok(line)
 }
 
-/// The solver, saying on standard error what it put in place and removed.
-struct Reporting<S>(S);
+/// The solver, saying on standard error what it put in place and removed (with
+/// `--verbose`).
+struct Reporting<S>(S, bool);
 
 impl<S: Solver> Solver for Reporting<S> {
     fn choose<'a>(&self, offers: &'a [ChallengeOffer]) -> Option<&'a ChallengeOffer> {
@@ -140,13 +141,17 @@ impl<S: Solver> Solver for Reporting<S> {
 
     async fn present(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
         self.0.present(offer).await?;
-        report_challenge("presented", offer);
+        if self.1 {
+            report_challenge("presented", offer);
+        }
         Ok(())
     }
 
     async fn cleanup(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
         let result = self.0.cleanup(offer).await;
-        report_challenge("cleaned up", offer);
+        if self.1 {
+            report_challenge("cleaned up", offer);
+        }
         result
     }
 }

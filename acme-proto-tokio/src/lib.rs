@@ -64,7 +64,7 @@ pub use acme_proto_support::{
 pub use client::AcmeClient;
 pub use dns_hook::DnsHook;
 pub use drive::{EventHandler, drive};
-pub use error::DriverError;
+pub use error::{DriverError, KeyChangeError};
 pub use http01::Http01Responder;
 pub use resolver::{CertificateError, CertificateSlot, TlsAlpnResolver};
 /// The rustls the resolvers and the transport are built on, to build a server's

@@ -130,7 +130,7 @@ fn three_name_mixed_order() {
 fn key_rollover() {
     let mut h = harness();
     let new_key = AccountKey::generate(SignatureAlgorithm::Es384, &mut TestRng::new(77)).unwrap();
-    let mut op = h.client.change_key(Box::new(new_key)).unwrap();
+    let mut op = h.client.change_key(Box::new(new_key));
     h.run(&mut op, |_, _, e| match e {}).unwrap();
     let mut op = h.client.fetch_account().unwrap();
     h.run(&mut op, |_, _, e| match e {}).unwrap();

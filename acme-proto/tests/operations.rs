@@ -11,8 +11,10 @@
 
 mod common;
 
+use acme_proto::TransportFailure;
 use acme_proto::client::{
-    NewAccount, NewOrder, Operation as _, OrderEvent, OrderFlow, PreAuthorization, RevocationReason,
+    KeyRollover, NewAccount, NewOrder, Operation as _, OrderEvent, OrderFlow, PreAuthorization,
+    RevocationReason, RolloverState, Step,
 };
 use acme_proto::{
     AccountKey, AccountStatus, AuthorizationStatus, EabAlgorithm, Error, ExternalAccountBinding,
@@ -150,8 +152,9 @@ fn key_rollover_then_issue_with_the_new_key() {
         let mut h = Harness::with_account();
         let new_key = key(99, alg);
         let new_thumbprint = new_key.thumbprint().clone();
-        let mut op = h.client.change_key(Box::new(new_key)).unwrap();
+        let mut op = h.client.change_key(Box::new(new_key));
         h.run(&mut op, |_, _, e| match e {}).unwrap();
+        assert_eq!(op.state(), RolloverState::Applied);
         assert_eq!(
             h.client.thumbprint(),
             &new_thumbprint,
@@ -175,14 +178,148 @@ fn refused_key_rollover_keeps_the_old_key() {
     let old = h.client.thumbprint().clone();
     let mut op = h
         .client
-        .change_key(Box::new(key(55, SignatureAlgorithm::Es256)))
-        .unwrap();
+        .change_key(Box::new(key(55, SignatureAlgorithm::Es256)));
     let outcome = h.run(&mut op, |_, _, e| match e {});
     assert!(matches!(outcome, Err(Error::Problem(_))), "{outcome:?}");
+    assert_eq!(op.state(), RolloverState::NotApplied);
+    assert!(op.take_new_key().is_some(), "the refused key comes back");
     assert_eq!(h.client.thumbprint(), &old);
     // And the account still works with the old key.
     let mut op = h.client.fetch_account().unwrap();
     h.run(&mut op, |_, _, e| match e {}).unwrap();
+}
+
+/// Drives a rollover against the harness's CA, where the key change's answer is lost:
+/// the CA processes it first when `applied`, then the driver reports `failure` instead
+/// of the response. Every other request is answered, except that `check_fails` loses
+/// the lookup by the new key too (a failure that is never resent).
+fn rollover_losing_the_answer(
+    h: &mut Harness,
+    op: &mut KeyRollover,
+    applied: bool,
+    check_fails: bool,
+) -> Result<(), Error> {
+    for _ in 0..1_000 {
+        match op.poll(&mut h.client, h.now) {
+            Step::Send(request) => {
+                let path = request.url.path().to_owned();
+                if path.ends_with("/key-change") {
+                    if applied {
+                        let _ = h.ca.handle(&request, h.now);
+                    }
+                    op.handle_transport_failure(
+                        &mut h.client,
+                        request.id,
+                        TransportFailure::Reset,
+                        h.now,
+                    )
+                    .unwrap();
+                } else if check_fails && path.ends_with("/new-account") {
+                    op.handle_transport_failure(
+                        &mut h.client,
+                        request.id,
+                        TransportFailure::Tls,
+                        h.now,
+                    )
+                    .unwrap();
+                } else {
+                    let response = h.ca.handle(&request, h.now);
+                    op.handle_response(&mut h.client, request.id, response, h.now)
+                        .unwrap();
+                }
+                h.sent.push(request);
+            }
+            Step::Wait(wait) => h.now = wait.until,
+            Step::Done => return op.take_outcome().expect("an outcome once done"),
+            other => panic!("{other:?}"),
+        }
+    }
+    panic!("the rollover did not finish")
+}
+
+#[test]
+fn a_rollover_whose_answer_was_lost_is_resolved_by_the_new_key() {
+    // Applied by the server, answer lost: the lookup by the new key finds this account,
+    // and the client signs with the new key.
+    let mut h = Harness::with_account();
+    let new_thumbprint = key(77, SignatureAlgorithm::Es256).thumbprint().clone();
+    let lookups = h.ca.count(RequestKind::NewAccount);
+    let mut op = h
+        .client
+        .change_key(Box::new(key(77, SignatureAlgorithm::Es256)));
+    rollover_losing_the_answer(&mut h, &mut op, true, false).unwrap();
+    assert_eq!(op.state(), RolloverState::Applied);
+    assert!(op.take_new_key().is_none(), "the client has it");
+    assert_eq!(h.client.thumbprint(), &new_thumbprint);
+    assert_eq!(h.ca.accounts()[0].thumbprint, new_thumbprint.as_str());
+    assert_eq!(
+        h.ca.count(RequestKind::NewAccount),
+        lookups + 1,
+        "one lookup"
+    );
+    let mut fetch = h.client.fetch_account().unwrap();
+    h.run(&mut fetch, |_, _, e| match e {}).unwrap();
+
+    // Not applied (lost before the server saw it): the lookup finds no account for the
+    // new key; the old key stays, and the new one comes back.
+    let mut h = Harness::with_account();
+    let old = h.client.thumbprint().clone();
+    let mut op = h
+        .client
+        .change_key(Box::new(key(78, SignatureAlgorithm::Es256)));
+    let outcome = rollover_losing_the_answer(&mut h, &mut op, false, false);
+    assert!(
+        matches!(outcome, Err(Error::Transport { .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(op.state(), RolloverState::NotApplied);
+    let back = op.take_new_key().expect("the new key comes back");
+    assert_eq!(
+        back.public_jwk().thumbprint(),
+        *key(78, SignatureAlgorithm::Es256).thumbprint()
+    );
+    assert_eq!(h.client.thumbprint(), &old);
+    let mut fetch = h.client.fetch_account().unwrap();
+    h.run(&mut fetch, |_, _, e| match e {}).unwrap();
+
+    // Applied, and the lookup fails too: unknown, the new key comes back to be kept.
+    let mut h = Harness::with_account();
+    let old = h.client.thumbprint().clone();
+    let mut op = h
+        .client
+        .change_key(Box::new(key(79, SignatureAlgorithm::Es256)));
+    let outcome = rollover_losing_the_answer(&mut h, &mut op, true, true);
+    assert!(
+        matches!(outcome, Err(Error::Transport { .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(op.state(), RolloverState::Unknown);
+    assert!(op.take_new_key().is_some(), "the new key comes back");
+    assert_eq!(h.client.thumbprint(), &old);
+}
+
+#[test]
+fn a_rollover_asked_wrongly_ends_at_once_and_gives_the_key_back() {
+    // No account yet: nothing is sent.
+    let mut h = Harness::new(Config::new("https://ca.test"), 12);
+    let mut op = h
+        .client
+        .change_key(Box::new(key(13, SignatureAlgorithm::Es256)));
+    let outcome = h.run(&mut op, |_, _, e| match e {});
+    assert!(matches!(outcome, Err(Error::Misuse(_))), "{outcome:?}");
+    assert_eq!(op.state(), RolloverState::NotApplied);
+    assert!(op.take_new_key().is_some());
+    assert!(h.sent.is_empty(), "{:?}", h.sent);
+    // The same key again.
+    let mut h = Harness::with_account();
+    let sent = h.sent.len();
+    let mut op = h
+        .client
+        .change_key(Box::new(key(1, SignatureAlgorithm::Es256)));
+    let outcome = h.run(&mut op, |_, _, e| match e {});
+    assert!(matches!(outcome, Err(Error::Misuse(_))), "{outcome:?}");
+    assert!(op.take_new_key().is_some());
+    assert_eq!(h.sent.len(), sent);
 }
 
 #[test]

@@ -56,6 +56,8 @@ Issues a certificate from an ACME CA and writes the chain (and its new key).
                              owner-only): run again with the same FILE after a crash to
                              resume that order instead of making a new one; removed once
                              the certificate is written
+  -v, --verbose              say on standard error what the run does: each challenge put in
+                             place and removed, each save of --order-state
   -h, --help                 this text";
 
 /// An External Account Binding MAC key, as given: zeroized on drop, never in `Debug`.
@@ -140,6 +142,9 @@ pub struct Args {
     pub key_out: PathBuf,
     /// `--order-state`: where the order is saved as it goes (see [`Args::saved_order`]).
     pub order_state: Option<PathBuf>,
+    /// `--verbose`: progress lines on standard error (without it, a run prints only its
+    /// result, or one line saying why it failed).
+    pub verbose: bool,
 }
 
 /// What the command line asks for.
@@ -175,6 +180,7 @@ impl Args {
             out: PathBuf::from("chain.pem"),
             key_out: PathBuf::from("key.pem"),
             order_state: None,
+            verbose: false,
         };
         let (mut eab_kid, mut eab_key, mut eab_alg) = (None, None, EabAlgorithm::Hs256);
         let mut eab_key_file: Option<PathBuf> = None;
@@ -183,6 +189,10 @@ impl Args {
         while let Some(arg) = parser.next().map_err(|e| format!("{e} (see --help)"))? {
             let name = match &arg {
                 Arg::Short('h') | Arg::Long("help") => return Ok(Command::Help),
+                Arg::Short('v') | Arg::Long("verbose") => {
+                    parsed.verbose = true;
+                    continue;
+                }
                 Arg::Long(name) => format!("--{name}"),
                 Arg::Short(c) => format!("-{c}"),
                 Arg::Value(value) => {
@@ -604,7 +614,7 @@ mod tests {
             "--domain a.example --domain *.b.example --ip 127.0.0.1 --ip ::1 ",
             "--challenge dns-01 --http-port 5002 --tls-port 5001 --dns-hook /bin/hook ",
             "--eab-kid kid-1 --eab-hmac-key c2VjcmV0 --eab-alg hs384 --key-type ED25519 ",
-            "--profile shortlived --out c.pem --key-out k.pem"
+            "--profile shortlived --out c.pem --key-out k.pem -v"
         );
         let mut words: Vec<&str> = line.split(' ').collect();
         words.extend(["--preferred-chain", "Root X2"]);
@@ -625,6 +635,7 @@ mod tests {
             (Path::new("c.pem"), Path::new("k.pem"))
         );
         assert!(args.new_account().is_ok());
+        assert!(args.verbose);
         // `--flag=value` reads the same, and a value may start with a dash.
         let args = issue(&[
             "--directory=https://x/",
@@ -634,6 +645,7 @@ mod tests {
         ]);
         assert_eq!(args.directory.as_str(), "https://x/");
         assert_eq!(args.out, PathBuf::from("-x.pem"));
+        assert!(!args.verbose, "quiet unless asked");
     }
 
     #[test]

@@ -42,12 +42,16 @@ impl Args {
     }
 
     /// What saves the order to `--order-state` (owner-only, atomically and durably),
-    /// saying so on standard error each time; `None` without the flag.
+    /// saying so on standard error each time with `--verbose`; `None` without the flag.
     #[allow(clippy::print_stderr, reason = "the examples' progress lines")]
     pub fn order_saver(&self) -> Option<impl FnMut(&SavedOrder) -> Result<(), String> + Send> {
         let path = self.order_state.clone()?;
+        let verbose = self.verbose;
         Some(move |saved: &SavedOrder| {
             write_atomically(&path, &saved.to_json(), true)?;
+            if !verbose {
+                return Ok(());
+            }
             let status = saved.status().map_or("not fetched yet", |s| s.as_str());
             eprintln!(
                 "issue: order state saved: status {status}, {} challenge(s) provisioned",
@@ -81,7 +85,7 @@ impl Args {
 }
 
 /// Says on standard error that a challenge was put in place or removed (`what`): the
-/// examples' solvers call it, so that a run shows what it did.
+/// examples' solvers call it with `--verbose`, so that a run shows what it did.
 #[allow(clippy::print_stderr, reason = "the examples' progress lines")]
 pub fn report_challenge(what: &str, offer: &ChallengeOffer) {
     eprintln!("issue: challenge {what}: {}", offer.url);

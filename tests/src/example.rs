@@ -1,6 +1,7 @@
 //! The drivers' `issue` examples and the embedding programs, built and run as a user
 //! would run them.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -12,19 +13,26 @@ use crate::error::HarnessError;
 ///
 /// Both drivers' examples are called `issue`, and cargo puts each at the same path
 /// (`target/debug/examples/issue`): builds are serialized within the process and the
-/// executable copied away before the next build can replace it.
+/// executable copied away before the next build can replace it. Each package is built
+/// and copied once per process: a second copy over the first would fail ("text file
+/// busy") while another test runs it.
 pub fn example_binary(package: &str) -> Result<PathBuf, HarnessError> {
-    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one = ONE_AT_A_TIME
+    static BUILT: std::sync::Mutex<BTreeMap<String, PathBuf>> =
+        std::sync::Mutex::new(BTreeMap::new());
+    let mut built = BUILT
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let built = build(package, "--example", "issue")?;
-    let copy = built.with_file_name(format!("issue-of-{package}"));
-    std::fs::copy(&built, &copy).map_err(HarnessError::io(format!(
+    if let Some(copy) = built.get(package) {
+        return Ok(copy.clone());
+    }
+    let executable = build(package, "--example", "issue")?;
+    let copy = executable.with_file_name(format!("issue-of-{package}"));
+    std::fs::copy(&executable, &copy).map_err(HarnessError::io(format!(
         "copying {} to {}",
-        built.display(),
+        executable.display(),
         copy.display()
     )))?;
+    built.insert(package.to_owned(), copy.clone());
     Ok(copy)
 }
 

@@ -12,6 +12,7 @@ use alloc::vec::Vec;
 use url::Url;
 
 use super::exchange::{Body, Endpoint, Exchanged, KeyChoice, NewAccountPayload, Payload, Spec};
+use super::rollover::KeyRollover;
 use super::run::{Effects, Machine, Next, Runner, operation_by_runner};
 use super::single::Single;
 use super::{Client, NoEvent};
@@ -147,32 +148,23 @@ impl Client {
     }
 
     /// Rolls the account over to `new_key` (RFC 8555 §7.3.5). The client signs with the
-    /// new key only once the server has accepted it.
-    pub fn change_key(
-        &self,
-        new_key: Box<dyn Signer + Send + Sync>,
-    ) -> Result<KeyRollover, Misuse> {
-        self.require_account()?;
-        if new_key.public_jwk() == self.key().public_jwk() {
-            return Err(Misuse::InvalidKey(
+    /// new key only once the server has accepted it. If the key change gets no
+    /// readable answer (the connection broke after it was sent, say), the rollover
+    /// looks the account up by the new key to learn whether the server applied it.
+    ///
+    /// The rollover never drops the new key: one that did not end up installed can be
+    /// taken back ([`KeyRollover::take_new_key`]), whatever the reason, including the
+    /// caller's mistakes (no account yet, or the same key again), which end the
+    /// operation at its first poll with [`Error::Misuse`].
+    pub fn change_key(&self, new_key: Box<dyn Signer + Send + Sync>) -> KeyRollover {
+        let refused = match self.require_account() {
+            Err(misuse) => Some(misuse),
+            Ok(_) if new_key.public_jwk() == self.key().public_jwk() => Some(Misuse::InvalidKey(
                 "the new account key is the same as the old one",
-            ));
-        }
-        let spec = Spec {
-            method: Method::Post,
-            endpoint: Endpoint::KeyChange,
-            kind: ResponseKind::Account,
-            body: Body::Signed {
-                payload: Payload::KeyChange,
-                key: KeyChoice::AccountKid,
-            },
-            // A resend after the server accepted the change would be signed by a key the
-            // account no longer has; the caller checks with `fetch_account` instead.
-            resend_on_transport_failure: false,
+            )),
+            Ok(_) => None,
         };
-        // The new key becomes the client's once the server has accepted it.
-        let single = Single::new("key rollover", spec, |_, _, _| Ok(())).installing_key(new_key);
-        Ok(KeyRollover(single))
+        KeyRollover::new(new_key, refused)
     }
 
     /// Lists the URLs of the account's orders, following `Link: rel="next"` pages
@@ -249,12 +241,6 @@ fn read_account(
         created: exchanged.response.status == 201,
     })
 }
-
-/// A key rollover in progress; see [`Client::change_key`].
-#[derive(Debug)]
-pub struct KeyRollover(Single<()>);
-
-operation_by_runner!(KeyRollover, NoEvent, ());
 
 /// The account's orders, page by page; see [`Client::list_orders`].
 #[derive(Debug)]

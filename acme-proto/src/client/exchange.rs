@@ -389,6 +389,13 @@ impl Exchange {
             (Payload::Json(json), KeyChoice::OtherJwk) => {
                 jws::sign(other()?, KeyId::Jwk, nonce.as_str(), url, json)?
             }
+            (Payload::NewAccount(lookup), KeyChoice::OtherJwk) => {
+                // A lookup by another key (a rollover's check of which key the server
+                // holds): signed by that key, with its JWK.
+                let key = other()?;
+                let json = lookup.to_json(&key.public_jwk(), url)?;
+                jws::sign(key, KeyId::Jwk, nonce.as_str(), url, &json)?
+            }
             (Payload::NewAccount(new_account), _) => {
                 let json = new_account.to_json(&client.key().public_jwk(), url)?;
                 jws::sign(client.key(), KeyId::Jwk, nonce.as_str(), url, &json)?

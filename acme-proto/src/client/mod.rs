@@ -27,6 +27,7 @@ mod policy;
 mod polling;
 mod renewal;
 mod revocation;
+mod rollover;
 mod run;
 mod single;
 mod spec;
@@ -43,15 +44,16 @@ use crate::resource::Directory;
 use crate::time::UnixTime;
 use crate::wire::{Request, RequestId};
 
-pub use account::{AccountInfo, KeyRollover, NewAccount, OrderListing};
+pub use account::{AccountInfo, NewAccount, OrderListing};
 pub use authorization::PreAuthorization;
-pub use credentials::AccountCredentials;
+pub use credentials::{AccountCredentials, AccountRef};
 pub use offer::{ChallengeOffer, DnsPersistRecord, PersistIssuers, Solution};
 pub use operation::Operation;
 pub use order::{Issued, NewOrder, OrderEvent, OrderFlow, OrderSnapshot};
 pub use policy::Policy;
 pub use renewal::RenewalSuggestion;
 pub use revocation::RevocationReason;
+pub use rollover::{KeyRollover, RolloverState};
 pub use single::Single;
 
 pub(crate) use nonce::NoncePool;

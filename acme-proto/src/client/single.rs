@@ -22,8 +22,6 @@ pub(crate) struct OneRequest<T> {
     name: &'static str,
     spec: Option<Spec>,
     other_key: Option<Box<dyn Signer + Send + Sync>>,
-    /// Whether `other_key` becomes the client's account key once the request succeeded.
-    install_key: bool,
     finish: Finish<T>,
     effects: Effects<NoEvent, T>,
 }
@@ -50,24 +48,14 @@ impl<T> Single<T> {
             name,
             spec: Some(spec),
             other_key: None,
-            install_key: false,
             finish,
             effects: Effects::default(),
         }))
     }
 
-    /// With the operation's own key (revocation by certificate key, key rollover).
+    /// With the operation's own key (revocation by certificate key).
     pub(crate) fn with_other_key(mut self, key: Box<dyn Signer + Send + Sync>) -> Self {
         self.0.machine_mut().other_key = Some(key);
-        self
-    }
-
-    /// With the operation's own key, which becomes the client's account key once the
-    /// request has succeeded (key rollover).
-    pub(crate) fn installing_key(mut self, key: Box<dyn Signer + Send + Sync>) -> Self {
-        let machine = self.0.machine_mut();
-        machine.other_key = Some(key);
-        machine.install_key = true;
         self
     }
 }
@@ -101,12 +89,6 @@ impl<T> Machine for OneRequest<T> {
         now: UnixTime,
     ) -> Result<(), Error> {
         let outcome = result.and_then(|exchanged| (self.finish)(client, exchanged, now));
-        if outcome.is_ok()
-            && self.install_key
-            && let Some(key) = self.other_key.take()
-        {
-            client.replace_key(key);
-        }
         self.effects.end(outcome);
         Ok(())
     }

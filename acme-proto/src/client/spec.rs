@@ -40,7 +40,8 @@ pub(crate) enum KeyChoice {
     AccountKid,
     /// The account key, with its JWK: `newAccount`.
     AccountJwk,
-    /// The operation's own key, with its JWK: revocation by certificate key.
+    /// The operation's own key, with its JWK: revocation by certificate key, and a key
+    /// rollover's lookup of the account by the new key.
     OtherJwk,
 }
 

@@ -49,3 +49,18 @@ impl<T: Signer + ?Sized> Signer for Box<T> {
         (**self).sign(signing_input)
     }
 }
+
+/// A shared signer: a caller can keep a handle to a key it gave to a
+/// [`Client`](crate::Client) or a [`KeyRollover`](crate::client::KeyRollover).
+#[cfg(target_has_atomic = "ptr")]
+impl<T: Signer + ?Sized> Signer for alloc::sync::Arc<T> {
+    fn algorithm(&self) -> SignatureAlgorithm {
+        (**self).algorithm()
+    }
+    fn public_jwk(&self) -> Jwk {
+        (**self).public_jwk()
+    }
+    fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        (**self).sign(signing_input)
+    }
+}

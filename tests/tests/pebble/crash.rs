@@ -169,7 +169,7 @@ pub fn crash_and_resume(package: &str) {
                 .args(["--domain", &names[0], "--domain", &names[1]])
                 .args(["--http-port", &port.to_string(), "--listen", "127.0.0.1"])
                 .args(["--out", &chain, "--key-out", &key])
-                .args(["--order-state", &state]);
+                .args(["--order-state", &state, "--verbose"]);
             command
         };
 

@@ -221,7 +221,7 @@ pub mod tokio_driver {
         }
 
         fn change_key(&self, client: &AcmeClient, key: AccountKey) -> Result<(), Self> {
-            self.block_on(client.change_key(key))
+            self.block_on(client.change_key(key)).map_err(|e| e.error)
         }
 
         fn list_orders(&self, client: &AcmeClient, max_pages: u32) -> Result<Vec<Url>, Self> {
@@ -377,7 +377,7 @@ pub mod blocking_driver {
         }
 
         fn change_key(&self, client: &AcmeClient, key: AccountKey) -> Result<(), Self> {
-            client.change_key(key)
+            client.change_key(key).map_err(|e| e.error)
         }
 
         fn list_orders(&self, client: &AcmeClient, max_pages: u32) -> Result<Vec<Url>, Self> {
