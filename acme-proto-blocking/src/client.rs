@@ -313,6 +313,16 @@ impl AcmeClient {
         self.run(op)
     }
 
+    /// Fetches the authorization at `url` until it is no longer `pending` (after
+    /// [`answer_challenge`](Self::answer_challenge)), at the server's `Retry-After` or
+    /// the policy's interval, within the policy's patience; see
+    /// [`Client::poll_authorization`]. Ends with the authorization in whatever status it
+    /// reached.
+    pub fn poll_authorization(&self, url: Url) -> Result<Authorization, DriverError> {
+        let op = self.account.lock().poll_authorization(url)?;
+        self.run(op)
+    }
+
     /// Deactivates an authorization (RFC 8555 §7.5.2): it can no longer be used to issue.
     pub fn deactivate_authorization(&self, url: Url) -> Result<Authorization, DriverError> {
         let op = self.account.lock().deactivate_authorization(url)?;

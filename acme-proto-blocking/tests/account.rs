@@ -239,3 +239,51 @@ fn the_directory_and_the_authorization_operations() {
     assert_eq!(again.status, AuthorizationStatus::Deactivated);
     assert_eq!(server.violations(), Vec::<String>::new());
 }
+
+/// A challenge answered outside any order, then its authorization polled through the
+/// client while the CA keeps it `pending` for two polls.
+#[test]
+fn an_authorization_answered_by_hand_is_polled_until_valid() {
+    use acme_proto::client::{OrderEvent, PreAuthorization};
+    use acme_proto_blocking::Solver as _;
+    use acme_proto_fake_ca::RequestKind;
+
+    let server = CaServer::start_with(|mut config| {
+        config.validation_polls = 2;
+        config.poll_retry_after = Some(1);
+        config
+    });
+    let client = account(&server, keys::P256);
+    let responder = responder();
+    // The authorization, left at its challenge.
+    let mut pre = PreAuthorization::new(Identifier::dns("polled.example.org").unwrap());
+    let mut offer = None;
+    let left = acme_proto_blocking::drive(
+        &mut pre,
+        client.core(),
+        client.transport(),
+        |op: &mut PreAuthorization, event| {
+            if let OrderEvent::Authorize { offers, .. } = event {
+                offer = offers.into_iter().find(|o| o.type_name() == "http-01");
+                op.abandon();
+            }
+            Ok(())
+        },
+    );
+    assert!(left.is_err(), "abandoned");
+    let offer = offer.expect("an http-01 offer");
+    let url = pre.url().unwrap().clone();
+    // Presented and answered by hand, then polled.
+    responder.present(&offer).unwrap();
+    client.answer_challenge(offer.url.clone()).unwrap();
+    let polls = server.ca.lock().unwrap().count(RequestKind::Authorization);
+    let authorization = client.poll_authorization(url).unwrap();
+    responder.cleanup(&offer).unwrap();
+    assert_eq!(authorization.status, AuthorizationStatus::Valid);
+    assert_eq!(
+        server.ca.lock().unwrap().count(RequestKind::Authorization) - polls,
+        3,
+        "pending twice, then valid"
+    );
+    assert_eq!(server.violations(), Vec::<String>::new());
+}

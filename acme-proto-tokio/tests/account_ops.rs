@@ -160,3 +160,64 @@ async fn the_directory_and_the_authorization_operations() {
     assert_eq!(again.status, AuthorizationStatus::Deactivated);
     assert_eq!(server.violations(), Vec::<String>::new());
 }
+
+/// A challenge answered outside any order, then its authorization polled through the
+/// client while the CA keeps it `pending` for two polls.
+#[tokio::test]
+async fn an_authorization_answered_by_hand_is_polled_until_valid() {
+    use acme_proto::client::{OrderEvent, PreAuthorization};
+    use acme_proto_fake_ca::RequestKind;
+    use acme_proto_tokio::Solver as _;
+
+    let server = CaServer::start_with(|mut config| {
+        config.validation_polls = 2;
+        config.poll_retry_after = Some(1);
+        config
+    })
+    .await;
+    let client = AcmeClient::new(
+        server.directory_url.clone(),
+        key(keys::P256),
+        server.transport(),
+    )
+    .unwrap();
+    client
+        .create_account(NewAccount::agreeing_to_terms(["mailto:a@example.org"]))
+        .await
+        .unwrap();
+    let responder = Http01Responder::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    // The authorization, left at its challenge.
+    let mut pre = PreAuthorization::new(Identifier::dns("polled.example.org").unwrap());
+    let mut offer = None;
+    let left = acme_proto_tokio::drive(
+        &mut pre,
+        client.core(),
+        client.transport(),
+        |op: &mut PreAuthorization, event| {
+            if let OrderEvent::Authorize { offers, .. } = event {
+                offer = offers.into_iter().find(|o| o.type_name() == "http-01");
+                op.abandon();
+            }
+            Ok(())
+        },
+    )
+    .await;
+    assert!(left.is_err(), "abandoned");
+    let offer = offer.expect("an http-01 offer");
+    let url = pre.url().unwrap().clone();
+    // Presented and answered by hand, then polled.
+    responder.present(&offer).await.unwrap();
+    client.answer_challenge(offer.url.clone()).await.unwrap();
+    let polls = server.ca.lock().unwrap().count(RequestKind::Authorization);
+    let authorization = client.poll_authorization(url).await.unwrap();
+    responder.cleanup(&offer).await.unwrap();
+    assert_eq!(authorization.status, AuthorizationStatus::Valid);
+    assert_eq!(
+        server.ca.lock().unwrap().count(RequestKind::Authorization) - polls,
+        3,
+        "pending twice, then valid"
+    );
+    assert_eq!(server.violations(), Vec::<String>::new());
+}

@@ -544,6 +544,75 @@ fn an_authorization_is_fetched_and_its_challenge_answered_outside_an_order() {
     assert_clean(&h);
 }
 
+/// An authorization whose challenge the caller answered itself: the pre-authorization
+/// is left at its challenge, then answered and polled outside it.
+fn answered_outside(h: &mut Harness, name: &str) -> url::Url {
+    let mut pre = PreAuthorization::new(dns(name));
+    let mut challenge = None;
+    let outcome = h.run(&mut pre, |op, _, event| match event {
+        OrderEvent::Authorize { offers, .. } => {
+            challenge = Some(offers[0].url.clone());
+            op.abandon();
+        }
+        other => panic!("{other:?}"),
+    });
+    assert!(matches!(outcome, Err(Error::Abandoned)), "{outcome:?}");
+    let mut answer = h.client.answer_challenge(challenge.unwrap()).unwrap();
+    h.run(&mut answer, |_, _, e| match e {}).unwrap();
+    pre.url().unwrap().clone()
+}
+
+#[test]
+fn an_authorization_is_polled_until_it_settles_at_the_servers_pace() {
+    let mut config = Config::new("https://ca.test");
+    config.validation_polls = 3;
+    config.poll_retry_after = Some(2);
+    let mut h = Harness::new(config, 7);
+    h.create_account();
+    let url = answered_outside(&mut h, "polled.example.org");
+    let fetches = h.ca.count(RequestKind::Authorization);
+    let start = h.now;
+    let mut op = h.client.poll_authorization(url).unwrap();
+    let authorization = h.run(&mut op, |_, _, e| match e {}).unwrap();
+    assert_eq!(authorization.status, AuthorizationStatus::Valid);
+    // Pending three times, each with `Retry-After: 2`, then valid.
+    assert_eq!(h.ca.count(RequestKind::Authorization) - fetches, 4);
+    assert_eq!(
+        h.now.saturating_duration_since(start),
+        std::time::Duration::from_secs(6)
+    );
+    assert!(
+        Harness::new(Config::new("https://ca.test"), 9)
+            .client
+            .poll_authorization("https://ca.test/authz/1".parse().unwrap())
+            .is_err(),
+        "needs an account"
+    );
+}
+
+#[test]
+fn an_authorization_that_stays_pending_times_out_within_the_patience() {
+    let mut config = Config::new("https://ca.test");
+    config.poll_retry_after = None;
+    let mut h = Harness::new(config, 7);
+    h.create_account();
+    h.ca.script(
+        RequestKind::Challenge,
+        acme_proto_fake_ca::Fault::AuthorizationPendingPolls(u32::MAX),
+        1,
+    );
+    let url = answered_outside(&mut h, "stuck.example.org");
+    let start = h.now;
+    let mut op = h.client.poll_authorization(url).unwrap();
+    let outcome = h.run(&mut op, |_, _, e| match e {});
+    assert!(matches!(outcome, Err(Error::Timeout { .. })), "{outcome:?}");
+    let waited = h.now.saturating_duration_since(start);
+    assert!(
+        waited <= acme_proto::Policy::default().poll_patience,
+        "{waited:?}"
+    );
+}
+
 /// A pre-authorization abandoned after its challenge was said ready: the challenge
 /// comes back to clean up, then `Done` with `Abandoned`, and nothing more is sent.
 #[test]

@@ -16,6 +16,7 @@
 
 mod account;
 mod authorization;
+mod authorization_poll;
 mod authorizations;
 mod credentials;
 mod exchange;
@@ -46,6 +47,7 @@ use crate::wire::{Request, RequestId};
 
 pub use account::{AccountInfo, NewAccount, OrderListing};
 pub use authorization::PreAuthorization;
+pub use authorization_poll::AuthorizationPoll;
 pub use credentials::{AccountCredentials, AccountRef};
 pub use offer::{ChallengeOffer, DnsPersistRecord, PersistIssuers, Solution};
 pub use operation::Operation;
