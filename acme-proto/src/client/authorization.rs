@@ -19,7 +19,7 @@ use super::order::OrderEvent;
 use super::polling::Polling;
 use super::run::{Effects, Machine, Next, Runner, operation_by_runner};
 use super::single::Single;
-use super::{Client, Polled, Wait, WaitReason};
+use super::{Client, Polled};
 use crate::error::Error;
 use crate::fault::{Malformed, MalformedKind, Misuse};
 use crate::identifier::Identifier;
@@ -310,12 +310,7 @@ impl Machine for PreAuthorize {
                 None => return Err(Error::Bug("a pre-authorization with nothing to answer")),
             },
             State::Poll { at } if now < *at => {
-                return Ok(Next::Wait(Wait {
-                    until: *at,
-                    reason: WaitReason::Poll {
-                        resource: Polled::Authorization,
-                    },
-                }));
+                return Ok(Next::poll_at(*at, Polled::Authorization));
             }
             State::Poll { .. } => match &self.url {
                 Some(url) => Spec::fetch(url.clone(), ResponseKind::Authorization),

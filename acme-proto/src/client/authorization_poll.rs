@@ -12,7 +12,7 @@ use url::Url;
 use super::exchange::{Exchanged, Spec};
 use super::polling::Polling;
 use super::run::{Effects, Machine, Next, Runner, operation_by_runner};
-use super::{Client, NoEvent, Polled, Wait, WaitReason};
+use super::{Client, NoEvent, Polled};
 use crate::error::Error;
 use crate::fault::Misuse;
 use crate::limits::ResponseKind;
@@ -76,12 +76,7 @@ impl Machine for PollAuthorization {
 
     fn next(&mut self, _: &Client, now: UnixTime) -> Result<Next<()>, Error> {
         match self.at {
-            Some(until) if now < until => Ok(Next::Wait(Wait {
-                until,
-                reason: WaitReason::Poll {
-                    resource: Polled::Authorization,
-                },
-            })),
+            Some(until) if now < until => Ok(Next::poll_at(until, Polled::Authorization)),
             _ => Ok(Next::Send(
                 (),
                 Spec::fetch(self.url.clone(), ResponseKind::Authorization),

@@ -27,7 +27,7 @@ use core::fmt;
 
 use super::exchange::{Delivery, Exchange, ExchangeStep, Exchanged, Spec, deliver};
 use super::operation::Operation;
-use super::{Client, Step, Wait};
+use super::{Client, Polled, Step, Wait, WaitReason};
 use crate::crypto::Signer;
 use crate::error::Error;
 use crate::fault::{Malformed, MalformedKind, Misuse};
@@ -93,6 +93,16 @@ pub(crate) enum Next<P> {
     Caller,
     /// The machine moved (or queued events): take another turn.
     Again,
+}
+
+impl<P> Next<P> {
+    /// A wait until `until` before polling `resource` again.
+    pub(crate) fn poll_at(until: UnixTime, resource: Polled) -> Self {
+        Self::Wait(Wait {
+            until,
+            reason: WaitReason::Poll { resource },
+        })
+    }
 }
 
 /// The events an operation has queued for the caller, and its outcome once set.

@@ -292,6 +292,8 @@ struct World {
     policy: Policy,
     account_url: Url,
     last_id: Option<RequestId>,
+    /// The caller abandoned the flow: nothing more may be sent.
+    abandoned: bool,
 }
 
 fn run(u: &mut Unstructured<'_>) -> Result<Option<bool>> {
@@ -334,6 +336,7 @@ fn run(u: &mut Unstructured<'_>) -> Result<Option<bool>> {
         policy,
         account_url,
         last_id: None,
+        abandoned: false,
     };
     world.drive(u)
 }
@@ -344,7 +347,10 @@ impl World {
             self.caller_acts(u)?;
             self.checker.on_poll(self.now);
             match self.flow.poll(&mut self.client, self.now) {
-                Step::Send(request) => self.send(u, request)?,
+                Step::Send(request) => {
+                    assert!(!self.abandoned, "a request after abandon: {request:?}");
+                    self.send(u, request)?
+                }
                 Step::Event(event) => {
                     trace!("event {event:?}");
                     self.on_event(u, event)?
@@ -429,6 +435,13 @@ impl World {
                 let _ = self.answer_something(u)?;
             }
             8 => assert!(self.flow.take_outcome().is_none(), "an outcome before Done"),
+            // The caller ends the order early, rarely: every challenge said ready must
+            // still come back to clean up (the checker's), and nothing more be sent.
+            15 if one_in(u, 8)? => {
+                trace!("abandon");
+                self.flow.abandon();
+                self.abandoned = true;
+            }
             _ => {}
         }
         Ok(())
@@ -456,6 +469,7 @@ impl World {
             Err(e) => panic!("the client refuses the directory it used: {e}"),
         };
         self.flow = OrderFlow::resume(snapshot);
+        self.abandoned = false;
         self.outstanding.clear();
         self.need_csr = None;
         self.checker.on_resume();

@@ -28,7 +28,7 @@ use crate::client::authorizations::{AuthorizationTable, failure_of};
 use crate::client::exchange::{Endpoint, Exchanged, Spec};
 use crate::client::polling::Polling;
 use crate::client::run::{Effects, Machine, Next};
-use crate::client::{Client, Polled, Wait, WaitReason};
+use crate::client::{Client, Polled};
 use crate::error::Error;
 use crate::fault::{Malformed, MalformedKind, Misuse};
 use crate::headers::LinkRelation;
@@ -102,12 +102,7 @@ impl OrderMachine {
             }
             Phase::PollOrder { at } => {
                 if now < *at {
-                    return Ok(Next::Wait(Wait {
-                        until: *at,
-                        reason: WaitReason::Poll {
-                            resource: Polled::Order,
-                        },
-                    }));
+                    return Ok(Next::poll_at(*at, Polled::Order));
                 }
                 (
                     Purpose::Order,
