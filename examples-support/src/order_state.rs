@@ -43,7 +43,6 @@ impl Args {
 
     /// What saves the order to `--order-state` (owner-only, atomically and durably),
     /// saying so on standard error each time with `--verbose`; `None` without the flag.
-    #[allow(clippy::print_stderr, reason = "the examples' progress lines")]
     pub fn order_saver(&self) -> Option<impl FnMut(&SavedOrder) -> Result<(), String> + Send> {
         let path = self.order_state.clone()?;
         let verbose = self.verbose;
@@ -53,10 +52,10 @@ impl Args {
                 return Ok(());
             }
             let status = saved.status().map_or("not fetched yet", |s| s.as_str());
-            eprintln!(
+            progress(&format!(
                 "issue: order state saved: status {status}, {} challenge(s) provisioned",
                 saved.snapshot().provisioned.len()
-            );
+            ));
             Ok(())
         })
     }
@@ -86,7 +85,42 @@ impl Args {
 
 /// Says on standard error that a challenge was put in place or removed (`what`): the
 /// examples' solvers call it with `--verbose`, so that a run shows what it did.
-#[allow(clippy::print_stderr, reason = "the examples' progress lines")]
 pub fn report_challenge(what: &str, offer: &ChallengeOffer) {
-    eprintln!("issue: challenge {what}: {}", offer.url);
+    progress(&format!("issue: challenge {what}: {}", offer.url));
+}
+
+/// The variable that makes a run kill itself at a progress line, for the crash test:
+/// `TEXT[|TEXT…]#N` kills the process at the `N`-th progress line containing one of
+/// the `TEXT`s, right after printing it.
+pub const KILL_AT: &str = "ACME_PROTO_EXAMPLE_KILL_AT";
+
+/// Prints a progress line on standard error, then, under [`KILL_AT`], dies there if
+/// this is the line asked for: with SIGKILL, as a crash would (nothing flushed, no
+/// destructor, no cleanup), and before the run does anything more. A test that killed
+/// the process from outside on reading the line would race with what the run does
+/// next (the challenge answered, say).
+#[allow(clippy::print_stderr, reason = "the examples' progress lines")]
+fn progress(line: &str) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static SEEN: AtomicUsize = AtomicUsize::new(0);
+
+    eprintln!("{line}");
+    let Ok(spec) = std::env::var(KILL_AT) else {
+        return;
+    };
+    let Some((texts, at)) = spec.rsplit_once('#') else {
+        return;
+    };
+    if !texts.split('|').any(|text| line.contains(text)) {
+        return;
+    }
+    let seen = SEEN.fetch_add(1, Ordering::SeqCst).saturating_add(1);
+    if at.parse::<usize>().is_ok_and(|at| at == seen) {
+        let pid = std::process::id();
+        let _ = std::process::Command::new("sh")
+            .args(["-c", &format!("kill -KILL {pid}")])
+            .status();
+        // Only if the signal could not be sent.
+        std::process::abort();
+    }
 }

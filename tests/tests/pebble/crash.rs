@@ -13,11 +13,18 @@ use std::time::{Duration, Instant};
 
 use acme_proto_tests::{PebbleOptions, start_or_skip, verify_chain};
 
-/// Where a run is killed: at the first line of its standard error that `matches`.
+/// Where a run is killed: the example kills itself (SIGKILL) right after printing
+/// its `at`-th progress line containing one of the texts, given to it in the variable
+/// below as `TEXT[|TEXT…]#N`. Killing it from here on reading the line would race with
+/// what the run does next: a challenge answered and validated at once by Pebble while
+/// no process serves it any more.
 struct KillPoint {
     name: &'static str,
-    matches: fn(&str, usize) -> bool,
+    at: &'static str,
 }
+
+/// `acme_proto_examples_support::KILL_AT`.
+const KILL_AT: &str = "ACME_PROTO_EXAMPLE_KILL_AT";
 
 const SAVED: &str = "issue: order state saved: ";
 const PRESENTED: &str = "issue: challenge presented: ";
@@ -26,22 +33,19 @@ const CLEANED: &str = "issue: challenge cleaned up: ";
 const KILL_POINTS: [KillPoint; 4] = [
     KillPoint {
         name: "after creation",
-        matches: |line, _| line.starts_with(SAVED),
+        at: "order state saved: #1",
     },
     KillPoint {
         name: "after the first challenge is presented",
-        matches: |line, presented| line.starts_with(PRESENTED) && presented == 1,
+        at: "challenge presented: #1",
     },
     KillPoint {
         name: "after the second challenge is presented",
-        matches: |line, presented| line.starts_with(PRESENTED) && presented == 2,
+        at: "challenge presented: #2",
     },
     KillPoint {
         name: "after finalize",
-        matches: |line, _| {
-            line.starts_with(SAVED)
-                && (line.contains("status processing") || line.contains("status valid"))
-        },
+        at: "saved: status processing|saved: status valid#1",
     },
 ];
 
@@ -66,9 +70,12 @@ impl Run {
     }
 }
 
-/// Runs `command`, killing it at the first line of standard error for which `kill_at`
-/// says so (given the line and how many challenges were presented so far).
-fn run(mut command: Command, kill_at: Option<fn(&str, usize) -> bool>) -> Run {
+/// Runs `command` to its end (killed at `kill_at`, when given), collecting its standard
+/// error's lines.
+fn run(mut command: Command, kill_at: Option<&str>) -> Run {
+    if let Some(at) = kill_at {
+        command.env(KILL_AT, at);
+    }
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -87,24 +94,10 @@ fn run(mut command: Command, kill_at: Option<fn(&str, usize) -> bool>) -> Run {
     });
     let started = Instant::now();
     let mut lines = Vec::new();
-    let mut presented = 0;
-    let mut killed = false;
     loop {
         let left = RUN_LIMIT.saturating_sub(started.elapsed());
         match receive.recv_timeout(left) {
-            Ok(line) => {
-                if line.starts_with(PRESENTED) {
-                    presented += 1;
-                }
-                let kill = kill_at.is_some_and(|at| at(&line, presented));
-                lines.push(line);
-                if kill {
-                    // SIGKILL on Unix: no destructor, no cleanup, no last write.
-                    child.kill().expect("kill");
-                    killed = true;
-                    break;
-                }
-            }
+            Ok(line) => lines.push(line),
             // Standard error closed: the process ended.
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -117,6 +110,13 @@ fn run(mut command: Command, kill_at: Option<fn(&str, usize) -> bool>) -> Run {
     let status = child.wait().expect("wait");
     drop(receive);
     reader.join().expect("the reader ends");
+    #[cfg(unix)]
+    let killed = {
+        use std::os::unix::process::ExitStatusExt as _;
+        status.signal() == Some(9)
+    };
+    #[cfg(not(unix))]
+    let killed = false;
     Run {
         lines,
         killed,
@@ -173,11 +173,23 @@ pub fn crash_and_resume(package: &str) {
             command
         };
 
-        let killed = run(command(), Some(point.matches));
+        let killed = run(command(), Some(point.at));
         assert!(
             killed.killed,
             "{package}, {}: never reached: {:#?}",
             point.name, killed.lines
+        );
+        // Killed at the line asked for, and not later.
+        let last = killed.lines.last().map_or("", String::as_str);
+        let texts = point
+            .at
+            .rsplit_once('#')
+            .map_or(point.at, |(texts, _)| texts);
+        assert!(
+            (last.starts_with(SAVED) || last.starts_with(PRESENTED))
+                && texts.split('|').any(|text| last.contains(text)),
+            "{package}, {}: killed after {last:?}",
+            point.name
         );
         kills += 1;
         assert!(
