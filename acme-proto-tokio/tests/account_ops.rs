@@ -18,7 +18,14 @@ use acme_proto_tokio::{AcmeClient, DriverError, Http01Responder};
 use common::{CaServer, key, keys};
 
 async fn setup() -> (CaServer, AcmeClient, Http01Responder) {
-    let server = CaServer::start().await;
+    setup_with(|config| config).await
+}
+
+/// [`setup`] with a CA whose configuration `configure` adjusts.
+async fn setup_with(
+    configure: impl FnOnce(acme_proto_fake_ca::Config) -> acme_proto_fake_ca::Config,
+) -> (CaServer, AcmeClient, Http01Responder) {
+    let server = CaServer::start_with(configure).await;
     let client = AcmeClient::new(
         server.directory_url.clone(),
         key(keys::P256),
@@ -169,25 +176,12 @@ async fn an_authorization_answered_by_hand_is_polled_until_valid() {
     use acme_proto_fake_ca::RequestKind;
     use acme_proto_tokio::Solver as _;
 
-    let server = CaServer::start_with(|mut config| {
+    let (server, client, responder) = setup_with(|mut config| {
         config.validation_polls = 2;
         config.poll_retry_after = Some(1);
         config
     })
     .await;
-    let client = AcmeClient::new(
-        server.directory_url.clone(),
-        key(keys::P256),
-        server.transport(),
-    )
-    .unwrap();
-    client
-        .create_account(NewAccount::agreeing_to_terms(["mailto:a@example.org"]))
-        .await
-        .unwrap();
-    let responder = Http01Responder::bind("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
     // The authorization, left at its challenge.
     let mut pre = PreAuthorization::new(Identifier::dns("polled.example.org").unwrap());
     let mut offer = None;
