@@ -94,7 +94,8 @@ impl AcmeClient {
     }
 
     /// The account's credentials to save, once the account URL is known and the key
-    /// was given to [`new`](Self::new) or [`from_credentials`](Self::from_credentials).
+    /// was given to [`new`](Self::new), [`from_credentials`](Self::from_credentials) or
+    /// [`change_key`](Self::change_key).
     pub fn credentials(&self) -> Option<AccountCredentials> {
         self.account.credentials()
     }

@@ -6,7 +6,8 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use acme_proto::client::{
-    AccountCredentials, AccountRef, KeyRollover, RenewalSuggestion, RevocationReason, Single,
+    AccountCredentials, AccountRef, KeyRollover, RenewalSuggestion, RevocationReason,
+    RolloverState, Single,
 };
 use acme_proto::crypto::{AccountKey, Signer};
 use acme_proto::{CertificateChain, Client, Error, Misuse};
@@ -127,11 +128,7 @@ impl Account {
     /// Keeps `new_key` for the credentials, after a rollover the server accepted
     /// (`None`: the new key is the caller's, and there are no credentials to save).
     pub fn key_changed(&self, new_key: Option<AccountKey>) {
-        let mut key = lock(&self.key);
-        *key = match new_key {
-            Some(new_key) if key.is_some() => Some(new_key),
-            _ => None,
-        };
+        *lock(&self.key) = new_key;
     }
 
     /// What a driver returns once the rollover `op` to `new_key` ended with `result`:
@@ -150,7 +147,14 @@ impl Account {
                 self.key_changed(kept(new_key));
                 Ok(())
             }
-            Err(error) => Err(Box::new(KeyChangeError::new(error, op.state(), new_key))),
+            Err(error) => {
+                // Ended by the driver before the rollover's own end: nothing known.
+                let state = match op.state() {
+                    RolloverState::Running => RolloverState::Unknown,
+                    state => state,
+                };
+                Err(Box::new(KeyChangeError::new(error, state, new_key)))
+            }
         }
     }
 

@@ -69,6 +69,10 @@ async fn a_signer_account_is_saved_by_reference_and_rolls_over_to_another_signer
     assert_eq!(again.fetch_account().await.unwrap().url, created.url);
     assert!(again.credentials().is_none());
     assert_eq!(again.account_ref().unwrap().account_url(), &created.url);
+    // Rolled over to a key the library holds: there are credentials to save again.
+    again.change_key(key(keys::P521)).await.unwrap();
+    let saved = again.credentials().expect("credentials for an AccountKey");
+    assert_eq!(saved.account_url(), &created.url);
     assert_eq!(server.violations(), Vec::<String>::new());
 }
 

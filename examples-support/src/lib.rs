@@ -17,7 +17,7 @@ mod files;
 mod order_state;
 
 pub use files::{FileToWrite, remove_durably, same_file, write_atomically, write_together};
-pub use order_state::{KILL_AT, report_challenge};
+pub use order_state::report_challenge;
 
 /// `--help`.
 pub const USAGE: &str = "\

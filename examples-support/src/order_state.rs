@@ -92,7 +92,7 @@ pub fn report_challenge(what: &str, offer: &ChallengeOffer) {
 /// The variable that makes a run kill itself at a progress line, for the crash test:
 /// `TEXT[|TEXT…]#N` kills the process at the `N`-th progress line containing one of
 /// the `TEXT`s, right after printing it.
-pub const KILL_AT: &str = "ACME_PROTO_EXAMPLE_KILL_AT";
+const KILL_AT: &str = "ACME_PROTO_EXAMPLE_KILL_AT";
 
 /// Prints a progress line on standard error, then, under [`KILL_AT`], dies there if
 /// this is the line asked for: with SIGKILL, as a crash would (nothing flushed, no

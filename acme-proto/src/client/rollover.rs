@@ -152,6 +152,13 @@ impl Rollover {
         }
     }
 
+    /// The key change's own error, kept while the lookup ran.
+    fn take_lost(&mut self) -> Error {
+        self.lost
+            .take()
+            .unwrap_or(Error::Bug("a key rollover checked without a lost answer"))
+    }
+
     fn not_applied(&mut self, error: Error) {
         self.state = RolloverState::NotApplied;
         self.effects.end(Err(error));
@@ -223,18 +230,18 @@ impl Machine for Rollover {
                 } else {
                     // The new key names another account (or none the response shows):
                     // this account still has the old key.
-                    let lost = self.lost.take().unwrap_or(Error::Bug("no lost answer"));
+                    let lost = self.take_lost();
                     self.not_applied(lost);
                 }
             }
             (Sent::Check, Err(Error::Problem(problem)))
                 if problem.kind == ProblemType::AccountDoesNotExist =>
             {
-                let lost = self.lost.take().unwrap_or(Error::Bug("no lost answer"));
+                let lost = self.take_lost();
                 self.not_applied(lost);
             }
             (Sent::Check, Err(_)) => {
-                let lost = self.lost.take().unwrap_or(Error::Bug("no lost answer"));
+                let lost = self.take_lost();
                 self.state = RolloverState::Unknown;
                 self.effects.end(Err(lost));
             }

@@ -23,7 +23,7 @@ struct KillPoint {
     at: &'static str,
 }
 
-/// `acme_proto_examples_support::KILL_AT`.
+/// The variable `examples-support/src/order_state.rs` reads (`KILL_AT` there).
 const KILL_AT: &str = "ACME_PROTO_EXAMPLE_KILL_AT";
 
 const SAVED: &str = "issue: order state saved: ";
