@@ -9,13 +9,13 @@
 
 mod common;
 
-use acme_proto::client::{NewAccount, RevocationReason};
+use acme_proto::client::RevocationReason;
 use acme_proto::crypto::Signer as _;
 use acme_proto::{
     AccountStatus, AuthorizationStatus, ChallengeStatus, Identifier, ProblemType, UnixTime,
 };
 use acme_proto_tokio::{AcmeClient, DriverError, Http01Responder};
-use common::{CaServer, key, keys};
+use common::{CaServer, account, key, keys};
 
 async fn setup() -> (CaServer, AcmeClient, Http01Responder) {
     setup_with(|config| config).await
@@ -26,16 +26,7 @@ async fn setup_with(
     configure: impl FnOnce(acme_proto_fake_ca::Config) -> acme_proto_fake_ca::Config,
 ) -> (CaServer, AcmeClient, Http01Responder) {
     let server = CaServer::start_with(configure).await;
-    let client = AcmeClient::new(
-        server.directory_url.clone(),
-        key(keys::P256),
-        server.transport(),
-    )
-    .unwrap();
-    client
-        .create_account(NewAccount::agreeing_to_terms(["mailto:a@example.org"]))
-        .await
-        .unwrap();
+    let client = account(&server, keys::P256).await;
     let responder = Http01Responder::bind("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();

@@ -14,27 +14,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use acme_proto::client::{AccountCredentials, ChallengeOffer, NewAccount, NewOrder, Solution};
+use acme_proto::client::{AccountCredentials, ChallengeOffer, NewOrder, Solution};
 use acme_proto::{Identifier, UnixTime};
 use acme_proto_fake_ca::{Fault, RequestKind};
 use acme_proto_tokio::{AcmeClient, DriverError, Http01Responder, Solver, SolverError};
-use common::{CaServer, key, keys};
+use common::{CaServer, account, key, keys};
 
 async fn responder() -> Http01Responder {
     Http01Responder::bind("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap()
-}
-
-async fn account(server: &CaServer, pem: &str) -> AcmeClient {
-    let client =
-        AcmeClient::new(server.directory_url.clone(), key(pem), server.transport()).unwrap();
-    let info = client
-        .create_account(NewAccount::agreeing_to_terms(["mailto:admin@example.org"]))
-        .await
-        .unwrap();
-    assert!(info.created);
-    client
 }
 
 #[tokio::test]

@@ -10,24 +10,15 @@
 mod common;
 
 use acme_proto::Identifier;
-use acme_proto::client::{NewAccount, NewOrder};
+use acme_proto::client::NewOrder;
 use acme_proto_fake_ca::RequestKind;
 use acme_proto_tokio::{AcmeClient, DriverError, Http01Responder, SavedOrder};
-use common::{CaServer, key, keys};
+use common::{CaServer, account, keys};
 
 #[tokio::test]
 async fn an_order_saved_as_it_goes_is_resumed_by_another_client() {
     let server = CaServer::start().await;
-    let client = AcmeClient::new(
-        server.directory_url.clone(),
-        key(keys::P256),
-        server.transport(),
-    )
-    .unwrap();
-    client
-        .create_account(NewAccount::agreeing_to_terms(["mailto:a@example.org"]))
-        .await
-        .unwrap();
+    let client = account(&server, keys::P256).await;
     let responder = Http01Responder::bind("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();

@@ -15,17 +15,7 @@ use acme_proto::client::{AccountRef, NewAccount, RolloverState};
 use acme_proto::crypto::Signer;
 use acme_proto_fake_ca::{Fault, RequestKind};
 use acme_proto_tokio::AcmeClient;
-use common::{CaServer, key, keys};
-
-async fn account(server: &CaServer, pem: &str) -> AcmeClient {
-    let client =
-        AcmeClient::new(server.directory_url.clone(), key(pem), server.transport()).unwrap();
-    client
-        .create_account(NewAccount::agreeing_to_terms(["mailto:a@example.org"]))
-        .await
-        .unwrap();
-    client
-}
+use common::{CaServer, account, key, keys};
 
 #[tokio::test]
 async fn a_signer_account_is_saved_by_reference_and_rolls_over_to_another_signer() {

@@ -23,10 +23,11 @@ pub use acme_proto_fake_ca::server::test_pki;
 
 use std::ops::Deref;
 
+use acme_proto::client::NewAccount;
 use acme_proto::crypto::AccountKey;
 use acme_proto_fake_ca::Config;
 use acme_proto_fake_ca::server;
-use acme_proto_tokio::{Roots, Transport};
+use acme_proto_tokio::{AcmeClient, Roots, Transport};
 
 /// The fake CA behind a TLS server (HTTP/1.1 and HTTP/2) on 127.0.0.1, on its own
 /// thread and runtime; stopped when dropped.
@@ -61,4 +62,16 @@ impl CaServer {
 
 pub fn key(pem: &str) -> AccountKey {
     AccountKey::from_pem(pem).unwrap()
+}
+
+/// A client with a new account for the key `pem` at `server`.
+pub async fn account(server: &CaServer, pem: &str) -> AcmeClient {
+    let client =
+        AcmeClient::new(server.directory_url.clone(), key(pem), server.transport()).unwrap();
+    let info = client
+        .create_account(NewAccount::agreeing_to_terms(["mailto:admin@example.org"]))
+        .await
+        .unwrap();
+    assert!(info.created);
+    client
 }
