@@ -138,13 +138,13 @@ impl Exchange {
                         }));
                     }
                     return match self.next_request(client, other) {
-                        Ok(mut request) => {
+                        Ok((leg, mut request)) => {
                             // At most the whole budget, should the clock go back.
                             let left = end.saturating_duration_since(now).min(request_timeout);
                             request.time_limit = Some(left);
                             self.phase = Phase::Sent {
                                 id: request.id,
-                                leg: leg_of(&request, &self.spec),
+                                leg,
                                 url: request.url.clone(),
                             };
                             ExchangeStep::Send(request)
@@ -305,28 +305,32 @@ impl Exchange {
         }
     }
 
-    /// The next request to send: the directory, a nonce, or the request itself.
+    /// The next request to send (the directory, a nonce, or the request itself), with
+    /// what it is for: its response is routed by that, never guessed from its method (a
+    /// GET of the directory for a GET operation was once read as the operation's answer).
     fn next_request(
         &mut self,
         client: &mut Client,
         other: Option<&dyn Signer>,
-    ) -> Result<Request, Error> {
+    ) -> Result<(Leg, Request), Error> {
         let needs_directory = !matches!(self.spec.endpoint, Endpoint::Url(_))
             || (self.spec.is_signed() && client.nonces.len() == 0);
         let Some(directory) = client.directory.as_ref() else {
             if needs_directory {
                 let url = client.directory_url().clone();
-                return Ok(plain(client, Method::Get, url, ResponseKind::Directory));
+                let request = plain(client, Method::Get, url, ResponseKind::Directory);
+                return Ok((Leg::Directory, request));
             }
-            return self.main_request(client, other);
+            return Ok((Leg::Main, self.main_request(client, other)?));
         };
         if self.spec.is_signed() && client.nonces.len() == 0 {
             let url = directory.new_nonce.clone();
             client.check_url(&url)?;
             client.count_nonce_request();
-            return Ok(plain(client, Method::Head, url, ResponseKind::Nonce));
+            let request = plain(client, Method::Head, url, ResponseKind::Nonce);
+            return Ok((Leg::Nonce, request));
         }
-        self.main_request(client, other)
+        Ok((Leg::Main, self.main_request(client, other)?))
     }
 
     fn main_request(
@@ -445,14 +449,6 @@ pub(crate) const NOT_IN_FLIGHT: Misuse =
 fn plain(client: &mut Client, method: Method, url: Url, kind: ResponseKind) -> Request {
     let cap = client.limits().read_cap(kind);
     Request::new(client.next_request_id(), method, url, cap)
-}
-
-fn leg_of(request: &Request, spec: &Spec) -> Leg {
-    match (request.method, spec.method) {
-        (Method::Head, Method::Head) | (Method::Get, Method::Get) | (Method::Post, _) => Leg::Main,
-        (Method::Head, _) => Leg::Nonce,
-        (Method::Get, _) => Leg::Directory,
-    }
 }
 
 fn classify(
