@@ -6,7 +6,11 @@
 //! * [`Error::Misuse`]: the caller asked for something that cannot be done.
 //! * [`Error::Crypto`]: a key or signature operation failed.
 //! * [`Error::Timeout`], [`Error::Transport`]: the operation ran out of time, or the
-//!   driver's transport kept failing. The core only counts transport failures; their
+//!   driver's transport kept failing.
+//! * [`Error::RetryAfter`]: the server asked to be polled again only after the
+//!   operation's deadline (a `Retry-After` on a poll): the operation ends at once, with
+//!   the time to try again. A refusal with a `Retry-After` (429, 503) past the deadline
+//!   ends as [`Error::Problem`], whose [`Problem::retry_after`] holds the time. The core only counts transport failures; their
 //!   causes belong to the driver that moves the bytes, which reports them itself.
 //! * [`Error::Bug`]: a state the core's machines cannot be in (never the server's or
 //!   the caller's doing).
@@ -16,6 +20,7 @@ use core::fmt;
 
 use crate::fault::{CryptoError, Malformed, Misuse};
 use crate::problem::Problem;
+use crate::time::UnixTime;
 
 /// Everything that can go wrong in the core.
 #[derive(Debug)]
@@ -29,7 +34,10 @@ pub enum Error {
     Misuse(Misuse),
     /// A key or signature operation failed.
     Crypto(CryptoError),
-    /// The operation did not finish before its deadline ([`Policy::operation_timeout`](crate::Policy)).
+    /// The operation did not finish before its deadline
+    /// ([`Policy::operation_timeout`](crate::Policy)), or a wait on the server ran out
+    /// of patience ([`Policy::poll_patience`](crate::Policy): the server left a resource
+    /// `pending` or `processing` that long without asking for more time).
     Timeout {
         /// The operation that ran out of time.
         operation: &'static str,
@@ -39,6 +47,17 @@ pub enum Error {
     Transport {
         /// How many times the request was sent.
         attempts: u32,
+    },
+    /// The server asked (with `Retry-After` on a resource still in progress) to be
+    /// polled again no sooner than `until`, longer than
+    /// [`Policy::max_retry_after`](crate::Policy) from then and past the operation's
+    /// deadline: waiting could not help, so the operation ended at once. Try again from
+    /// `until`.
+    RetryAfter {
+        /// The operation that ended.
+        operation: &'static str,
+        /// The time the server named.
+        until: UnixTime,
     },
     /// The caller ended the operation early (for an order:
     /// [`OrderFlow::abandon`](crate::client::OrderFlow::abandon)).
@@ -60,6 +79,10 @@ impl fmt::Display for Error {
             Self::Transport { attempts } => {
                 write!(f, "the request failed in transport {attempts} times")
             }
+            Self::RetryAfter { operation, until } => write!(
+                f,
+                "{operation}: the server asked to wait until {until}, past the operation's deadline"
+            ),
             Self::Abandoned => f.write_str("the operation was abandoned by its caller"),
             Self::Bug(what) => write!(f, "a bug in acme-proto (please report it): {what}"),
         }

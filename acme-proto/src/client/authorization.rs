@@ -310,7 +310,11 @@ impl Machine for PreAuthorize {
                 None => return Err(Error::Bug("a pre-authorization with nothing to answer")),
             },
             State::Poll { at } if now < *at => {
-                return Ok(Next::poll_at(*at, Polled::Authorization));
+                return Ok(Next::poll_at(
+                    *at,
+                    Polled::Authorization,
+                    self.polling.asked(),
+                ));
             }
             State::Poll { .. } => match &self.url {
                 Some(url) => Spec::fetch(url.clone(), ResponseKind::Authorization),

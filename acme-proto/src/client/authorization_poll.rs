@@ -76,7 +76,11 @@ impl Machine for PollAuthorization {
 
     fn next(&mut self, _: &Client, now: UnixTime) -> Result<Next<()>, Error> {
         match self.at {
-            Some(until) if now < until => Ok(Next::poll_at(until, Polled::Authorization)),
+            Some(until) if now < until => Ok(Next::poll_at(
+                until,
+                Polled::Authorization,
+                self.polling.asked(),
+            )),
             _ => Ok(Next::Send(
                 (),
                 Spec::fetch(self.url.clone(), ResponseKind::Authorization),

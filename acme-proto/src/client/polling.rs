@@ -31,6 +31,9 @@ pub(crate) struct Polling {
     /// What this wait is for: a wait for something else starts a new schedule, with its
     /// own patience.
     what: Option<&'static str>,
+    /// The time the server named for the poll scheduled last, before any cap; `None`
+    /// when it named none.
+    asked: Option<UnixTime>,
 }
 
 impl Polling {
@@ -47,6 +50,12 @@ impl Polling {
     /// several, the latest time wins.
     pub(crate) fn hint(&mut self, retry_after: Option<UnixTime>) {
         self.hint = self.hint.max(retry_after);
+    }
+
+    /// The time the server named (`Retry-After`) for the poll [`Polling::next`] scheduled
+    /// last, before the cap: a wait that ends past the deadline ends the operation.
+    pub(crate) fn asked(&self) -> Option<UnixTime> {
+        self.asked
     }
 
     /// When to poll next, after a poll at `now` found the resource still waiting.
@@ -67,7 +76,8 @@ impl Polling {
             self.what = Some(what);
         }
         self.polls = self.polls.saturating_add(1);
-        if let Some(at) = retry_after.or(self.hint.take()) {
+        self.asked = retry_after.or(self.hint.take());
+        if let Some(at) = self.asked {
             let at = at
                 .max(now.saturating_add(MIN_RETRY_AFTER))
                 .min(now.saturating_add(policy.max_retry_after));

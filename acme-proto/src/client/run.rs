@@ -18,8 +18,14 @@
 //!    (`AwaitingCaller`), or a move of its own (another turn).
 //!
 //! A machine error at any point ends the operation with that error. Turns are bounded
-//! ([`MAX_TURNS`]): a machine whose transitions made no progress ends with an error
-//! instead of spinning.
+//! ([`MAX_TURNS`]): a machine whose transitions made no progress ends with
+//! [`Error::Bug`] naming what it was doing ([`Machine::stuck`]), instead of spinning.
+//! That is never the server's doing: every server answer is a step a machine takes.
+//!
+//! A long wait the server asked for ([`Next::ServerWait`]: a `Retry-After` on a poll,
+//! longer than [`Policy::max_retry_after`](super::Policy)) that ends past the deadline
+//! ends the operation at once with [`Error::RetryAfter`], naming the time the server
+//! gave, even when the wait itself was capped to fit.
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -30,7 +36,7 @@ use super::operation::Operation;
 use super::{Client, Polled, Step, Wait, WaitReason};
 use crate::crypto::Signer;
 use crate::error::Error;
-use crate::fault::{Malformed, MalformedKind, Misuse};
+use crate::fault::Misuse;
 use crate::time::UnixTime;
 use crate::wire::{RequestId, Response, TransportFailure};
 
@@ -89,6 +95,10 @@ pub(crate) enum Next<P> {
     Send(P, Spec),
     /// Nothing to send before this.
     Wait(Wait),
+    /// Nothing to send before `wait`, which the server asked for: to be polled no
+    /// sooner than `asked` (the wait may be capped sooner, by
+    /// [`Policy::max_retry_after`](super::Policy)).
+    ServerWait { wait: Wait, asked: UnixTime },
     /// Nothing to send until the caller answers an event.
     Caller,
     /// The machine moved (or queued events): take another turn.
@@ -96,12 +106,17 @@ pub(crate) enum Next<P> {
 }
 
 impl<P> Next<P> {
-    /// A wait until `until` before polling `resource` again.
-    pub(crate) fn poll_at(until: UnixTime, resource: Polled) -> Self {
-        Self::Wait(Wait {
+    /// A wait until `until` before polling `resource` again; `asked`, the time the
+    /// server named in a `Retry-After`, if it did.
+    pub(crate) fn poll_at(until: UnixTime, resource: Polled, asked: Option<UnixTime>) -> Self {
+        let wait = Wait {
             until,
             reason: WaitReason::Poll { resource },
-        })
+        };
+        match asked {
+            Some(asked) => Self::ServerWait { wait, asked },
+            None => Self::Wait(wait),
+        }
     }
 }
 
@@ -215,6 +230,12 @@ pub(crate) trait Machine {
 
     /// Called once, when the outcome has been set: queue what ending must undo.
     fn on_end(&mut self) {}
+
+    /// What the machine was doing, for the [`Error::Bug`] that ends it when its
+    /// transitions make no progress.
+    fn stuck(&self) -> &'static str {
+        "an operation made no progress"
+    }
 
     /// The key the requests are signed with when it is not the account's.
     fn signer(&self) -> Option<&dyn Signer> {
@@ -364,6 +385,22 @@ impl<M: Machine> Operation for Runner<M> {
                 }
                 Ok(Next::Wait(wait)) if wait.until > deadline => self.timeout(),
                 Ok(Next::Wait(wait)) => return Step::Wait(wait),
+                // A long wait the server asked for, past the deadline: waiting cannot
+                // help. A short one that ends past it is the operation running out of
+                // time (a `Timeout`, below).
+                Ok(Next::ServerWait { asked, .. })
+                    if asked > deadline
+                        && asked.saturating_duration_since(now)
+                            > client.policy().max_retry_after =>
+                {
+                    let operation = self.machine.operation();
+                    self.fail(Error::RetryAfter {
+                        operation,
+                        until: asked,
+                    });
+                }
+                Ok(Next::ServerWait { wait, .. }) if wait.until > deadline => self.timeout(),
+                Ok(Next::ServerWait { wait, .. }) => return Step::Wait(wait),
                 Ok(Next::Caller) => {
                     // Events queued by this turn go first.
                     self.settle();
@@ -377,11 +414,8 @@ impl<M: Machine> Operation for Runner<M> {
             }
         }
         self.exchange = None;
-        let operation = self.machine.operation();
-        self.fail(Error::Malformed(Malformed::new(
-            operation,
-            MalformedKind::Invalid("the operation made no progress"),
-        )));
+        let stuck = self.machine.stuck();
+        self.fail(Error::Bug(stuck));
         // Cleanups queued by the failure come first.
         match self.machine.effects().pop() {
             Some(event) => Step::Event(event),
@@ -432,7 +466,6 @@ mod tests {
     use super::*;
     use crate::client::{Polled, WaitReason};
     use crate::crypto::AccountKey;
-    use alloc::string::ToString;
     use alloc::vec;
     use alloc::vec::Vec;
     use url::Url;
@@ -516,14 +549,14 @@ mod tests {
     }
 
     #[test]
-    fn a_machine_that_makes_no_progress_ends_with_an_error_after_its_cleanups() {
+    fn a_machine_that_makes_no_progress_ends_as_a_bug_after_its_cleanups() {
         let mut run = runner(|_| Next::Again);
         let events = events_to_done(&mut run, UnixTime::from_secs(1_000));
         assert_eq!(events, ["cleanup"]);
         assert_eq!(run.machine().ended, 1);
         let outcome = run.take_outcome().unwrap();
         assert!(
-            matches!(&outcome, Err(Error::Malformed(m)) if m.to_string().contains("no progress")),
+            matches!(&outcome, Err(Error::Bug("an operation made no progress"))),
             "{outcome:?}"
         );
         let mut client = client();
@@ -552,6 +585,43 @@ mod tests {
                 operation: "scripted"
             }))
         ));
+    }
+
+    #[test]
+    fn a_server_wait_past_the_deadline_ends_at_once_naming_the_servers_time() {
+        fn asked(now: UnixTime) -> UnixTime {
+            now.saturating_add(core::time::Duration::from_secs(99_999_999))
+        }
+        let mut run = runner(|now| {
+            // Capped to fit the deadline, as the policy caps a long Retry-After.
+            let until = now.saturating_add(core::time::Duration::from_secs(120));
+            Next::poll_at(until, Polled::Order, Some(asked(now)))
+        });
+        let now = UnixTime::from_secs(1_000);
+        assert_eq!(events_to_done(&mut run, now), ["cleanup"]);
+        let outcome = run.take_outcome();
+        assert!(
+            matches!(
+                outcome,
+                Some(Err(Error::RetryAfter { operation: "scripted", until })) if until == asked(now)
+            ),
+            "{outcome:?}"
+        );
+    }
+
+    #[test]
+    fn a_server_wait_that_fits_the_deadline_is_waited() {
+        let mut run = runner(|now| {
+            let until = now.saturating_add(core::time::Duration::from_secs(120));
+            Next::poll_at(until, Polled::Order, Some(until))
+        });
+        let mut client = client();
+        let now = UnixTime::from_secs(1_000);
+        let step = run.poll(&mut client, now);
+        assert!(
+            matches!(step, Step::Wait(Wait { until, .. }) if until == UnixTime::from_secs(1_120)),
+            "{step:?}"
+        );
     }
 
     #[test]

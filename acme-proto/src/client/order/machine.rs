@@ -102,7 +102,7 @@ impl OrderMachine {
             }
             Phase::PollOrder { at } => {
                 if now < *at {
-                    return Ok(Next::poll_at(*at, Polled::Order));
+                    return Ok(Next::poll_at(*at, Polled::Order, live.polling.asked()));
                 }
                 (
                     Purpose::Order,
@@ -542,6 +542,25 @@ impl Machine for OrderMachine {
         now: UnixTime,
     ) -> Result<(), Error> {
         self.on_result(client, purpose, result, now)
+    }
+
+    fn stuck(&self) -> &'static str {
+        match &self.stage {
+            Stage::Creating(_) => "an order made no progress before newOrder",
+            Stage::Resuming(_) => "an order made no progress resuming",
+            Stage::Done(_) => "an order made no progress once ended",
+            Stage::Live(live) => match live.phase {
+                Phase::FetchAuthorizations { .. } => {
+                    "an order made no progress fetching its authorizations"
+                }
+                Phase::Respond => "an order made no progress answering its challenges",
+                Phase::PollOrder { .. } => "an order made no progress polling",
+                Phase::AwaitCsr => "an order made no progress awaiting the CSR",
+                Phase::Finalize => "an order made no progress finalizing",
+                Phase::Download(_) => "an order made no progress downloading",
+                Phase::Diagnose { .. } => "an order made no progress diagnosing its failure",
+            },
+        }
     }
 
     fn on_end(&mut self) {
