@@ -66,6 +66,7 @@ fn main() -> ExitCode {
 fn test() -> Result<(), String> {
     let started = Instant::now();
     let core = ["-p", "acme-proto"];
+    lockfiles()?;
     cargo("format", &["fmt", "--all", "--", "--check"], &[])?;
     cargo(
         "clippy (workspace, all features)",
@@ -200,6 +201,47 @@ fn test() -> Result<(), String> {
     // Last: the slowest check, and the one that needs the most CPU.
     fuzz::smoke(fuzz::smoke_seconds()?)?;
     println!("xtask: all checks passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// The workspaces' lockfiles are checked before anything builds: a build would rewrite a
+/// stale one and leave CI building what no one reviewed (`bench/Cargo.lock` once missed
+/// the support crate's new dependencies). `cargo xtask` itself runs `--locked` (the alias
+/// in `.cargo/config.toml`), for the root workspace.
+const WORKSPACES: [&str; 4] = [
+    "Cargo.toml",
+    "fuzz/Cargo.toml",
+    "bench/Cargo.toml",
+    "examples/wasm/Cargo.toml",
+];
+
+fn lockfiles() -> Result<(), String> {
+    for manifest in WORKSPACES {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(manifest);
+        let what = format!("lockfile of {manifest} up to date");
+        println!("xtask: == {what}: cargo metadata --locked");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = Command::new(cargo)
+            .args([
+                "metadata",
+                "--locked",
+                "--format-version",
+                "1",
+                "--manifest-path",
+            ])
+            .arg(&path)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .map_err(|e| format!("{what}: could not run cargo: {e}"))?;
+        if !out.success() {
+            return Err(format!(
+                "{what}: no; run `cargo update --workspace --manifest-path {manifest}` and \
+                 commit the lockfile"
+            ));
+        }
+    }
     Ok(())
 }
 
