@@ -11,6 +11,7 @@
     missing_docs
 )]
 
+mod cold_start;
 mod crash;
 mod driver;
 mod scenarios;
@@ -58,6 +59,7 @@ for_drivers!(
     strict_mode,
     nonce_rejection,
     orders_listed_and_renewal_info_unsupported,
+    every_operation_on_a_fresh_client,
 );
 
 /// Eight orders at once over one tokio client (one nonce pool, one connection pool).

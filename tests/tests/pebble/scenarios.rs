@@ -12,6 +12,7 @@ use std::path::Path;
 
 use acme_proto_tests::{Pebble, PebbleOptions, start_or_skip, verify_chain};
 
+pub use crate::cold_start::every_operation_on_a_fresh_client;
 use crate::driver::{Challenge, Driver};
 
 /// A Pebble of the test's own, a driver with its responders on Pebble's ports, and a
@@ -95,7 +96,7 @@ impl<D: Driver> Fixture<D> {
     }
 }
 
-fn order(names: &[&str]) -> NewOrder {
+pub fn order(names: &[&str]) -> NewOrder {
     NewOrder::new(names.iter().map(|name| match name.parse() {
         Ok(ip) => Identifier::Ip(ip),
         Err(_) => Identifier::dns(name).expect("a DNS name"),
