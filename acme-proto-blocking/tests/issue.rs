@@ -480,8 +480,7 @@ fn issue_with_csr_checks_the_certificate_against_the_callers_csr() {
     let client = quick_account(&server, keys::P256);
     let responder = responder();
     let name = Identifier::dns("csr.example.org").unwrap();
-    let (csr, _key) =
-        acme_proto_support::certificate_request::<()>(std::slice::from_ref(&name)).unwrap();
+    let (csr, _key) = acme_proto_support::certificate_request(std::slice::from_ref(&name)).unwrap();
 
     let issued = client
         .issue_with_csr(NewOrder::new([name.clone()]), csr.clone(), &responder)

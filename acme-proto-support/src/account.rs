@@ -135,13 +135,13 @@ impl Account {
     /// on success the key is kept for the credentials (`kept`: the [`AccountKey`] to
     /// save, `None` for a caller's signer); otherwise the error with `new_key` given
     /// back (boxed: it holds a key and an error).
-    pub fn rolled_over<K, T>(
+    pub fn rolled_over<K>(
         &self,
         op: &KeyRollover,
-        result: Result<(), DriverError<T>>,
+        result: Result<(), DriverError>,
         new_key: K,
         kept: impl FnOnce(K) -> Option<AccountKey>,
-    ) -> Result<(), Box<KeyChangeError<K, T>>> {
+    ) -> Result<(), Box<KeyChangeError<K>>> {
         match result {
             Ok(()) => {
                 self.key_changed(kept(new_key));

@@ -43,7 +43,7 @@ pub fn hand_back<O: Operation>(
     request: &Request,
     result: Result<Response, TransportError>,
     last_failure: &mut Option<TransportError>,
-) -> Result<(), DriverError<TransportError>> {
+) -> Result<(), DriverError> {
     let (id, method, url) = (request.id, request.method, &request.url);
     match result {
         Ok(response) => {
@@ -79,10 +79,10 @@ pub fn waiting(wait: &Wait) -> Duration {
 
 /// The drive's result once `op` said `Done`: its output, or its error joined with the
 /// last transport failure.
-pub fn outcome<O: Operation, T>(
+pub fn outcome<O: Operation>(
     op: &mut O,
-    last_failure: Option<T>,
-) -> Result<O::Output, DriverError<T>> {
+    last_failure: Option<TransportError>,
+) -> Result<O::Output, DriverError> {
     match op.take_outcome() {
         Some(Ok(output)) => Ok(output),
         Some(Err(error)) => Err(DriverError::from_outcome(error, last_failure)),

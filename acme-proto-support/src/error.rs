@@ -6,14 +6,15 @@ use std::fmt;
 use acme_proto::Identifier;
 use acme_proto::client::RolloverState;
 
+use crate::transport::TransportError;
+
 /// A solver's own error.
 pub type SolverError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Everything an operation driven by a driver can end with. `T` is the driver's
-/// transport error.
+/// Everything an operation driven by a driver can end with.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum DriverError<T> {
+pub enum DriverError {
     /// The core ended the operation: a problem document from the server, a malformed
     /// response, a timeout, a misuse or a key failure.
     Acme(acme_proto::Error),
@@ -23,7 +24,7 @@ pub enum DriverError<T> {
         /// How many times the request was sent.
         attempts: u32,
         /// The last transport failure, if it was seen by the driver.
-        last: Option<T>,
+        last: Option<TransportError>,
     },
     /// The solver could not put a challenge in place.
     Solver {
@@ -49,7 +50,7 @@ pub enum DriverError<T> {
     Stalled,
 }
 
-impl<T> DriverError<T> {
+impl DriverError {
     /// The server's problem document, when the server refused.
     pub fn problem(&self) -> Option<&acme_proto::Problem> {
         match self {
@@ -60,7 +61,7 @@ impl<T> DriverError<T> {
 
     /// The error for an operation the core ended with `error`, `last` being the last
     /// transport failure the driver saw.
-    pub fn from_outcome(error: acme_proto::Error, last: Option<T>) -> Self {
+    pub fn from_outcome(error: acme_proto::Error, last: Option<TransportError>) -> Self {
         match error {
             acme_proto::Error::Transport { attempts } => Self::Transport { attempts, last },
             error => Self::Acme(error),
@@ -68,7 +69,7 @@ impl<T> DriverError<T> {
     }
 }
 
-impl<T: fmt::Display> fmt::Display for DriverError<T> {
+impl fmt::Display for DriverError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Acme(e) => fmt::Display::fmt(e, f),
@@ -99,7 +100,7 @@ impl<T: fmt::Display> fmt::Display for DriverError<T> {
     }
 }
 
-impl<T: std::error::Error + 'static> std::error::Error for DriverError<T> {
+impl std::error::Error for DriverError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Acme(e) => Some(e),
@@ -112,19 +113,19 @@ impl<T: std::error::Error + 'static> std::error::Error for DriverError<T> {
     }
 }
 
-impl<T> From<acme_proto::Error> for DriverError<T> {
+impl From<acme_proto::Error> for DriverError {
     fn from(e: acme_proto::Error) -> Self {
         Self::Acme(e)
     }
 }
 
-impl<T> From<acme_proto::Malformed> for DriverError<T> {
+impl From<acme_proto::Malformed> for DriverError {
     fn from(e: acme_proto::Malformed) -> Self {
         Self::Acme(e.into())
     }
 }
 
-impl<T> From<acme_proto::Misuse> for DriverError<T> {
+impl From<acme_proto::Misuse> for DriverError {
     fn from(e: acme_proto::Misuse) -> Self {
         Self::Acme(e.into())
     }
@@ -162,18 +163,18 @@ impl std::error::Error for CsrError {
 /// server may now hold either key. Keep both, and find the account with each to learn
 /// which. `K` is the key's type; `T` the driver's transport error.
 #[non_exhaustive]
-pub struct KeyChangeError<K, T> {
+pub struct KeyChangeError<K> {
     /// Why the rollover ended.
-    pub error: DriverError<T>,
+    pub error: DriverError,
     /// Whether the server applied it (never `Applied` here).
     pub state: RolloverState,
     /// The new key, as it was given.
     pub new_key: K,
 }
 
-impl<K, T> KeyChangeError<K, T> {
+impl<K> KeyChangeError<K> {
     /// The error for a rollover that ended with `error` in `state`.
-    pub fn new(error: DriverError<T>, state: RolloverState, new_key: K) -> Self {
+    pub fn new(error: DriverError, state: RolloverState, new_key: K) -> Self {
         Self {
             error,
             state,
@@ -182,7 +183,7 @@ impl<K, T> KeyChangeError<K, T> {
     }
 }
 
-impl<K, T: fmt::Debug> fmt::Debug for KeyChangeError<K, T> {
+impl<K> fmt::Debug for KeyChangeError<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The key is left out: it may be a private key.
         f.debug_struct("KeyChangeError")
@@ -192,7 +193,7 @@ impl<K, T: fmt::Debug> fmt::Debug for KeyChangeError<K, T> {
     }
 }
 
-impl<K, T: fmt::Display> fmt::Display for KeyChangeError<K, T> {
+impl<K> fmt::Display for KeyChangeError<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.state {
             RolloverState::Unknown => write!(
@@ -205,7 +206,7 @@ impl<K, T: fmt::Display> fmt::Display for KeyChangeError<K, T> {
     }
 }
 
-impl<K, T: std::error::Error + 'static> std::error::Error for KeyChangeError<K, T> {
+impl<K> std::error::Error for KeyChangeError<K> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.error)
     }

@@ -58,9 +58,9 @@ pub fn report_unrequested_names(issued: &Issued) {
 /// dropped (rcgen's `zeroize` feature), and the PEM is written into a zeroized buffer.
 /// Not wiped: the copy of the private scalar inside ring's `EcdsaKeyPair`, which
 /// rcgen's `KeyPair` holds and ring does not zeroize.
-pub fn certificate_request<T>(
+pub fn certificate_request(
     identifiers: &[Identifier],
-) -> Result<(Vec<u8>, Zeroizing<String>), DriverError<T>> {
+) -> Result<(Vec<u8>, Zeroizing<String>), DriverError> {
     let pair = Zeroizing::new(
         rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(csr_error)?,
     );
@@ -71,22 +71,19 @@ pub fn certificate_request<T>(
 /// A CSR (DER) naming `identifiers`, as [`certificate_request`] makes, for an existing
 /// key (PKCS#8 PEM, P-256 or another key rcgen reads): for an order resumed with the key
 /// saved when it was created.
-pub fn csr_for_key<T>(
+pub fn csr_for_key(
     identifiers: &[Identifier],
     private_key_pem: &str,
-) -> Result<Vec<u8>, DriverError<T>> {
+) -> Result<Vec<u8>, DriverError> {
     let pair = Zeroizing::new(rcgen::KeyPair::from_pem(private_key_pem).map_err(csr_error)?);
     csr_with(identifiers, &pair)
 }
 
-fn csr_error<T>(error: rcgen::Error) -> DriverError<T> {
+fn csr_error(error: rcgen::Error) -> DriverError {
     DriverError::Csr(CsrError::new(error))
 }
 
-fn csr_with<T>(
-    identifiers: &[Identifier],
-    pair: &rcgen::KeyPair,
-) -> Result<Vec<u8>, DriverError<T>> {
+fn csr_with(identifiers: &[Identifier], pair: &rcgen::KeyPair) -> Result<Vec<u8>, DriverError> {
     let mut names = Vec::with_capacity(identifiers.len());
     for identifier in identifiers {
         names.push(match (identifier.dns_name(), identifier) {
@@ -131,10 +128,10 @@ pub enum Action {
 /// [`OrderFlow::abandon`](acme_proto::client::OrderFlow::abandon) when the driver ends
 /// it early) is the only one. A present that fails half-way is the driver's to clean up
 /// at once: the order never heard of it.
-pub fn action<T>(
+pub fn action(
     event: OrderEvent,
     choose: impl FnOnce(&[ChallengeOffer]) -> Option<&ChallengeOffer>,
-) -> Result<Action, DriverError<T>> {
+) -> Result<Action, DriverError> {
     Ok(match event {
         OrderEvent::Authorize {
             identifier, offers, ..
@@ -165,12 +162,12 @@ mod tests {
     use acme_proto::crypto::SignatureAlgorithm;
     use zeroize::Zeroize as _;
 
-    type Error = DriverError<std::io::Error>;
+    type Error = DriverError;
 
     #[test]
     fn the_certificate_key_is_p256_pkcs8_matching_the_csr() {
         let names = [Identifier::dns("www.example.org").unwrap()];
-        let (csr, pem) = certificate_request::<std::io::Error>(&names).unwrap();
+        let (csr, pem) = certificate_request(&names).unwrap();
         assert!(
             pem.starts_with("-----BEGIN PRIVATE KEY-----\n"),
             "{}",

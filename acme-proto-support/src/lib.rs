@@ -12,7 +12,7 @@
 //! use acme_proto::Identifier;
 //! use acme_proto_support::certificate_request;
 //!
-//! let (csr_der, key_pem) = certificate_request::<std::io::Error>(&[
+//! let (csr_der, key_pem) = certificate_request(&[
 //!     Identifier::dns("www.example.org")?,
 //! ])?;
 //! assert!(csr_der.len() > 100 && key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));

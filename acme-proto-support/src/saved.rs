@@ -169,7 +169,7 @@ pub struct SavingOrder<S> {
 impl<S: SaveOrder> SavingOrder<S> {
     /// A new order for `request`, with a new P-256 key and a CSR naming exactly the
     /// request's identifiers (as `issue()` makes them).
-    pub fn new<T>(request: NewOrder, saver: S) -> Result<Self, DriverError<T>> {
+    pub fn new(request: NewOrder, saver: S) -> Result<Self, DriverError> {
         let (csr, private_key_pem) = certificate_request(&request.identifiers)?;
         let mut flow = OrderFlow::new(request)?;
         flow.provide_csr(csr)?;
@@ -179,7 +179,7 @@ impl<S: SaveOrder> SavingOrder<S> {
     /// The order `saved` was taken from, resumed: never a second order. The CSR is made
     /// again from the saved key and identifiers (the server uses it only if the order
     /// was not finalized yet).
-    pub fn resume<T>(saved: SavedOrder, saver: S) -> Result<Self, DriverError<T>> {
+    pub fn resume(saved: SavedOrder, saver: S) -> Result<Self, DriverError> {
         let csr = csr_for_key(&saved.snapshot.identifiers, &saved.private_key_pem)?;
         let private_key_pem = saved.private_key_pem.clone();
         let mut flow = OrderFlow::resume(saved.snapshot.clone());
@@ -206,10 +206,10 @@ impl<S: SaveOrder> SavingOrder<S> {
 
     /// The drive's result made whole: the certificate with its key, or the error, with
     /// a save failure (which the flow only saw as its abandonment) put first.
-    pub fn finish<T>(
+    pub fn finish(
         mut self,
-        result: Result<Issued, DriverError<T>>,
-    ) -> Result<Certificate, DriverError<T>> {
+        result: Result<Issued, DriverError>,
+    ) -> Result<Certificate, DriverError> {
         if let Some(source) = self.failed.take() {
             return Err(DriverError::Save(source));
         }

@@ -21,7 +21,7 @@ fn debug_never_shows_the_private_key() {
     let mut ca = FakeCa::new(Config::new("https://ca.test"));
     let mut client = client_with_account(&mut ca);
     let names = [Identifier::dns("www.example.org").unwrap()];
-    let (csr, pem) = certificate_request::<std::io::Error>(&names).unwrap();
+    let (csr, pem) = certificate_request(&names).unwrap();
     let mut flow = OrderFlow::new(NewOrder::new(names.clone())).unwrap();
     let mut now = T0;
     let mut csr = Some(csr);

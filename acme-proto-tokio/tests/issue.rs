@@ -407,8 +407,7 @@ async fn issue_with_csr_checks_the_certificate_against_the_callers_csr() {
     let client = account(&server, keys::P256).await;
     let responder = responder().await;
     let name = Identifier::dns("csr.example.org").unwrap();
-    let (csr, _key) =
-        acme_proto_support::certificate_request::<()>(std::slice::from_ref(&name)).unwrap();
+    let (csr, _key) = acme_proto_support::certificate_request(std::slice::from_ref(&name)).unwrap();
 
     let issued = client
         .issue_with_csr(NewOrder::new([name.clone()]), csr.clone(), &responder)

@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 //! Every operation started on a fresh client: credentials only, no directory fetched, an
 //! empty nonce pool. A job that renews from saved credentials starts this way. Each
 //! operation must fetch the directory itself, store it, and still read its own answer:

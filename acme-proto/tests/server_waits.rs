@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 //! Waits the server asks for on a resource still in progress (`Retry-After` on a poll, or
 //! on a challenge's response): one that ends past the operation's deadline ends the
 //! operation at once with [`Error::RetryAfter`] naming the server's time, for every

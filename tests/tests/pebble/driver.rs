@@ -26,12 +26,10 @@ pub enum Challenge {
     Refuse,
 }
 
-pub type Result<T, D> = std::result::Result<T, DriverError<<D as Driver>::Transport>>;
+pub type Result<T> = std::result::Result<T, DriverError>;
 
 /// A driver under test, with its responders bound on the ports Pebble validates.
 pub trait Driver: Sized {
-    /// The driver's transport error.
-    type Transport: std::error::Error + Send + Sync + 'static;
     /// The driver's `AcmeClient`.
     type Client;
     /// For messages.
@@ -48,45 +46,37 @@ pub trait Driver: Sized {
         credentials: AccountCredentials,
     ) -> Self::Client;
     fn credentials(&self, client: &Self::Client) -> Option<AccountCredentials>;
-    fn create_account(
-        &self,
-        client: &Self::Client,
-        request: NewAccount,
-    ) -> Result<AccountInfo, Self>;
-    fn find_account(&self, client: &Self::Client) -> Result<AccountInfo, Self>;
-    fn fetch_account(&self, client: &Self::Client) -> Result<AccountInfo, Self>;
-    fn update_contacts(
-        &self,
-        client: &Self::Client,
-        contacts: Vec<String>,
-    ) -> Result<AccountInfo, Self>;
-    fn deactivate_account(&self, client: &Self::Client) -> Result<AccountInfo, Self>;
-    fn change_key(&self, client: &Self::Client, key: AccountKey) -> Result<(), Self>;
-    fn list_orders(&self, client: &Self::Client, max_pages: u32) -> Result<Vec<Url>, Self>;
+    fn create_account(&self, client: &Self::Client, request: NewAccount) -> Result<AccountInfo>;
+    fn find_account(&self, client: &Self::Client) -> Result<AccountInfo>;
+    fn fetch_account(&self, client: &Self::Client) -> Result<AccountInfo>;
+    fn update_contacts(&self, client: &Self::Client, contacts: Vec<String>) -> Result<AccountInfo>;
+    fn deactivate_account(&self, client: &Self::Client) -> Result<AccountInfo>;
+    fn change_key(&self, client: &Self::Client, key: AccountKey) -> Result<()>;
+    fn list_orders(&self, client: &Self::Client, max_pages: u32) -> Result<Vec<Url>>;
     fn issue(
         &self,
         client: &Self::Client,
         order: NewOrder,
         challenge: Challenge,
-    ) -> Result<Certificate, Self>;
+    ) -> Result<Certificate>;
     fn revoke(
         &self,
         client: &Self::Client,
         chain: &CertificateChain,
         reason: Option<RevocationReason>,
-    ) -> Result<(), Self>;
+    ) -> Result<()>;
     fn revoke_with_certificate_key(
         &self,
         client: &Self::Client,
         chain: &CertificateChain,
         key_pem: &str,
         reason: Option<RevocationReason>,
-    ) -> Result<(), Self>;
+    ) -> Result<()>;
     fn renewal_info(
         &self,
         client: &Self::Client,
         chain: &CertificateChain,
-    ) -> Result<RenewalSuggestion, Self>;
+    ) -> Result<RenewalSuggestion>;
     /// How many challenges the built-in responders still serve (0 once cleaned up).
     fn still_presented(&self) -> usize;
 }
@@ -107,7 +97,6 @@ pub mod tokio_driver {
     use acme_proto::client::ChallengeOffer;
     use acme_proto_tokio::{
         AcmeClient, DnsHook, Http01Responder, Solver, SolverError, TlsAlpn01Responder, Transport,
-        TransportError,
     };
 
     pub struct Tokio {
@@ -146,7 +135,6 @@ pub mod tokio_driver {
     }
 
     impl Driver for Tokio {
-        type Transport = TransportError;
         type Client = AcmeClient;
         const NAME: &'static str = "tokio";
 
@@ -192,19 +180,15 @@ pub mod tokio_driver {
             client.credentials()
         }
 
-        fn create_account(
-            &self,
-            client: &AcmeClient,
-            request: NewAccount,
-        ) -> Result<AccountInfo, Self> {
+        fn create_account(&self, client: &AcmeClient, request: NewAccount) -> Result<AccountInfo> {
             self.block_on(client.create_account(request))
         }
 
-        fn find_account(&self, client: &AcmeClient) -> Result<AccountInfo, Self> {
+        fn find_account(&self, client: &AcmeClient) -> Result<AccountInfo> {
             self.block_on(client.find_account())
         }
 
-        fn fetch_account(&self, client: &AcmeClient) -> Result<AccountInfo, Self> {
+        fn fetch_account(&self, client: &AcmeClient) -> Result<AccountInfo> {
             self.block_on(client.fetch_account())
         }
 
@@ -212,19 +196,19 @@ pub mod tokio_driver {
             &self,
             client: &AcmeClient,
             contacts: Vec<String>,
-        ) -> Result<AccountInfo, Self> {
+        ) -> Result<AccountInfo> {
             self.block_on(client.update_contacts(contacts))
         }
 
-        fn deactivate_account(&self, client: &AcmeClient) -> Result<AccountInfo, Self> {
+        fn deactivate_account(&self, client: &AcmeClient) -> Result<AccountInfo> {
             self.block_on(client.deactivate_account())
         }
 
-        fn change_key(&self, client: &AcmeClient, key: AccountKey) -> Result<(), Self> {
+        fn change_key(&self, client: &AcmeClient, key: AccountKey) -> Result<()> {
             self.block_on(client.change_key(key)).map_err(|e| e.error)
         }
 
-        fn list_orders(&self, client: &AcmeClient, max_pages: u32) -> Result<Vec<Url>, Self> {
+        fn list_orders(&self, client: &AcmeClient, max_pages: u32) -> Result<Vec<Url>> {
             self.block_on(client.list_orders(max_pages))
         }
 
@@ -233,7 +217,7 @@ pub mod tokio_driver {
             client: &AcmeClient,
             order: NewOrder,
             challenge: Challenge,
-        ) -> Result<Certificate, Self> {
+        ) -> Result<Certificate> {
             self.block_on(async {
                 match challenge {
                     Challenge::Http01 => client.issue_order(order, &self.http).await,
@@ -249,7 +233,7 @@ pub mod tokio_driver {
             client: &AcmeClient,
             chain: &CertificateChain,
             reason: Option<RevocationReason>,
-        ) -> Result<(), Self> {
+        ) -> Result<()> {
             self.block_on(client.revoke(chain, reason))
         }
 
@@ -259,7 +243,7 @@ pub mod tokio_driver {
             chain: &CertificateChain,
             key_pem: &str,
             reason: Option<RevocationReason>,
-        ) -> Result<(), Self> {
+        ) -> Result<()> {
             self.block_on(client.revoke_with_certificate_key(chain, key_pem, reason))
         }
 
@@ -267,7 +251,7 @@ pub mod tokio_driver {
             &self,
             client: &AcmeClient,
             chain: &CertificateChain,
-        ) -> Result<RenewalSuggestion, Self> {
+        ) -> Result<RenewalSuggestion> {
             self.block_on(client.renewal_info(chain))
         }
 
@@ -282,7 +266,6 @@ pub mod blocking_driver {
     use acme_proto::client::ChallengeOffer;
     use acme_proto_blocking::{
         AcmeClient, DnsHook, Http01Responder, Solver, SolverError, TlsAlpn01Responder, Transport,
-        TransportError,
     };
 
     pub struct Blocking {
@@ -314,7 +297,6 @@ pub mod blocking_driver {
     }
 
     impl Driver for Blocking {
-        type Transport = TransportError;
         type Client = AcmeClient;
         const NAME: &'static str = "blocking";
 
@@ -348,19 +330,15 @@ pub mod blocking_driver {
             client.credentials()
         }
 
-        fn create_account(
-            &self,
-            client: &AcmeClient,
-            request: NewAccount,
-        ) -> Result<AccountInfo, Self> {
+        fn create_account(&self, client: &AcmeClient, request: NewAccount) -> Result<AccountInfo> {
             client.create_account(request)
         }
 
-        fn find_account(&self, client: &AcmeClient) -> Result<AccountInfo, Self> {
+        fn find_account(&self, client: &AcmeClient) -> Result<AccountInfo> {
             client.find_account()
         }
 
-        fn fetch_account(&self, client: &AcmeClient) -> Result<AccountInfo, Self> {
+        fn fetch_account(&self, client: &AcmeClient) -> Result<AccountInfo> {
             client.fetch_account()
         }
 
@@ -368,19 +346,19 @@ pub mod blocking_driver {
             &self,
             client: &AcmeClient,
             contacts: Vec<String>,
-        ) -> Result<AccountInfo, Self> {
+        ) -> Result<AccountInfo> {
             client.update_contacts(contacts)
         }
 
-        fn deactivate_account(&self, client: &AcmeClient) -> Result<AccountInfo, Self> {
+        fn deactivate_account(&self, client: &AcmeClient) -> Result<AccountInfo> {
             client.deactivate_account()
         }
 
-        fn change_key(&self, client: &AcmeClient, key: AccountKey) -> Result<(), Self> {
+        fn change_key(&self, client: &AcmeClient, key: AccountKey) -> Result<()> {
             client.change_key(key).map_err(|e| e.error)
         }
 
-        fn list_orders(&self, client: &AcmeClient, max_pages: u32) -> Result<Vec<Url>, Self> {
+        fn list_orders(&self, client: &AcmeClient, max_pages: u32) -> Result<Vec<Url>> {
             client.list_orders(max_pages)
         }
 
@@ -389,7 +367,7 @@ pub mod blocking_driver {
             client: &AcmeClient,
             order: NewOrder,
             challenge: Challenge,
-        ) -> Result<Certificate, Self> {
+        ) -> Result<Certificate> {
             match challenge {
                 Challenge::Http01 => client.issue_order(order, &self.http),
                 Challenge::TlsAlpn01 => client.issue_order(order, &self.tls),
@@ -403,7 +381,7 @@ pub mod blocking_driver {
             client: &AcmeClient,
             chain: &CertificateChain,
             reason: Option<RevocationReason>,
-        ) -> Result<(), Self> {
+        ) -> Result<()> {
             client.revoke(chain, reason)
         }
 
@@ -413,7 +391,7 @@ pub mod blocking_driver {
             chain: &CertificateChain,
             key_pem: &str,
             reason: Option<RevocationReason>,
-        ) -> Result<(), Self> {
+        ) -> Result<()> {
             client.revoke_with_certificate_key(chain, key_pem, reason)
         }
 
@@ -421,7 +399,7 @@ pub mod blocking_driver {
             &self,
             client: &AcmeClient,
             chain: &CertificateChain,
-        ) -> Result<RenewalSuggestion, Self> {
+        ) -> Result<RenewalSuggestion> {
             client.renewal_info(chain)
         }
 

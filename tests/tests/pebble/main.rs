@@ -91,8 +91,7 @@ fn tokio_eight_concurrent_orders() {
                 let name = format!("concurrent{i}.example.org");
                 let order = NewOrder::new([acme_proto::Identifier::dns(&name).unwrap()]);
                 let (csr, _key) =
-                    acme_proto_support::certificate_request::<std::io::Error>(&order.identifiers)
-                        .unwrap();
+                    acme_proto_support::certificate_request(&order.identifiers).unwrap();
                 let mut flow = acme_proto::client::OrderFlow::new(order).unwrap();
                 // always-valid: any solver that picks http-01 and presents nothing will do.
                 client

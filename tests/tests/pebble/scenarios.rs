@@ -103,7 +103,7 @@ pub fn order(names: &[&str]) -> NewOrder {
     }))
 }
 
-fn problem<T>(error: &DriverError<T>) -> ProblemType {
+fn problem(error: &DriverError) -> ProblemType {
     match error.problem() {
         Some(problem) => problem.kind.clone(),
         None => panic!("expected a problem document from Pebble"),
