@@ -33,7 +33,11 @@
 //!   and polling are all the core's. Many operations run at once over one
 //!   [`Client`](acme_proto::Client) behind a `std::sync::Mutex`, locked only between
 //!   awaits.
-//! * [`Solver`] puts challenges in place; [`Http01Responder`] is the built-in one.
+//! * [`Solver`] puts challenges in place. Built in: [`Http01Responder`] (http-01),
+//!   [`TlsAlpn01Responder`] (tls-alpn-01 on a port of its own), [`TlsAlpnResolver`]
+//!   (tls-alpn-01 inside your own rustls server, with [`CertificateSlot`] to swap its
+//!   certificate when an order completes), and [`DnsHook`] (the DNS challenges through
+//!   your command).
 //! * [`AcmeClient`] ties them together: accounts, and [`issue`](AcmeClient::issue).
 //! * [`RingSigner`] signs with ring (ES256, ES384, EdDSA), five times faster than the
 //!   core's pure-Rust ECDSA; its ECDSA is randomized, so golden tests use the core's key.
