@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use acme_proto::client::{AccountCredentials, Issued, NewAccount, NewOrder};
 use acme_proto::crypto::{AccountKey, EabAlgorithm, ExternalAccountBinding, SignatureAlgorithm};
 use acme_proto::{CertificateChain, Identifier, ServerText};
-use lexopt::Arg;
 use url::Url;
 
 mod files;
 mod order_state;
+mod parse;
 
 pub use files::{FileToWrite, remove_durably, same_file, write_atomically, write_together};
 pub use order_state::report_challenge;
@@ -158,193 +158,6 @@ pub enum Command {
 }
 
 impl Args {
-    /// Parses the arguments after the program name.
-    pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
-        let mut directory = None;
-        let mut parsed = Args {
-            directory: Url::parse("https://invalid.invalid/").map_err(|e| e.to_string())?,
-            ca_cert: None,
-            account: None,
-            account_key: None,
-            contacts: Vec::new(),
-            identifiers: Vec::new(),
-            challenge: ChallengeKind::Http01,
-            listen: None,
-            http_port: 80,
-            tls_port: 443,
-            dns_hook: None,
-            eab: None,
-            key_type: SignatureAlgorithm::Es256,
-            profile: None,
-            preferred_chain: None,
-            out: PathBuf::from("chain.pem"),
-            key_out: PathBuf::from("key.pem"),
-            order_state: None,
-            verbose: false,
-        };
-        let (mut eab_kid, mut eab_key, mut eab_alg) = (None, None, EabAlgorithm::Hs256);
-        let mut eab_key_file: Option<PathBuf> = None;
-        // lexopt reads `--flag value` and `--flag=value`; a value may start with `-`.
-        let mut parser = lexopt::Parser::from_args(args);
-        while let Some(arg) = parser.next().map_err(|e| format!("{e} (see --help)"))? {
-            let name = match &arg {
-                Arg::Short('h') | Arg::Long("help") => return Ok(Command::Help),
-                Arg::Short('v') | Arg::Long("verbose") => {
-                    parsed.verbose = true;
-                    continue;
-                }
-                Arg::Long(name) => format!("--{name}"),
-                Arg::Short(c) => format!("-{c}"),
-                Arg::Value(value) => {
-                    return Err(format!("unknown argument {value:?} (see --help)"));
-                }
-            };
-            let flag = name.as_str();
-            let text = |parser: &mut lexopt::Parser| {
-                let value = parser
-                    .value()
-                    .map_err(|_| format!("{flag} needs a value (see --help)"))?;
-                value
-                    .into_string()
-                    .map_err(|v| format!("{flag} {v:?}: not UTF-8"))
-            };
-            let path = |parser: &mut lexopt::Parser| {
-                parser
-                    .value()
-                    .map(PathBuf::from)
-                    .map_err(|_| format!("{flag} needs a value (see --help)"))
-            };
-            match flag {
-                "--directory" => {
-                    let text = text(&mut parser)?;
-                    directory =
-                        Some(Url::parse(&text).map_err(|e| format!("--directory {text:?}: {e}"))?);
-                }
-                "--ca-cert" => parsed.ca_cert = Some(path(&mut parser)?),
-                "--account" => parsed.account = Some(path(&mut parser)?),
-                "--account-key" => parsed.account_key = Some(path(&mut parser)?),
-                "--contact" => parsed.contacts.push(text(&mut parser)?),
-                "--domain" => {
-                    let text = text(&mut parser)?;
-                    let identifier =
-                        Identifier::dns(&text).map_err(|e| format!("--domain {text:?}: {e}"))?;
-                    parsed.identifiers.push(identifier);
-                }
-                "--ip" => {
-                    let text = text(&mut parser)?;
-                    let ip: IpAddr = text.parse().map_err(|e| format!("--ip {text:?}: {e}"))?;
-                    parsed.identifiers.push(Identifier::Ip(ip));
-                }
-                "--challenge" => {
-                    parsed.challenge = match text(&mut parser)?.as_str() {
-                        "http-01" => ChallengeKind::Http01,
-                        "dns-01" => ChallengeKind::Dns01,
-                        "tls-alpn-01" => ChallengeKind::TlsAlpn01,
-                        other => {
-                            return Err(format!(
-                                "--challenge {other:?}: expected http-01, dns-01 or tls-alpn-01"
-                            ));
-                        }
-                    }
-                }
-                "--listen" => {
-                    let text = text(&mut parser)?;
-                    let ip: IpAddr = text
-                        .parse()
-                        .map_err(|e| format!("--listen {text:?}: {e} (an IP address)"))?;
-                    parsed.listen = Some(ip);
-                }
-                "--http-port" => parsed.http_port = port(flag, &text(&mut parser)?)?,
-                "--tls-port" => parsed.tls_port = port(flag, &text(&mut parser)?)?,
-                "--dns-hook" => parsed.dns_hook = Some(path(&mut parser)?.into_os_string()),
-                "--eab-kid" => eab_kid = Some(text(&mut parser)?),
-                "--eab-hmac-key" => eab_key = Some(text(&mut parser)?),
-                "--eab-hmac-key-file" => eab_key_file = Some(path(&mut parser)?),
-                "--eab-alg" => {
-                    eab_alg = match text(&mut parser)?.to_ascii_uppercase().as_str() {
-                        "HS256" => EabAlgorithm::Hs256,
-                        "HS384" => EabAlgorithm::Hs384,
-                        "HS512" => EabAlgorithm::Hs512,
-                        other => {
-                            return Err(format!(
-                                "--eab-alg {other:?}: expected HS256, HS384 or HS512"
-                            ));
-                        }
-                    }
-                }
-                "--key-type" => {
-                    parsed.key_type = match text(&mut parser)?.to_ascii_lowercase().as_str() {
-                        "es256" => SignatureAlgorithm::Es256,
-                        "es384" => SignatureAlgorithm::Es384,
-                        "ed25519" => SignatureAlgorithm::EdDsa,
-                        "rs256" => {
-                            return Err("--key-type rs256: new RSA keys are not made here; use \
-                                        es256, or bring an existing RSA key with --account-key"
-                                .into());
-                        }
-                        other => {
-                            return Err(format!(
-                                "--key-type {other:?}: expected es256, es384 or ed25519"
-                            ));
-                        }
-                    }
-                }
-                "--profile" => parsed.profile = Some(text(&mut parser)?),
-                "--preferred-chain" => parsed.preferred_chain = Some(text(&mut parser)?),
-                "--out" => parsed.out = path(&mut parser)?,
-                "--key-out" => parsed.key_out = path(&mut parser)?,
-                "--order-state" => parsed.order_state = Some(path(&mut parser)?),
-                other => return Err(format!("unknown argument {other:?} (see --help)")),
-            }
-        }
-        parsed.directory = directory.ok_or("--directory is required (see --help)")?;
-        if parsed.identifiers.is_empty() {
-            return Err("give at least one --domain or --ip".into());
-        }
-        let eab_key = match (eab_key, eab_key_file) {
-            (Some(_), Some(_)) => {
-                return Err("give --eab-hmac-key or --eab-hmac-key-file, not both".into());
-            }
-            (Some(key), None) => Some(key),
-            (None, Some(file)) => {
-                let text = std::fs::read_to_string(&file)
-                    .map_err(|e| format!("--eab-hmac-key-file {}: {e}", file.display()))?;
-                Some(text.trim().to_owned())
-            }
-            // Only with a key id: the variable alone asks for nothing.
-            (None, None) if eab_kid.is_some() => std::env::var("ACME_EAB_HMAC_KEY").ok(),
-            (None, None) => None,
-        };
-        parsed.eab = match (eab_kid, eab_key) {
-            (Some(kid), Some(key)) => Some((kid, EabKey(key.into()), eab_alg)),
-            (None, None) => None,
-            _ => {
-                return Err("--eab-kid and --eab-hmac-key (or its file, or \
-                            ACME_EAB_HMAC_KEY) go together"
-                    .into());
-            }
-        };
-        if parsed.challenge == ChallengeKind::Dns01 && parsed.dns_hook.is_none() {
-            return Err("--challenge dns-01 needs --dns-hook".into());
-        }
-        if parsed.account.is_some() && parsed.account_key.is_some() {
-            return Err(
-                "give --account or --account-key, not both: with --account-key, the \
-                        account is found again by its key on each run"
-                    .into(),
-            );
-        }
-        if same_file(&parsed.out, &parsed.key_out) {
-            return Err("--out and --key-out must be different files".into());
-        }
-        if let Some(state) = &parsed.order_state
-            && (same_file(state, &parsed.out) || same_file(state, &parsed.key_out))
-        {
-            return Err("--order-state must be a file of its own, not --out or --key-out".into());
-        }
-        Ok(Command::Issue(Box::new(parsed)))
-    }
-
     /// The account to use: `--account`'s credentials, or its key alone (a run that
     /// stopped between writing the key and the account URL), or, when the file does not
     /// exist (or there is no `--account`), a new key of `--key-type`, written to
@@ -574,11 +387,6 @@ pub async fn bind_first_async<T, F: Future<Output = std::io::Result<T>>>(
         }
     }
     Err(last)
-}
-
-fn port(flag: &str, text: &str) -> Result<u16, String> {
-    text.parse()
-        .map_err(|_| format!("{flag} {text:?}: expected a port number"))
 }
 
 #[cfg(test)]

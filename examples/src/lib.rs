@@ -1,7 +1,8 @@
-//! What the embedding programs share, none of it ACME: one HTTP/1.1 exchange framed by
-//! [ureq-proto](https://docs.rs/ureq-proto) over any byte stream ([`http1`]), the TLS
-//! client configuration ([`tls`]), the keys and the CSR ([`csr`]), the http-01 answer
-//! ([`http01`]), and the flags of the programs that run one order per domain
+//! What the embedding programs share, none of it ACME: the client's side of one HTTP/1.1
+//! exchange framed by [ureq-proto](https://docs.rs/ureq-proto) over any byte stream
+//! ([`http1_exchange`]), the TLS client configuration ([`tls`]), the keys and the CSR
+//! ([`csr`]), the http-01 challenge's tokens and its answer to the CA
+//! ([`http01_challenge`]), and the flags of the programs that run one order per domain
 //! ([`many`]).
 //!
 //! The programs themselves are in `src/bin/`: `smol-issue` (the core on smol),
@@ -9,7 +10,7 @@
 //! driver from smol). Each is meant to be read, and copied, on its own.
 
 pub mod csr;
-pub mod http01;
-pub mod http1;
+pub mod http01_challenge;
+pub mod http1_exchange;
 pub mod many;
 pub mod tls;

@@ -21,31 +21,45 @@
 //! until a socket is ready or the earliest wake-up, hands each finished response back to
 //! the operation it belongs to, and goes round again. One `Client` (one account, one
 //! pool of nonces) serves every order.
+//!
+//! This file is the loop; the rest is beside it in `event-loop/`: `operation.rs` (the
+//! account and the orders, in the loop's terms), `https.rs` (one request per connection,
+//! rustls pumped by hand), `http01_responder.rs` (the CA's validation connections) and
+//! `connection.rs` (the sockets, served when ready and ended at their deadlines).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 // Indices into `slots` are the loop's own, made as operations are added: never a
 // server's.
 #![allow(clippy::indexing_slicing)]
 
+// Without `path`, this program's modules would sit in `src/bin/` itself, where cargo
+// takes every file for a program of its own.
+#[path = "event-loop/connection.rs"]
+mod connection;
+#[path = "event-loop/http01_responder.rs"]
+mod http01_responder;
+#[path = "event-loop/https.rs"]
+mod https;
+#[path = "event-loop/operation.rs"]
+mod operation;
+
 use std::collections::HashMap;
-use std::io::{ErrorKind, Read as _, Write as _};
-use std::net::{SocketAddr, ToSocketAddrs as _};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use acme_proto::client::{
-    AccountInfo, NewAccount, NewOrder, Operation, OrderEvent, OrderFlow, Single, Step,
-};
-use acme_proto::{Client, Request, RequestId, Response, TransportFailure, UnixTime};
-use acme_proto_examples::http01::{self, Tokens};
-use acme_proto_examples::http1::Exchange;
+use acme_proto::client::{NewAccount, NewOrder, Operation as _, OrderEvent, OrderFlow};
+use acme_proto::{Client, UnixTime};
+use acme_proto_examples::http01_challenge::{self, Tokens};
 use acme_proto_examples::many::ManyArgs;
 use acme_proto_examples::{csr, tls};
 use acme_proto_examples_support::write_atomically;
-use mio::net::{TcpListener, TcpStream};
+use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
-use rustls::{ClientConfig, ClientConnection};
-use rustls_pki_types::ServerName;
+use rustls::ClientConfig;
+
+use connection::Connection;
+use operation::{Next, Op, Order, now};
 
 const USAGE: &str = "\
 usage: event-loop --directory URL --out-dir DIR --domain NAME [--domain NAME …] [options]
@@ -87,120 +101,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// The wall clock, as the core takes it.
-fn now() -> UnixTime {
-    UnixTime::from(std::time::SystemTime::now())
-}
-
-/// An operation the loop drives: first the account, then one order per domain.
-enum Op {
-    Account(Box<Single<AccountInfo>>),
-    Order(Box<Order>),
-}
-
-struct Order {
-    domain: String,
-    flow: OrderFlow,
-    key_pem: Option<String>,
-}
-
-/// What an operation said last, in this program's terms (a value of one turn).
-#[allow(clippy::large_enum_variant)]
-enum Next {
-    Send(Request),
-    Event(OrderEvent),
-    /// Poll again at this time (or when one of its responses comes in).
-    WakeAt(UnixTime),
-    /// A request is out: poll again when its response comes in.
-    Idle,
-    Done,
-}
-
-impl Op {
-    fn poll(&mut self, client: &mut Client, now: UnixTime) -> Result<Next, String> {
-        // The account's operation has no events (`NoEvent` has no value).
-        let step = match self {
-            Self::Account(op) => match op.poll(client, now) {
-                Step::Event(never) => match never {},
-                Step::Send(request) => Step::Send(request),
-                Step::Wait(wait) => Step::Wait(wait),
-                Step::InFlight => Step::InFlight,
-                Step::Done => Step::Done,
-                _ => return Err("the account operation gave a step this loop does not know".into()),
-            },
-            Self::Order(order) => order.flow.poll(client, now),
-        };
-        Ok(match step {
-            Step::Send(request) => Next::Send(request),
-            Step::Event(event) => Next::Event(event),
-            Step::Wait(wait) => Next::WakeAt(wait.until),
-            Step::InFlight => Next::Idle,
-            Step::Done => Next::Done,
-            // Every event is answered at once, so no operation waits on the caller.
-            Step::AwaitingCaller => return Err("an event was left unanswered".into()),
-            _ => return Err("a step this loop does not know".into()),
-        })
-    }
-
-    fn hand_back(
-        &mut self,
-        client: &mut Client,
-        id: RequestId,
-        result: Result<Response, TransportFailure>,
-    ) -> Result<(), String> {
-        let now = now();
-        let handed = match (self, result) {
-            (Self::Account(op), Ok(response)) => op.handle_response(client, id, response, now),
-            (Self::Account(op), Err(failure)) => {
-                op.handle_transport_failure(client, id, failure, now)
-            }
-            (Self::Order(order), Ok(response)) => {
-                order.flow.handle_response(client, id, response, now)
-            }
-            (Self::Order(order), Err(failure)) => order
-                .flow
-                .handle_transport_failure(client, id, failure, now),
-        };
-        handed.map_err(|e| e.to_string())
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::Account(_) => "account",
-            Self::Order(order) => &order.domain,
-        }
-    }
-}
-
 /// One operation and when to poll it next (`None`: only when a response comes in).
 struct Slot {
     op: Op,
     wake: Option<UnixTime>,
     finished: bool,
-}
-
-/// A socket the loop serves.
-enum Connection {
-    /// One HTTPS request of the operation `op`, and its response.
-    Request {
-        op: usize,
-        id: RequestId,
-        tcp: TcpStream,
-        tls: Box<ClientConnection>,
-        exchange: Box<Exchange>,
-        /// The request's `time_limit`, as an instant.
-        deadline: Instant,
-        /// Whether the connection was seen to be established.
-        connected: bool,
-    },
-    /// A validation request from the CA to the http-01 responder.
-    Validation {
-        tcp: TcpStream,
-        request: Vec<u8>,
-        response: Vec<u8>,
-        written: usize,
-        deadline: Instant,
-    },
 }
 
 struct EventLoop<'a> {
@@ -313,7 +218,7 @@ impl EventLoop<'_> {
             OrderEvent::Authorize {
                 identifier, offers, ..
             } => {
-                let url = http01::present(&identifier, &offers, &mut self.tokens)?;
+                let url = http01_challenge::present(&identifier, &offers, &mut self.tokens)?;
                 order
                     .flow
                     .challenge_ready(&url)
@@ -327,7 +232,7 @@ impl EventLoop<'_> {
                     .provide_csr(der)
                     .map_err(|e| format!("{}: {e}", order.domain))?;
             }
-            OrderEvent::Cleanup(offer) => http01::clean_up(&offer, &mut self.tokens),
+            OrderEvent::Cleanup(offer) => http01_challenge::clean_up(&offer, &mut self.tokens),
             // Created (a long-running program would save `order.flow.snapshot()` here).
             _ => {}
         }
@@ -380,173 +285,6 @@ impl EventLoop<'_> {
         Ok(())
     }
 
-    /// Opens a connection for `request` of operation `op`; the request is written once
-    /// the socket is ready.
-    fn send(&mut self, op: usize, request: Request) -> Result<(), String> {
-        if self.args.log {
-            let name = self.slots[op].op.name();
-            println!("{name}: {} {}", request.method.as_str(), request.url);
-        }
-        match self.open(op, &request) {
-            Ok(()) => Ok(()),
-            // Nothing was sent: the core decides whether to try again.
-            Err(failure) => self.slots[op]
-                .op
-                .hand_back(&mut self.client, request.id, Err(failure)),
-        }
-    }
-
-    fn open(&mut self, op: usize, request: &Request) -> Result<(), TransportFailure> {
-        let host = request.url.host_str().ok_or(TransportFailure::Other)?;
-        let port = request
-            .url
-            .port_or_known_default()
-            .ok_or(TransportFailure::Other)?;
-        // Name resolution blocks; a program resolving names that are not IP addresses or
-        // `localhost` would resolve them off the loop.
-        let address = (host, port)
-            .to_socket_addrs()
-            .ok()
-            .and_then(|mut a| a.next())
-            .ok_or(TransportFailure::Connect)?;
-        let mut tcp = TcpStream::connect(address).map_err(|_| TransportFailure::Connect)?;
-        let name = ServerName::try_from(host.to_owned()).map_err(|_| TransportFailure::Other)?;
-        let mut tls =
-            ClientConnection::new(self.tls.clone(), name).map_err(|_| TransportFailure::Tls)?;
-        let mut exchange = Exchange::new(request).map_err(|e| e.failure())?;
-        // rustls keeps the request until the handshake is done, then encrypts it.
-        tls.writer()
-            .write_all(exchange.output())
-            .map_err(|_| TransportFailure::Other)?;
-        let written = exchange.output().len();
-        exchange.wrote(written);
-        let token = Token(self.next_token);
-        self.next_token += 1;
-        self.poll
-            .registry()
-            .register(&mut tcp, token, Interest::READABLE | Interest::WRITABLE)
-            .map_err(|_| TransportFailure::Other)?;
-        let limit = request.time_limit.unwrap_or(Duration::from_secs(30));
-        self.connections.insert(
-            token,
-            Connection::Request {
-                op,
-                id: request.id,
-                tcp,
-                tls: Box::new(tls),
-                exchange: Box::new(exchange),
-                deadline: Instant::now() + limit,
-                connected: false,
-            },
-        );
-        Ok(())
-    }
-
-    /// Accepts every waiting validation connection.
-    fn accept(&mut self, listener: &TcpListener) {
-        while let Ok((mut tcp, _)) = listener.accept() {
-            let token = Token(self.next_token);
-            self.next_token += 1;
-            if self
-                .poll
-                .registry()
-                .register(&mut tcp, token, Interest::READABLE | Interest::WRITABLE)
-                .is_ok()
-            {
-                self.connections.insert(
-                    token,
-                    Connection::Validation {
-                        tcp,
-                        request: Vec::new(),
-                        response: Vec::new(),
-                        written: 0,
-                        deadline: Instant::now() + Duration::from_secs(10),
-                    },
-                );
-            }
-        }
-    }
-
-    /// Moves the bytes of a ready socket; a finished response goes back to its operation.
-    fn on_ready(&mut self, token: Token) -> Result<(), String> {
-        let Some(connection) = self.connections.get_mut(&token) else {
-            return Ok(());
-        };
-        match connection {
-            Connection::Request {
-                tcp,
-                tls,
-                exchange,
-                connected,
-                ..
-            } => {
-                let Some(result) = pump_tls(tcp, tls, exchange, connected) else {
-                    return Ok(());
-                };
-                let Some(Connection::Request {
-                    op, id, mut tcp, ..
-                }) = self.connections.remove(&token)
-                else {
-                    return Ok(());
-                };
-                let _ = self.poll.registry().deregister(&mut tcp);
-                self.slots[op].op.hand_back(&mut self.client, id, result)?;
-                // The operation may have more to do now.
-                self.slots[op].wake = Some(UnixTime::EPOCH);
-            }
-            Connection::Validation {
-                tcp,
-                request,
-                response,
-                written,
-                ..
-            } => {
-                if serve_validation(tcp, request, response, written, &self.tokens)
-                    && let Some(Connection::Validation { mut tcp, .. }) =
-                        self.connections.remove(&token)
-                {
-                    let _ = self.poll.registry().deregister(&mut tcp);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Ends the requests past their time limit (a timeout the core may retry) and the
-    /// validation connections past theirs.
-    fn expire(&mut self) -> Result<(), String> {
-        let now = Instant::now();
-        let expired: Vec<Token> =
-            self.connections
-                .iter()
-                .filter(|(_, c)| match c {
-                    Connection::Request { deadline, .. }
-                    | Connection::Validation { deadline, .. } => *deadline <= now,
-                })
-                .map(|(token, _)| *token)
-                .collect();
-        for token in expired {
-            match self.connections.remove(&token) {
-                Some(Connection::Request {
-                    op, id, mut tcp, ..
-                }) => {
-                    let _ = self.poll.registry().deregister(&mut tcp);
-                    self.slots[op].op.hand_back(
-                        &mut self.client,
-                        id,
-                        Err(TransportFailure::TimedOut),
-                    )?;
-                    self.slots[op].wake = Some(UnixTime::EPOCH);
-                }
-                Some(Connection::Validation { mut tcp, .. }) => {
-                    let _ = self.poll.registry().deregister(&mut tcp);
-                }
-                None => {}
-            }
-        }
-        Ok(())
-    }
-
     /// How long the loop may sleep: until the earliest wake-up or deadline.
     fn timeout(&self) -> Duration {
         let now_unix = now();
@@ -557,113 +295,14 @@ impl EventLoop<'_> {
             .filter(|s| !s.finished)
             .filter_map(|s| s.wake)
             .map(|at| at.saturating_duration_since(now_unix));
-        let deadlines = self.connections.values().map(|c| match c {
-            Connection::Request { deadline, .. } | Connection::Validation { deadline, .. } => {
-                deadline.saturating_duration_since(now)
-            }
-        });
+        let deadlines = self
+            .connections
+            .values()
+            .map(|c| c.deadline().saturating_duration_since(now));
         wakes
             .chain(deadlines)
             .min()
             .unwrap_or(Duration::from_secs(1))
             .min(Duration::from_secs(1))
     }
-}
-
-/// Moves TLS records between the socket and rustls, and the response's bytes into the
-/// exchange; gives the result once the response is complete or the connection failed.
-/// Reads and writes until the socket would block (mio's readiness is edge-triggered).
-fn pump_tls(
-    tcp: &mut TcpStream,
-    tls: &mut ClientConnection,
-    exchange: &mut Exchange,
-    connected: &mut bool,
-) -> Option<Result<Response, TransportFailure>> {
-    if !*connected {
-        // A non-blocking connect reports its failure as the socket's error.
-        match tcp.take_error() {
-            Ok(None) => {}
-            _ => return Some(Err(TransportFailure::Connect)),
-        }
-        match tcp.peer_addr() {
-            Ok(_) => *connected = true,
-            Err(e) if e.kind() == ErrorKind::NotConnected => return None,
-            Err(_) => return Some(Err(TransportFailure::Connect)),
-        }
-    }
-    let mut plaintext = [0; 16 * 1024];
-    loop {
-        let mut progress = false;
-        while tls.wants_write() {
-            match tls.write_tls(tcp) {
-                Ok(_) => progress = true,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(_) => return Some(Err(TransportFailure::Reset)),
-            }
-        }
-        match tls.read_tls(tcp) {
-            Ok(0) => {
-                return Some(exchange.end_of_stream().map_err(|e| e.failure()));
-            }
-            Ok(_) => {
-                progress = true;
-                if tls.process_new_packets().is_err() {
-                    // The alert rustls queued tells the server why.
-                    let _ = tls.write_tls(tcp);
-                    return Some(Err(TransportFailure::Tls));
-                }
-                loop {
-                    match tls.reader().read(&mut plaintext) {
-                        // The server closed the TLS session (close_notify).
-                        Ok(0) => return Some(exchange.end_of_stream().map_err(|e| e.failure())),
-                        Ok(n) => match exchange.input(plaintext.get(..n).unwrap_or_default()) {
-                            Ok(Some(response)) => return Some(Ok(response)),
-                            Ok(None) => {}
-                            Err(e) => return Some(Err(e.failure())),
-                        },
-                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                        Err(_) => return Some(Err(TransportFailure::Reset)),
-                    }
-                }
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-            Err(_) => return Some(Err(TransportFailure::Reset)),
-        }
-        if !progress {
-            return None;
-        }
-    }
-}
-
-/// Reads the CA's validation request and writes the answer; says when the connection
-/// is finished with.
-fn serve_validation(
-    tcp: &mut TcpStream,
-    request: &mut Vec<u8>,
-    response: &mut Vec<u8>,
-    written: &mut usize,
-    tokens: &Tokens,
-) -> bool {
-    let mut buffer = [0; 1024];
-    while response.is_empty() {
-        match tcp.read(&mut buffer) {
-            Ok(0) => return true,
-            Ok(n) => {
-                request.extend_from_slice(buffer.get(..n).unwrap_or_default());
-                if let Some(answer) = http01::answer(request, tokens) {
-                    *response = answer;
-                }
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
-            Err(_) => return true,
-        }
-    }
-    while *written < response.len() {
-        match tcp.write(response.get(*written..).unwrap_or_default()) {
-            Ok(n) => *written += n,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
-            Err(_) => return true,
-        }
-    }
-    true
 }

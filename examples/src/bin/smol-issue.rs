@@ -27,8 +27,8 @@ use std::time::Duration;
 
 use acme_proto::client::{Operation, OrderEvent, OrderFlow, Step};
 use acme_proto::{Client, Request, Response, TransportFailure, UnixTime};
-use acme_proto_examples::http01::{self, Tokens};
-use acme_proto_examples::http1::Exchange;
+use acme_proto_examples::http01_challenge::{self, Tokens};
+use acme_proto_examples::http1_exchange::Exchange;
 use acme_proto_examples::{csr, tls};
 use acme_proto_examples_support::{
     AccountToUse, Args, ChallengeKind, Command, USAGE, bind_first_async, one_line,
@@ -120,7 +120,8 @@ async fn run(executor: Rc<LocalExecutor<'static>>, args: &Args) -> Result<String
             OrderEvent::Authorize {
                 identifier, offers, ..
             } => {
-                let url = http01::present(&identifier, &offers, &mut tokens.borrow_mut())?;
+                let url =
+                    http01_challenge::present(&identifier, &offers, &mut tokens.borrow_mut())?;
                 order
                     .challenge_ready(&url)
                     .map_err(|e| one_line("answering the challenge", &e))
@@ -133,7 +134,7 @@ async fn run(executor: Rc<LocalExecutor<'static>>, args: &Args) -> Result<String
                     .map_err(|e| one_line("giving the CSR", &e))
             }
             OrderEvent::Cleanup(offer) => {
-                http01::clean_up(&offer, &mut tokens.borrow_mut());
+                http01_challenge::clean_up(&offer, &mut tokens.borrow_mut());
                 Ok(())
             }
             // Created (a long-running program would save `order.snapshot()` here).
@@ -276,7 +277,7 @@ async fn answer_http01(mut stream: smol::net::TcpStream, tokens: &RefCell<Tokens
             Ok(0) | Err(_) => return,
             Ok(n) => request.extend_from_slice(buffer.get(..n).unwrap_or_default()),
         }
-        if let Some(response) = http01::answer(&request, &tokens.borrow()) {
+        if let Some(response) = http01_challenge::answer(&request, &tokens.borrow()) {
             break response;
         }
     };
