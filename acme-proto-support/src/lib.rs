@@ -27,6 +27,7 @@ pub mod drive;
 mod error;
 mod issue;
 mod keys;
+mod operations;
 mod presented;
 mod rsa_key;
 mod saved;
