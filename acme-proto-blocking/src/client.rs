@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use acme_proto::client::{
-    AccountCredentials, AccountInfo, AccountRef, ChallengeOffer, Issued, NewAccount, NewOrder,
-    Operation, OrderEvent, OrderFlow, PreAuthorization, RenewalSuggestion, RevocationReason,
-    RolloverState,
+    AccountCredentials, AccountInfo, AccountRef, ChallengeOffer, Issued, KeyRollover, NewAccount,
+    NewOrder, Operation, OrderEvent, OrderFlow, PreAuthorization, RenewalSuggestion,
+    RevocationReason, RolloverState,
 };
 use acme_proto::crypto::{AccountKey, Signer};
 use acme_proto::resource::{Authorization, Challenge, Directory};
@@ -32,7 +32,7 @@ use crate::transport::Transport;
 /// never while a request is out.
 #[derive(Debug)]
 pub struct AcmeClient {
-    account: Account,
+    account: Arc<Account>,
     transport: Transport,
 }
 
@@ -43,6 +43,17 @@ impl AcmeClient {
     fn run_mut<O: Operation<Event = NoEvent>>(&self, op: &mut O) -> Result<O::Output, DriverError> {
         let no_events = |_: &mut O, never: NoEvent| -> Result<(), DriverError> { match never {} };
         drive(op, self.account.core(), &self.transport, no_events)
+    }
+
+    /// Drives a key rollover on this thread.
+    fn roll_over<K>(
+        &self,
+        mut op: KeyRollover,
+        new_key: K,
+        kept: fn(K) -> Option<AccountKey>,
+    ) -> Result<(), Box<KeyChangeError<K>>> {
+        let result = self.run_mut(&mut op);
+        self.account.rolled_over(&op, result, new_key, kept)
     }
 
     /// Drives `op` on this thread, handing its events to `solver`.

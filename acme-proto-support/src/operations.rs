@@ -5,9 +5,10 @@
 //! Names resolve where the macro is expanded (`macro_rules!` hygiene covers local
 //! variables only), so the driver's `client.rs` imports what the bodies use, and
 //! provides the part that differs: `run_mut` (drive an operation without events),
-//! `drive_solving` (drive one with a solver's events) and `cleanup` (one cleanup, its
-//! failure logged), and the fields `account` ([`Account`](crate::Account)) and
-//! `transport`.
+//! `drive_solving` (drive one with a solver's events), `roll_over` (drive a key
+//! rollover: tokio's runs where the caller's cancellation cannot reach) and `cleanup`
+//! (one cleanup, its failure logged), and the fields `account`
+//! (`Arc<`[`Account`](crate::Account)`>`) and `transport`.
 //!
 //! Adding an operation: the core machine (`acme_proto::client`), one method here (its
 //! docs are both drivers' docs), and one scenario in `tests/tests/pebble/` or
@@ -34,7 +35,10 @@ macro_rules! acme_client_operations {
         transport: Transport,
     ) -> Result<Self, DriverError> {
         let account = Account::new(directory_url, key)?;
-        Ok(Self { account, transport })
+        Ok(Self {
+            account: std::sync::Arc::new(account),
+            transport,
+        })
     }
 
     /// A client for an existing account, from credentials saved with
@@ -44,7 +48,10 @@ macro_rules! acme_client_operations {
         transport: Transport,
     ) -> Result<Self, DriverError> {
         let account = Account::from_credentials(&credentials)?;
-        Ok(Self { account, transport })
+        Ok(Self {
+            account: std::sync::Arc::new(account),
+            transport,
+        })
     }
 
     /// A client for the CA at `directory_url` whose account key is the caller's
@@ -57,7 +64,10 @@ macro_rules! acme_client_operations {
         transport: Transport,
     ) -> Result<Self, DriverError> {
         let account = Account::with_signer(directory_url, signer)?;
-        Ok(Self { account, transport })
+        Ok(Self {
+            account: std::sync::Arc::new(account),
+            transport,
+        })
     }
 
     /// A client for an existing account saved with [`account_ref`](Self::account_ref),
@@ -68,7 +78,10 @@ macro_rules! acme_client_operations {
         transport: Transport,
     ) -> Result<Self, DriverError> {
         let account = Account::from_account_ref(account, signer)?;
-        Ok(Self { account, transport })
+        Ok(Self {
+            account: std::sync::Arc::new(account),
+            transport,
+        })
     }
 
     /// A client around a core [`Client`] set up by the caller (another
@@ -77,7 +90,7 @@ macro_rules! acme_client_operations {
     /// [`Client::insecure_loopback`] for tests). [`credentials`](Self::credentials) is
     /// then `None`: the key is the caller's.
     pub fn from_client(client: Client, transport: Transport) -> Self {
-        let account = Account::from_client(client);
+        let account = std::sync::Arc::new(Account::from_client(client));
         Self { account, transport }
     }
 
@@ -319,7 +332,7 @@ macro_rules! acme_client_operations {
         &self,
         new_key: AccountKey,
     ) -> Result<(), Box<KeyChangeError<AccountKey>>> {
-        let mut op = match self.account.change_key(&new_key) {
+        let op = match self.account.change_key(&new_key) {
             Ok(op) => op,
             Err(error) => {
                 let error = DriverError::from(error);
@@ -327,8 +340,7 @@ macro_rules! acme_client_operations {
                 return Err(Box::new(error));
             }
         };
-        let result = self.run_mut(&mut op)$($await)*;
-        self.account.rolled_over(&op, result, new_key, Some)
+        self.roll_over(op, new_key, Some)$($await)*
     }
 
     /// Rolls the account over to the caller's `new_signer` (an HSM's or a KMS's key), as
@@ -340,11 +352,10 @@ macro_rules! acme_client_operations {
         &self,
         new_signer: Arc<dyn Signer + Send + Sync>,
     ) -> Result<(), Box<KeyChangeError<Arc<dyn Signer + Send + Sync>>>> {
-        let mut op = self
+        let op = self
             .account
             .change_signer(Box::new(Arc::clone(&new_signer)));
-        let result = self.run_mut(&mut op)$($await)*;
-        self.account.rolled_over(&op, result, new_signer, |_| None)
+        self.roll_over(op, new_signer, |_| None)$($await)*
     }
 
     /// The URLs of the account's orders, following at most `max_pages` pages.

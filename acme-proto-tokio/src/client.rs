@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use acme_proto::client::{
-    AccountCredentials, AccountInfo, AccountRef, ChallengeOffer, Issued, NewAccount, NewOrder,
-    Operation, OrderEvent, OrderFlow, PreAuthorization, RenewalSuggestion, RevocationReason,
-    RolloverState,
+    AccountCredentials, AccountInfo, AccountRef, ChallengeOffer, Issued, KeyRollover, NewAccount,
+    NewOrder, Operation, OrderEvent, OrderFlow, PreAuthorization, RenewalSuggestion,
+    RevocationReason, RolloverState,
 };
 use acme_proto::crypto::{AccountKey, Signer};
 use acme_proto::resource::{Authorization, Challenge, Directory};
@@ -27,9 +27,28 @@ use crate::transport::Transport;
 ///
 /// Share it (for example in an `Arc`) to run many orders at once: they share the nonce
 /// pool and the connection pool, and each runs in its own future or task.
+///
+/// # Cancellation
+///
+/// What a method's future does when it is dropped before it ends (a `timeout`, a
+/// `select!`, an aborted task):
+///
+/// * [`change_key`](Self::change_key) and [`change_signer`](Self::change_signer) run in
+///   a task of their own, which holds the new key: the rollover still ends, and when
+///   the server applied it the client signs with the new key
+///   ([`credentials`](Self::credentials) hold it). Nothing is lost.
+/// * The orders ([`issue`](Self::issue), [`issue_order`](Self::issue_order),
+///   [`issue_with_csr`](Self::issue_with_csr), [`order`](Self::order),
+///   [`issue_saving`](Self::issue_saving), [`resume`](Self::resume)) and
+///   [`pre_authorize`](Self::pre_authorize) stop where they are: challenges already
+///   presented **stay in place** (no cleanup runs without an `.await`), and the order
+///   stays on the server. With `issue_saving`, the last save lists what was presented,
+///   and `resume` cleans it up and carries the order on.
+/// * Every other operation stops at its next `.await`: a request already sent may have
+///   been processed (a revocation, a deactivation), so repeat it, or fetch, to learn.
 #[derive(Debug)]
 pub struct AcmeClient {
-    account: Account,
+    account: Arc<Account>,
     transport: Transport,
 }
 
@@ -43,6 +62,34 @@ impl AcmeClient {
     ) -> Result<O::Output, DriverError> {
         let no_events = |_: &mut O, never: NoEvent| -> Result<(), DriverError> { match never {} };
         drive(op, self.account.core(), &self.transport, no_events).await
+    }
+
+    /// Drives a key rollover in a task of its own, which holds the new key: a caller
+    /// that stops waiting (a `timeout`, a `select!`, an abort) cannot drop a key the
+    /// server may already have installed. The task ends the rollover either way, and
+    /// installs the key in this client when the server applied it.
+    async fn roll_over<K: Send + 'static>(
+        &self,
+        mut op: KeyRollover,
+        new_key: K,
+        kept: fn(K) -> Option<AccountKey>,
+    ) -> Result<(), Box<KeyChangeError<K>>> {
+        let account = Arc::clone(&self.account);
+        let transport = self.transport.clone();
+        let rollover = tokio::spawn(async move {
+            let no_events =
+                |_: &mut KeyRollover, never: NoEvent| -> Result<(), DriverError> { match never {} };
+            let result = drive(&mut op, account.core(), &transport, no_events).await;
+            account.rolled_over(&op, result, new_key, kept)
+        });
+        match rollover.await {
+            Ok(outcome) => outcome,
+            Err(error) => match error.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                // Only a runtime shutting down cancels it: this future goes with it.
+                Err(_) => std::future::pending().await,
+            },
+        }
     }
 
     /// Drives `op`, handing its events to `solver`.

@@ -9,7 +9,7 @@ use std::convert::Infallible;
 use std::net::TcpListener as StdListener;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use acme_proto::{Headers, Method, Request, RequestId, UnixTime};
 use http_body_util::{BodyExt as _, Full, Limited};
@@ -20,7 +20,7 @@ use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::{Config, FakeCa};
+use crate::{Config, FakeCa, RequestKind};
 
 /// A self-made root CA (PEM) and a server configuration (HTTP/1.1 and HTTP/2 by ALPN)
 /// with a certificate for `127.0.0.1` and `localhost` signed by it.
@@ -71,6 +71,8 @@ pub struct CaServer {
     pub directory_url: url::Url,
     /// The root the server's certificate chains to.
     pub root_pem: String,
+    /// Kinds of request answered late (see [`CaServer::answer_late`]).
+    late: Late,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -104,6 +106,8 @@ impl CaServer {
         let pki = test_pki();
         let (stop, stopped) = oneshot::channel();
         let shared = Arc::clone(&ca);
+        let late = Late::default();
+        let late_for_thread = late.clone();
         let base_for_thread = base.clone();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -114,7 +118,7 @@ impl CaServer {
             runtime.block_on(async move {
                 let listener = TcpListener::from_std(listener).unwrap();
                 tokio::select! {
-                    () = serve(listener, pki.server, shared, base_for_thread) => {}
+                    () = serve(listener, pki.server, shared, base_for_thread, late_for_thread) => {}
                     _ = stopped => {}
                 }
             });
@@ -125,9 +129,16 @@ impl CaServer {
             ca,
             directory_url: format!("{base}/directory").parse().unwrap(),
             root_pem: pki.root_pem,
+            late,
             stop: Some(stop),
             thread: Some(thread),
         }
+    }
+
+    /// From now on, requests of `kind` are processed at once (the CA's state changes)
+    /// but answered `delay` later: a server that applied a change and answers late.
+    pub fn answer_late(&self, kind: RequestKind, delay: Duration) {
+        self.late.0.lock().unwrap().push((kind, delay));
     }
 
     /// The protocol rules the clients broke so far.
@@ -136,11 +147,16 @@ impl CaServer {
     }
 }
 
+/// The kinds of request answered late, and by how much.
+#[derive(Debug, Clone, Default)]
+struct Late(Arc<Mutex<Vec<(RequestKind, Duration)>>>);
+
 async fn serve(
     listener: TcpListener,
     tls: rustls::ServerConfig,
     ca: Arc<Mutex<FakeCa>>,
     base: String,
+    late: Late,
 ) {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
     loop {
@@ -151,6 +167,7 @@ async fn serve(
         let acceptor = acceptor.clone();
         let ca = Arc::clone(&ca);
         let base = base.clone();
+        let late = late.clone();
         tokio::spawn(async move {
             let Ok(tls) = acceptor.accept(stream).await else {
                 return;
@@ -158,7 +175,8 @@ async fn serve(
             let service = service_fn(move |request| {
                 let ca = Arc::clone(&ca);
                 let base = base.clone();
-                async move { Ok::<_, Infallible>(answer(&ca, &base, request).await) }
+                let late = late.clone();
+                async move { Ok::<_, Infallible>(answer(&ca, &base, &late, request).await) }
             });
             let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(tls), service)
@@ -170,6 +188,7 @@ async fn serve(
 async fn answer(
     ca: &Mutex<FakeCa>,
     base: &str,
+    late: &Late,
     request: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
@@ -189,7 +208,21 @@ async fn answer(
     acme.headers = Headers::from(&parts.headers);
     acme.body = body;
     let now = UnixTime::from(SystemTime::now());
-    let response = ca.lock().unwrap().handle(&acme, now);
+    let late = late.0.lock().unwrap().clone();
+    let (response, delay) = {
+        let mut ca = ca.lock().unwrap();
+        let before: Vec<usize> = late.iter().map(|(kind, _)| ca.count(*kind)).collect();
+        let response = ca.handle(&acme, now);
+        let delay = late
+            .iter()
+            .zip(before)
+            .find(|((kind, _), before)| ca.count(*kind) > *before)
+            .map(|((_, delay), _)| *delay);
+        (response, delay)
+    };
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     let (parts, body) = response.to_http().unwrap().into_parts();
     hyper::Response::from_parts(parts, Full::new(Bytes::from(body)))
 }
