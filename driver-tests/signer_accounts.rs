@@ -1,37 +1,34 @@
 //! Accounts whose key is the caller's (any `Signer`), and key rollovers that cannot lose
-//! the new key, against the fake CA over real TLS.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
+//! the new key.
 
 use std::sync::Arc;
 
 use acme_proto::client::{AccountRef, NewAccount, RolloverState};
 use acme_proto::crypto::Signer;
 use acme_proto_fake_ca::{Fault, RequestKind};
-use acme_proto_tokio::AcmeClient;
-use common::{CaServer, account, key, keys};
 
-#[tokio::test]
-async fn a_signer_account_is_saved_by_reference_and_rolls_over_to_another_signer() {
-    let server = CaServer::start().await;
+use super::support::{CaServer, account, key, keys, transport};
+use crate::driver::AcmeClient;
+
+driver_tests!(
+    a_signer_account_is_saved_by_reference_and_rolls_over_to_another_signer,
+    a_key_change_whose_answer_is_lost_is_resolved_by_the_new_key,
+    a_refused_key_change_gives_the_new_key_back,
+);
+
+pub async fn a_signer_account_is_saved_by_reference_and_rolls_over_to_another_signer() {
+    let server = CaServer::start();
     // "An HSM": a signer the library does not hold a key for.
     let hsm: Arc<dyn Signer + Send + Sync> = Arc::new(key(keys::P256));
     let client = AcmeClient::with_signer(
         server.directory_url.clone(),
         Arc::clone(&hsm),
-        server.transport(),
+        transport(&server),
     )
     .unwrap();
-    let created = client
-        .create_account(NewAccount::agreeing_to_terms(["mailto:a@example.org"]))
-        .await
-        .unwrap();
+    let created =
+        aw!(client.create_account(NewAccount::agreeing_to_terms(["mailto:a@example.org"])))
+            .unwrap();
     assert!(
         client.credentials().is_none(),
         "the key is not ours to save"
@@ -46,29 +43,28 @@ async fn a_signer_account_is_saved_by_reference_and_rolls_over_to_another_signer
     // Another process: the reference and the same signer; no lookup needed.
     let account = AccountRef::from_json(&saved).unwrap();
     assert_eq!(account.account_url(), &created.url);
-    let again = AcmeClient::from_account_ref(account, hsm, server.transport()).unwrap();
-    assert_eq!(again.fetch_account().await.unwrap().url, created.url);
+    let again = AcmeClient::from_account_ref(account, hsm, transport(&server)).unwrap();
+    assert_eq!(aw!(again.fetch_account()).unwrap().url, created.url);
 
     // A rollover to another signer: the account goes on with it.
     let next: Arc<dyn Signer + Send + Sync> = Arc::new(key(keys::P384));
-    again.change_signer(Arc::clone(&next)).await.unwrap();
+    aw!(again.change_signer(Arc::clone(&next))).unwrap();
     assert_eq!(
         server.ca.lock().unwrap().accounts()[0].thumbprint,
         next.public_jwk().thumbprint().as_str()
     );
-    assert_eq!(again.fetch_account().await.unwrap().url, created.url);
+    assert_eq!(aw!(again.fetch_account()).unwrap().url, created.url);
     assert!(again.credentials().is_none());
     assert_eq!(again.account_ref().unwrap().account_url(), &created.url);
     // Rolled over to a key the library holds: there are credentials to save again.
-    again.change_key(key(keys::P521)).await.unwrap();
+    aw!(again.change_key(key(keys::P521))).unwrap();
     let saved = again.credentials().expect("credentials for an AccountKey");
     assert_eq!(saved.account_url(), &created.url);
     assert_eq!(server.violations(), Vec::<String>::new());
 }
 
-#[tokio::test]
-async fn a_key_change_whose_answer_is_lost_is_resolved_by_the_new_key() {
-    let server = CaServer::start().await;
+pub async fn a_key_change_whose_answer_is_lost_is_resolved_by_the_new_key() {
+    let server = CaServer::start();
     let client = account(&server, keys::P256).await;
     // The CA applies the change, then answers with a body past the client's limit: the
     // transport drops it (nothing the client can read).
@@ -78,7 +74,7 @@ async fn a_key_change_whose_answer_is_lost_is_resolved_by_the_new_key() {
         .unwrap()
         .script(RequestKind::KeyChange, Fault::HugeBody(1 << 20), 1);
     let lookups = server.ca.lock().unwrap().count(RequestKind::NewAccount);
-    client.change_key(key(keys::P384)).await.unwrap();
+    aw!(client.change_key(key(keys::P384))).unwrap();
     assert_eq!(
         server.ca.lock().unwrap().count(RequestKind::NewAccount),
         lookups + 1,
@@ -86,20 +82,19 @@ async fn a_key_change_whose_answer_is_lost_is_resolved_by_the_new_key() {
     );
     let saved = client.credentials().unwrap();
     assert_eq!(saved.key().public_jwk(), key(keys::P384).public_jwk());
-    client.fetch_account().await.unwrap();
+    aw!(client.fetch_account()).unwrap();
     assert_eq!(server.violations(), Vec::<String>::new());
 }
 
-#[tokio::test]
-async fn a_refused_key_change_gives_the_new_key_back() {
-    let server = CaServer::start().await;
+pub async fn a_refused_key_change_gives_the_new_key_back() {
+    let server = CaServer::start();
     let client = account(&server, keys::P256).await;
     server
         .ca
         .lock()
         .unwrap()
         .script(RequestKind::KeyChange, Fault::ServerError, 1);
-    let error = client.change_key(key(keys::P384)).await.unwrap_err();
+    let error = aw!(client.change_key(key(keys::P384))).unwrap_err();
     assert_eq!(error.state, RolloverState::NotApplied);
     assert!(error.error.problem().is_some(), "{error}");
     assert_eq!(error.new_key.public_jwk(), key(keys::P384).public_jwk());
@@ -107,7 +102,7 @@ async fn a_refused_key_change_gives_the_new_key_back() {
     // The old key still works, and is still the one saved.
     let saved = client.credentials().unwrap();
     assert_eq!(saved.key().public_jwk(), key(keys::P256).public_jwk());
-    client.fetch_account().await.unwrap();
+    aw!(client.fetch_account()).unwrap();
 
     // A signer's rollover gives the caller's handle back just the same.
     server
@@ -116,7 +111,7 @@ async fn a_refused_key_change_gives_the_new_key_back() {
         .unwrap()
         .script(RequestKind::KeyChange, Fault::ServerError, 1);
     let next: Arc<dyn Signer + Send + Sync> = Arc::new(key(keys::ED25519));
-    let error = client.change_signer(Arc::clone(&next)).await.unwrap_err();
+    let error = aw!(client.change_signer(Arc::clone(&next))).unwrap_err();
     assert_eq!(error.state, RolloverState::NotApplied);
     assert!(Arc::ptr_eq(&error.new_key, &next));
     assert!(client.credentials().is_some(), "still the old, saved key");

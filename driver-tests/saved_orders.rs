@@ -1,33 +1,18 @@
-//! An order saved as it goes (`issue_saving`) and resumed by another client (`resume`),
-//! against the fake CA over real TLS.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
+//! An order saved as it goes (`issue_saving`) and resumed by another client (`resume`).
 
 use acme_proto::Identifier;
-use acme_proto::client::{NewAccount, NewOrder};
-use acme_proto_blocking::{AcmeClient, DriverError, Http01Responder, SavedOrder};
+use acme_proto::client::NewOrder;
 use acme_proto_fake_ca::RequestKind;
-use common::{CaServer, key, keys, transport};
 
-#[test]
-fn an_order_saved_as_it_goes_is_resumed_by_another_client() {
+use super::support::{CaServer, account, keys, transport};
+use crate::driver::{AcmeClient, DriverError, Http01Responder, SavedOrder};
+
+driver_tests!(an_order_saved_as_it_goes_is_resumed_by_another_client);
+
+pub async fn an_order_saved_as_it_goes_is_resumed_by_another_client() {
     let server = CaServer::start();
-    let client = AcmeClient::new(
-        server.directory_url.clone(),
-        key(keys::P256),
-        transport(&server),
-    )
-    .unwrap();
-    client
-        .create_account(NewAccount::agreeing_to_terms(["mailto:a@example.org"]))
-        .unwrap();
-    let responder = Http01Responder::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let client = account(&server, keys::P256).await;
+    let responder = aw!(Http01Responder::bind("127.0.0.1:0".parse().unwrap())).unwrap();
     let names = [
         Identifier::dns("saved-a.example.org").unwrap(),
         Identifier::dns("saved-b.example.org").unwrap(),
@@ -36,19 +21,18 @@ fn an_order_saved_as_it_goes_is_resumed_by_another_client() {
     // The first run stops where its save fails (a full disk, say): once a challenge has
     // been said ready, before it is in place.
     let mut saves: Vec<Vec<u8>> = Vec::new();
-    let stopped = client
-        .issue_saving(
-            NewOrder::new(names.clone()),
-            &responder,
-            |saved: &SavedOrder| -> Result<(), String> {
-                if !saved.snapshot().provisioned.is_empty() {
-                    return Err("no space left on device".into());
-                }
-                saves.push(saved.to_json().to_vec());
-                Ok(())
-            },
-        )
-        .unwrap_err();
+    let stopped = aw!(client.issue_saving(
+        NewOrder::new(names.clone()),
+        &responder,
+        |saved: &SavedOrder| -> Result<(), String> {
+            if !saved.snapshot().provisioned.is_empty() {
+                return Err("no space left on device".into());
+            }
+            saves.push(saved.to_json().to_vec());
+            Ok(())
+        },
+    ))
+    .unwrap_err();
     assert!(matches!(stopped, DriverError::Save(_)), "{stopped:?}");
     assert!(responder.is_empty(), "what was presented is cleaned up");
     let last = SavedOrder::from_json(saves.last().expect("saved once created")).unwrap();
@@ -63,12 +47,13 @@ fn an_order_saved_as_it_goes_is_resumed_by_another_client() {
     let order_url = last.snapshot().url.clone();
     let key_pem = last.private_key_pem().to_owned();
     let mut resaves = 0;
-    let certificate = again
-        .resume(last, &responder, |_: &SavedOrder| -> Result<(), String> {
+    let certificate = aw!(
+        again.resume(last, &responder, |_: &SavedOrder| -> Result<(), String> {
             resaves += 1;
             Ok(())
         })
-        .unwrap();
+    )
+    .unwrap();
     assert_eq!(certificate.issued.order_url, order_url, "the same order");
     assert_eq!(*certificate.private_key_pem, key_pem, "the saved key");
     assert!(resaves >= 2, "saved as it went on: {resaves}");

@@ -1,0 +1,28 @@
+//! The driver suite: scenarios against the fake CA over real TLS, written once and run
+//! for both drivers.
+//!
+//! Each driver's `tests/suite.rs` includes this directory (`#[path]`) after defining:
+//!
+//! * `driver`: the driver crate under test (`use acme_proto_tokio as driver;`);
+//! * `aw!(expr)`: `expr.await` on tokio, `expr` when blocking;
+//! * `driver_tests!(name, …)`: one `#[test]` per scenario, which runs the scenario's
+//!   `async fn` (on a tokio runtime, or polled once: a blocking driver's scenario never
+//!   waits on a future).
+//!
+//! A scenario is an `async fn` in a file here, written with `aw!` where a driver call
+//! may be async, and named in that file's `driver_tests!`. What only one driver has
+//! (socket-level hangs, tokio's cancellation, blocking's threads) stays in that
+//! driver's own tests.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    unreachable_pub,
+    dead_code
+)]
+
+mod logs;
+mod saved_orders;
+mod signer_accounts;
+pub(crate) mod support;
