@@ -22,6 +22,8 @@
     dead_code
 )]
 
+mod account;
+mod cold_start;
 mod logs;
 mod saved_orders;
 mod signer_accounts;
