@@ -5,6 +5,7 @@
 //!
 //! * `driver`: the driver crate under test (`use acme_proto_tokio as driver;`);
 //! * `aw!(expr)`: `expr.await` on tokio, `expr` when blocking;
+//! * `pause(duration)`: lets time pass (`aw!(crate::pause(d))`);
 //! * `driver_tests!(name, …)`: one `#[test]` per scenario, which runs the scenario's
 //!   `async fn` (on a tokio runtime, or polled once: a blocking driver's scenario never
 //!   waits on a future).
@@ -24,6 +25,7 @@
 
 mod account;
 mod cold_start;
+mod dns_hook;
 mod logs;
 mod saved_orders;
 mod signer_accounts;

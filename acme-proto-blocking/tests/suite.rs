@@ -39,5 +39,10 @@ fn complete(scenario: impl Future<Output = ()>) {
     }
 }
 
+/// Lets `duration` pass.
+fn pause(duration: std::time::Duration) {
+    std::thread::sleep(duration);
+}
+
 #[path = "../../driver-tests/mod.rs"]
 mod suite;

@@ -23,5 +23,10 @@ macro_rules! driver_tests {
     };
 }
 
+/// Lets `duration` pass, the runtime going on meanwhile.
+async fn pause(duration: std::time::Duration) {
+    tokio::time::sleep(duration).await;
+}
+
 #[path = "../../driver-tests/mod.rs"]
 mod suite;
