@@ -6,9 +6,13 @@
 //! * `driver`: the driver crate under test (`use acme_proto_tokio as driver;`);
 //! * `aw!(expr)`: `expr.await` on tokio, `expr` when blocking;
 //! * `pause(duration)`: lets time pass (`aw!(crate::pause(d))`);
+//! * `solver_method!(fn …)`: a `Solver` method, `async` on tokio;
 //! * `driver_tests!(name, …)`: one `#[test]` per scenario, which runs the scenario's
 //!   `async fn` (on a tokio runtime, or polled once: a blocking driver's scenario never
 //!   waits on a future).
+//!
+//! `logs.rs` is not in this module tree: each driver runs it in a test binary of its
+//! own (`tests/logs.rs`), where no other test registers tracing callsites meanwhile.
 //!
 //! A scenario is an `async fn` in a file here, written with `aw!` where a driver call
 //! may be async, and named in that file's `driver_tests!`. What only one driver has
@@ -26,7 +30,7 @@
 mod account;
 mod cold_start;
 mod dns_hook;
-mod logs;
 mod saved_orders;
 mod signer_accounts;
 pub(crate) mod support;
+mod tls_alpn01;

@@ -1,14 +1,8 @@
 //! The tls-alpn-01 responder, asked over real TLS as a validation server would
 //! (RFC 8737 §3): SNI and ALPN `acme-tls/1`, a self-signed certificate with the
-//! identifier and the critical acmeIdentifier extension holding the digest.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
+//! identifier and the critical acmeIdentifier extension holding the digest. The
+//! handshakes are made with blocking std sockets: the tokio suite runs on several
+//! threads, so the responder answers while the scenario blocks.
 
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
@@ -16,9 +10,16 @@ use std::time::Duration;
 
 use acme_proto::Identifier;
 use acme_proto::client::{ChallengeOffer, Solution};
-use acme_proto_blocking::{ACME_TLS_ALPN, Solver, SolverError, TlsAlpn01Responder};
 use acme_proto_fake_ca::validation::{check_challenge_certificate, validation_client_config};
 use rustls::pki_types::ServerName;
+
+use super::support::{CaServer, keys, quick_account};
+use crate::driver::{ACME_TLS_ALPN, Solver, SolverError, TlsAlpn01Responder};
+
+driver_tests!(
+    answers_acme_tls_handshakes_for_names_and_addresses,
+    a_silent_client_does_not_stop_the_others,
+);
 
 /// A handshake as the validation server makes it; the certificate presented, if any.
 fn handshake(responder: &TlsAlpn01Responder, sni: &str, alpn: &[u8]) -> Option<Vec<u8>> {
@@ -44,37 +45,41 @@ impl Solver for Checked {
     fn choose<'a>(&self, offers: &'a [ChallengeOffer]) -> Option<&'a ChallengeOffer> {
         self.responder.choose(offers)
     }
-    fn present(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
-        self.responder.present(offer)?;
-        let Solution::TlsAlpn01 { server_name, .. } = &offer.solution else {
-            panic!("chose {}", offer.type_name());
-        };
-        let der = handshake(&self.responder, server_name, ACME_TLS_ALPN).expect("a certificate");
-        check_challenge_certificate(&der, offer);
-        // Not for a handshake without acme-tls/1, nor for another name.
-        assert!(handshake(&self.responder, server_name, b"http/1.1").is_none());
-        assert!(handshake(&self.responder, "other.example.org", ACME_TLS_ALPN).is_none());
-        self.seen.lock().unwrap().push(offer.clone());
-        Ok(())
-    }
-    fn cleanup(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
-        self.responder.cleanup(offer)
-    }
+    solver_method!(
+        fn present(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
+            aw!(self.responder.present(offer))?;
+            let Solution::TlsAlpn01 { server_name, .. } = &offer.solution else {
+                panic!("chose {}", offer.type_name());
+            };
+            let der =
+                handshake(&self.responder, server_name, ACME_TLS_ALPN).expect("a certificate");
+            check_challenge_certificate(&der, offer);
+            // Not for a handshake without acme-tls/1, nor for another name.
+            assert!(handshake(&self.responder, server_name, b"http/1.1").is_none());
+            assert!(handshake(&self.responder, "other.example.org", ACME_TLS_ALPN).is_none());
+            self.seen.lock().unwrap().push(offer.clone());
+            Ok(())
+        }
+    );
+    solver_method!(
+        fn cleanup(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
+            aw!(self.responder.cleanup(offer))
+        }
+    );
 }
 
-#[test]
-fn answers_acme_tls_handshakes_for_names_and_addresses() {
-    let server = common::CaServer::start();
-    let client = common::quick_account(&server, common::keys::P256);
+pub async fn answers_acme_tls_handshakes_for_names_and_addresses() {
+    let server = CaServer::start();
+    let client = quick_account(&server, keys::P256).await;
     let solver = Checked {
-        responder: TlsAlpn01Responder::bind("127.0.0.1:0".parse().unwrap()).unwrap(),
+        responder: aw!(TlsAlpn01Responder::bind("127.0.0.1:0".parse().unwrap())).unwrap(),
         seen: Mutex::default(),
     };
     let names = [
         Identifier::dns("tls.example.org").unwrap(),
         Identifier::ip("127.0.0.1".parse().unwrap()),
     ];
-    client.issue(names, &solver).unwrap();
+    aw!(client.issue(names, &solver)).unwrap();
     let seen = solver.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 2, "both identifiers answered by tls-alpn-01");
     let Solution::TlsAlpn01 { server_name, .. } = &seen
@@ -92,12 +97,18 @@ fn answers_acme_tls_handshakes_for_names_and_addresses() {
 
     let addr = solver.responder.local_addr();
     drop(solver);
+    // Stopped when dropped (a driver's listener task may take a moment to go).
+    for _ in 0..100 {
+        if TcpStream::connect(addr).is_err() {
+            break;
+        }
+        aw!(crate::pause(Duration::from_millis(20)));
+    }
     assert!(TcpStream::connect(addr).is_err(), "stopped when dropped");
 }
 
-#[test]
-fn a_silent_client_does_not_stop_the_others() {
-    let responder = TlsAlpn01Responder::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+pub async fn a_silent_client_does_not_stop_the_others() {
+    let responder = aw!(TlsAlpn01Responder::bind("127.0.0.1:0".parse().unwrap())).unwrap();
     // A connection that never says anything holds one thread until its timeout; the
     // responder meanwhile refuses (properly, with an alert) a handshake for nothing
     // presented.
