@@ -30,6 +30,7 @@
 mod account;
 mod cold_start;
 mod dns_hook;
+mod http01;
 mod saved_orders;
 mod signer_accounts;
 pub(crate) mod support;

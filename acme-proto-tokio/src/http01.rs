@@ -20,6 +20,11 @@ use crate::accept::serve_connections;
 use crate::solver::{Solver, SolverError};
 
 /// How long one validation connection may stay open.
+/// The largest request head read (hyper's smallest buffer).
+const MAX_HEAD: usize = 8 * 1024;
+/// The most header lines a request may have.
+const MAX_HEADERS: usize = 64;
+
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// An http-01 responder: serves exactly the tokens presented to it, on one address,
@@ -104,9 +109,15 @@ async fn serve(listener: TcpListener, tokens: Http01Tokens) {
                 let response = answer(&tokens, &request);
                 async move { Ok::<_, Infallible>(response) }
             });
+            // One request per connection (a validation server asks one), its head at
+            // most 8 KiB and 64 header lines (a 431 past either), as the blocking
+            // responder answers: no connection is held open after its answer.
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(Duration::from_secs(10))
+                .keep_alive(false)
+                .max_buf_size(MAX_HEAD)
+                .max_headers(MAX_HEADERS)
                 .serve_connection(TokioIo::new(stream), service);
             let _ = tokio::time::timeout(CONNECTION_TIMEOUT, connection).await;
         }
