@@ -31,6 +31,7 @@ mod account;
 mod cold_start;
 mod dns_hook;
 mod http01;
+mod issue;
 mod saved_orders;
 mod signer_accounts;
 pub(crate) mod support;
