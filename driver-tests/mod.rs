@@ -36,3 +36,4 @@ mod saved_orders;
 mod signer_accounts;
 pub(crate) mod support;
 mod tls_alpn01;
+mod transport;

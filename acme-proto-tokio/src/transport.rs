@@ -70,6 +70,7 @@ impl BuildTransport for Transport {
             })?;
         Ok(Transport {
             client,
+            allow_http: settings.allow_http,
             read_timeout: settings.read_timeout,
             total_timeout: settings.total_timeout,
             user_agent,
@@ -85,6 +86,7 @@ impl BuildTransport for Transport {
 #[derive(Clone)]
 pub struct Transport {
     client: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    allow_http: bool,
     read_timeout: Duration,
     total_timeout: Duration,
     user_agent: http::HeaderValue,
@@ -121,6 +123,14 @@ impl Transport {
     }
 
     async fn exchange(&self, request: &Request) -> Result<Response, TransportError> {
+        // Refused here, as a request the transport will not make: the connector's own
+        // refusal reads as a connect failure, which the core would resend.
+        if request.url.scheme() != "https" && !self.allow_http {
+            return Err(TransportError::new(
+                TransportErrorKind::Invalid,
+                "request refused by the transport: not https",
+            ));
+        }
         let http_request = request.to_http().map_err(|e| {
             TransportError::new(TransportErrorKind::Invalid, "request not valid in HTTP")
                 .with_source(e)

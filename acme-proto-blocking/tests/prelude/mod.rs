@@ -36,12 +36,17 @@ macro_rules! driver_tests {
 
 /// Runs a scenario to its end: with the blocking driver it never waits on a future, so
 /// one poll completes it (a scenario that did wait would be a mistake in the suite).
-#[allow(clippy::panic, reason = "a test's failure")]
 pub(crate) fn complete(scenario: impl Future<Output = ()>) {
-    let mut scenario = std::pin::pin!(scenario);
+    complete_with(scenario);
+}
+
+/// [`complete`], for a future with an output.
+#[allow(clippy::panic, reason = "a test's failure")]
+pub(crate) fn complete_with<T>(future: impl Future<Output = T>) -> T {
+    let mut future = std::pin::pin!(future);
     let mut context = Context::from_waker(Waker::noop());
-    match scenario.as_mut().poll(&mut context) {
-        Poll::Ready(()) => {}
+    match future.as_mut().poll(&mut context) {
+        Poll::Ready(output) => output,
         Poll::Pending => panic!("a blocking scenario waited on a future"),
     }
 }

@@ -1,13 +1,6 @@
-//! The transport against hostile or broken servers: body caps while reading, timeouts,
-//! TLS failures, redirects, problem documents on 4xx, the User-Agent.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
+//! The transport against hostile or broken servers (raw servers on std threads): body
+//! caps while reading, timeouts, TLS failures, redirects, problem documents on 4xx, the
+//! User-Agent.
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -15,12 +8,31 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use acme_proto::{Method, Request, RequestId};
-use acme_proto_blocking::{Roots, Transport, TransportErrorKind, USER_AGENT};
+
+use super::support::{CaServer, transport};
+use crate::driver::{Roots, Transport, TransportErrorKind, USER_AGENT};
+
+driver_tests!(
+    an_endless_body_is_cut_at_the_cap_while_reading,
+    an_endless_chunked_body_is_cut_at_the_cap_too,
+    a_declared_length_over_the_cap_is_refused_before_reading,
+    a_body_at_the_cap_is_read_whole_and_redirects_are_not_followed,
+    a_problem_document_on_a_4xx_comes_back_as_a_response,
+    a_silent_server_hits_the_read_timeout,
+    a_dribbling_server_hits_the_total_timeout,
+    the_request_time_limit_ends_an_attempt_before_the_total_timeout,
+    a_closed_port_is_a_connect_error,
+    an_untrusted_certificate_is_a_tls_error,
+    http_urls_are_refused_unless_allowed,
+    bad_root_pem_fails_the_build,
+    a_product_token_follows_the_library_user_agent,
+    a_full_backlog_hits_the_connect_timeout,
+);
 
 fn plain() -> Transport {
     Transport::builder()
         .roots(Roots::None)
-        .add_root_pem(common::test_pki().root_pem)
+        .add_root_pem(acme_proto_fake_ca::server::test_pki().root_pem)
         .allow_http(true)
         .read_timeout(Duration::from_millis(300))
         .total_timeout(Duration::from_secs(2))
@@ -66,8 +78,7 @@ fn raw_server(
     (url, heads)
 }
 
-#[test]
-fn an_endless_body_is_cut_at_the_cap_while_reading() {
+pub async fn an_endless_body_is_cut_at_the_cap_while_reading() {
     let (url, _) = raw_server(|mut stream| {
         // No Content-Length: the body ends only when the connection does, i.e. never.
         let _ = stream.write_all(
@@ -77,7 +88,7 @@ fn an_endless_body_is_cut_at_the_cap_while_reading() {
         while stream.write_all(&chunk).is_ok() {}
     });
     let started = Instant::now();
-    let error = plain().send(&get(&url, 64 * 1024)).unwrap_err();
+    let error = aw!(plain().send(&get(&url, 64 * 1024))).unwrap_err();
     assert_eq!(error.kind(), TransportErrorKind::BodyTooLarge, "{error}");
     assert!(
         started.elapsed() < Duration::from_secs(5),
@@ -86,35 +97,32 @@ fn an_endless_body_is_cut_at_the_cap_while_reading() {
     );
 }
 
-#[test]
-fn an_endless_chunked_body_is_cut_at_the_cap_too() {
+pub async fn an_endless_chunked_body_is_cut_at_the_cap_too() {
     let (url, _) = raw_server(|mut stream| {
         let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
         let chunk = format!("4000\r\n{}\r\n", "b".repeat(0x4000));
         while stream.write_all(chunk.as_bytes()).is_ok() {}
     });
-    let error = plain().send(&get(&url, 100_000)).unwrap_err();
+    let error = aw!(plain().send(&get(&url, 100_000))).unwrap_err();
     assert_eq!(error.kind(), TransportErrorKind::BodyTooLarge, "{error}");
 }
 
-#[test]
-fn a_declared_length_over_the_cap_is_refused_before_reading() {
+pub async fn a_declared_length_over_the_cap_is_refused_before_reading() {
     let (url, _) = raw_server(|mut stream| {
         let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\n");
         // Nothing of the gigabyte ever comes: reading any of it would hit the timeout.
         std::thread::sleep(Duration::from_secs(5));
     });
     // Had any of the body been read, the 300 ms read timeout would have ended it.
-    let error = plain().send(&get(&url, 1024)).unwrap_err();
+    let error = aw!(plain().send(&get(&url, 1024))).unwrap_err();
     assert_eq!(error.kind(), TransportErrorKind::BodyTooLarge, "{error}");
 }
 
-#[test]
-fn a_body_at_the_cap_is_read_whole_and_redirects_are_not_followed() {
+pub async fn a_body_at_the_cap_is_read_whole_and_redirects_are_not_followed() {
     let (url, heads) = raw_server(|mut stream| {
         let _ = stream.write_all(b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/elsewhere\r\nReplay-Nonce: abc\r\nContent-Length: 5\r\n\r\nhello");
     });
-    let response = plain().send(&get(&url, 5)).unwrap();
+    let response = aw!(plain().send(&get(&url, 5))).unwrap();
     // Redirects come back as they are: never followed.
     assert_eq!(response.status, 302);
     assert_eq!(response.body, b"hello");
@@ -133,11 +141,10 @@ fn a_body_at_the_cap_is_read_whole_and_redirects_are_not_followed() {
     // Accept-Encoding of ureq's own, no body on a GET.
     assert!(!head.contains("accept"), "{head}");
     assert!(!head.contains("content-length"), "{head}");
-    assert!(USER_AGENT.starts_with("acme-proto-blocking/0."));
+    assert!(USER_AGENT.starts_with("acme-proto-"), "{USER_AGENT}");
 }
 
-#[test]
-fn a_problem_document_on_a_4xx_comes_back_as_a_response() {
+pub async fn a_problem_document_on_a_4xx_comes_back_as_a_response() {
     let problem = br#"{"type":"urn:ietf:params:acme:error:badNonce","detail":"stale"}"#;
     let (url, heads) = raw_server(move |mut stream| {
         let head = format!(
@@ -150,7 +157,7 @@ fn a_problem_document_on_a_4xx_comes_back_as_a_response() {
     let request = Request::new(RequestId::new(1), Method::Post, url.parse().unwrap(), 4096)
         .with_header("Content-Type", "application/jose+json")
         .with_body(b"{\"protected\":\"x\"}".to_vec());
-    let response = plain().send(&request).unwrap();
+    let response = aw!(plain().send(&request)).unwrap();
     assert_eq!(response.status, 400);
     assert_eq!(response.body, problem);
     let parsed = response
@@ -165,14 +172,13 @@ fn a_problem_document_on_a_4xx_comes_back_as_a_response() {
     assert!(head.contains("content-length: 17"), "{head}");
 }
 
-#[test]
-fn a_silent_server_hits_the_read_timeout() {
+pub async fn a_silent_server_hits_the_read_timeout() {
     let (url, _) = raw_server(|stream| {
         let _open = stream;
         std::thread::sleep(Duration::from_secs(10));
     });
     let started = Instant::now();
-    let error = plain().send(&get(&url, 1024)).unwrap_err();
+    let error = aw!(plain().send(&get(&url, 1024))).unwrap_err();
     let elapsed = started.elapsed();
     assert_eq!(error.kind(), TransportErrorKind::Timeout, "{error}");
     assert!(
@@ -181,8 +187,7 @@ fn a_silent_server_hits_the_read_timeout() {
     );
 }
 
-#[test]
-fn a_dribbling_server_hits_the_total_timeout() {
+pub async fn a_dribbling_server_hits_the_total_timeout() {
     let (url, _) = raw_server(|mut stream| {
         let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n");
         // One byte every 100 ms: never silent for the 300 ms read timeout.
@@ -191,7 +196,7 @@ fn a_dribbling_server_hits_the_total_timeout() {
         }
     });
     let started = Instant::now();
-    let error = plain().send(&get(&url, 1 << 20)).unwrap_err();
+    let error = aw!(plain().send(&get(&url, 1 << 20))).unwrap_err();
     let elapsed = started.elapsed();
     assert_eq!(error.kind(), TransportErrorKind::Timeout, "{error}");
     assert!(
@@ -200,8 +205,7 @@ fn a_dribbling_server_hits_the_total_timeout() {
     );
 }
 
-#[test]
-fn the_request_time_limit_ends_an_attempt_before_the_total_timeout() {
+pub async fn the_request_time_limit_ends_an_attempt_before_the_total_timeout() {
     let (url, _) = raw_server(|mut stream| {
         let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n");
         for _ in 0..100 {
@@ -213,7 +217,7 @@ fn the_request_time_limit_ends_an_attempt_before_the_total_timeout() {
     });
     let started = Instant::now();
     let request = get(&url, 1 << 20).with_time_limit(Duration::from_millis(700));
-    let error = plain().send(&request).unwrap_err();
+    let error = aw!(plain().send(&request)).unwrap_err();
     let elapsed = started.elapsed();
     assert_eq!(error.kind(), TransportErrorKind::Timeout, "{error}");
     assert!(
@@ -228,62 +232,51 @@ fn the_request_time_limit_ends_an_attempt_before_the_total_timeout() {
     );
 }
 
-#[test]
-fn a_closed_port_is_a_connect_error() {
+pub async fn a_closed_port_is_a_connect_error() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
     drop(listener);
-    let error = plain().send(&get(&url, 1024)).unwrap_err();
+    let error = aw!(plain().send(&get(&url, 1024))).unwrap_err();
     assert_eq!(error.kind(), TransportErrorKind::Connect, "{error}");
 }
 
-#[test]
-fn an_untrusted_certificate_is_a_tls_error() {
-    let server = common::CaServer::start();
+pub async fn an_untrusted_certificate_is_a_tls_error() {
+    let server = CaServer::start();
     // Trusts another root than the one the server's certificate chains to.
-    let error = plain()
-        .send(&get(server.directory_url.as_str(), 1 << 16))
-        .unwrap_err();
+    let error = aw!(plain().send(&get(server.directory_url.as_str(), 1 << 16))).unwrap_err();
     assert_eq!(error.kind(), TransportErrorKind::Tls, "{error}");
     // Mozilla's roots do not know the test root either.
-    let error = Transport::builder()
-        .build()
-        .unwrap()
-        .send(&get(server.directory_url.as_str(), 1 << 16))
-        .unwrap_err();
+    let mozilla = Transport::builder().build().unwrap();
+    let error = aw!(mozilla.send(&get(server.directory_url.as_str(), 1 << 16))).unwrap_err();
     assert_eq!(error.kind(), TransportErrorKind::Tls, "{error}");
     // With the right root, alone or next to Mozilla's, the same request goes through.
     for transport in [
-        common::transport(&server),
+        transport(&server),
         Transport::builder()
             .add_root_pem(&server.root_pem)
             .build()
             .unwrap(),
     ] {
-        let response = transport
-            .send(&get(server.directory_url.as_str(), 1 << 16))
-            .unwrap();
+        let response = aw!(transport.send(&get(server.directory_url.as_str(), 1 << 16))).unwrap();
         assert_eq!(response.status, 200);
     }
 }
 
-#[test]
-fn http_urls_are_refused_unless_allowed() {
+pub async fn http_urls_are_refused_unless_allowed() {
     let (url, heads) = raw_server(|mut stream| {
         let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
     });
     let strict = Transport::builder().build().unwrap();
-    let error = strict.send(&get(&url, 1024)).unwrap_err();
+    let error = aw!(strict.send(&get(&url, 1024))).unwrap_err();
     assert_eq!(error.kind(), TransportErrorKind::Invalid, "{error}");
     assert!(
         heads.lock().unwrap().is_empty(),
         "nothing was sent in clear"
     );
-    assert_eq!(plain().send(&get(&url, 1024)).unwrap().status, 204);
+    assert_eq!(aw!(plain().send(&get(&url, 1024))).unwrap().status, 204);
 }
 
-#[test]
-fn bad_root_pem_fails_the_build() {
+pub async fn bad_root_pem_fails_the_build() {
     let error = Transport::builder()
         .add_root_pem("not a certificate")
         .build()
@@ -295,19 +288,18 @@ fn bad_root_pem_fails_the_build() {
 
 /// The caller's product token follows the library's in `User-Agent`; one that is not
 /// printable ASCII is refused when the transport is built.
-#[test]
-fn a_product_token_follows_the_library_user_agent() {
+pub async fn a_product_token_follows_the_library_user_agent() {
     let (url, heads) = raw_server(|mut stream| {
         let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
     });
     let transport = Transport::builder()
         .roots(Roots::None)
-        .add_root_pem(common::test_pki().root_pem)
+        .add_root_pem(acme_proto_fake_ca::server::test_pki().root_pem)
         .allow_http(true)
         .user_agent("certmanager/2.1")
         .build()
         .unwrap();
-    transport.send(&get(&url, 1024)).unwrap();
+    aw!(transport.send(&get(&url, 1024))).unwrap();
     let head = heads.lock().unwrap()[0].to_ascii_lowercase();
     assert!(
         head.contains(&format!("user-agent: {USER_AGENT} certmanager/2.1\r\n")),
@@ -325,8 +317,7 @@ fn a_product_token_follows_the_library_user_agent() {
 
 /// A server whose accept queue is full never completes the TCP handshake: the connect
 /// timeout ends the attempt, long before the total timeout.
-#[test]
-fn a_full_backlog_hits_the_connect_timeout() {
+pub async fn a_full_backlog_hits_the_connect_timeout() {
     // std's listener has a backlog of its own choosing: connections are opened (and
     // never accepted) until one cannot complete, which shows the queue is full.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -351,9 +342,7 @@ fn a_full_backlog_hits_the_connect_timeout() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let error = transport
-        .send(&get(&format!("http://{addr}/"), 1024))
-        .unwrap_err();
+    let error = aw!(transport.send(&get(&format!("http://{addr}/"), 1024))).unwrap_err();
     let elapsed = started.elapsed();
     assert_eq!(error.kind(), TransportErrorKind::Timeout, "{error}");
     assert_eq!(
