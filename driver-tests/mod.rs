@@ -16,13 +16,14 @@
 //!
 //! A scenario is an `async fn` in a file here, written with `aw!` where a driver call
 //! may be async, and named in that file's `driver_tests!`. What only one driver has
-//! (socket-level hangs, tokio's cancellation, blocking's threads) stays in that
-//! driver's own tests.
+//! (how it runs hangs at once, tokio's cancellation, blocking's threads) stays in that
+//! driver's own tests (`tests/own/`, modules of the same `suite` binary).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
+    clippy::print_stderr,
     unreachable_pub,
     dead_code
 )]
@@ -30,6 +31,7 @@
 mod account;
 mod cold_start;
 mod dns_hook;
+pub(crate) mod hangs;
 mod http01;
 mod issue;
 mod saved_orders;

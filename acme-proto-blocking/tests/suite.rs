@@ -7,5 +7,6 @@ use acme_proto_blocking as driver;
 mod prelude;
 use prelude::pause;
 
+mod own;
 #[path = "../../driver-tests/mod.rs"]
 mod suite;

@@ -6,5 +6,6 @@ use acme_proto_tokio as driver;
 mod prelude;
 use prelude::pause;
 
+mod own;
 #[path = "../../driver-tests/mod.rs"]
 mod suite;

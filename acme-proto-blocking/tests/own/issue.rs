@@ -1,22 +1,13 @@
 //! What only the blocking driver does: a client shared by threads (`Send`, `Sync`,
 //! concurrent orders from several threads), and a `Solver` used as `&dyn Solver`. The
 //! orders both drivers make are in the driver suite (`driver-tests/issue.rs`).
-#![allow(
-    clippy::print_stdout,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::suite::support::{CaServer, keys, quick_account};
 use acme_proto::Identifier;
 use acme_proto_blocking::{AcmeClient, DriverError, Http01Responder, Transport};
-use common::{CaServer, keys, quick_account};
 
 fn responder() -> Http01Responder {
     Http01Responder::bind("127.0.0.1:0".parse().unwrap()).unwrap()
@@ -40,7 +31,7 @@ fn twenty_orders_from_four_threads_share_one_client() {
     const PER_THREAD: usize = 5;
     let server = CaServer::start();
     let responder = responder();
-    let client = quick_account(&server, keys::P256);
+    let client = crate::prelude::complete_with(quick_account(&server, keys::P256));
     let started = Instant::now();
     std::thread::scope(|scope| {
         let threads: Vec<_> = (0..THREADS)
@@ -82,7 +73,10 @@ fn concurrent_orders_for_one_name_all_succeed() {
     const THREADS: usize = 4;
     let server = CaServer::start();
     let responder = Arc::new(responder());
-    let client = Arc::new(quick_account(&server, keys::P256));
+    let client = Arc::new(crate::prelude::complete_with(quick_account(
+        &server,
+        keys::P256,
+    )));
     let threads: Vec<_> = (0..THREADS)
         .map(|_| {
             let client = Arc::clone(&client);

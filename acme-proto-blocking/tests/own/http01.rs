@@ -1,12 +1,6 @@
 //! The blocking http-01 responder under a flood of idle connections: its threads are
 //! bounded. What both drivers' responders do is in the driver suite
 //! (`driver-tests/http01.rs`).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;

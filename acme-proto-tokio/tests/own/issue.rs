@@ -1,22 +1,13 @@
 //! What only the tokio driver does: many orders at once over one client, as futures on
 //! one runtime. The orders both drivers make are in the driver suite
 //! (`driver-tests/issue.rs`).
-#![allow(
-    clippy::print_stdout,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::suite::support::{CaServer, account, keys};
 use acme_proto::Identifier;
 use acme_proto_tokio::Http01Responder;
-use common::{CaServer, account, keys};
 
 async fn responder() -> Http01Responder {
     Http01Responder::bind("127.0.0.1:0".parse().unwrap())
@@ -27,7 +18,7 @@ async fn responder() -> Http01Responder {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_concurrent_orders_share_one_client() {
     const ORDERS: usize = 120;
-    let server = CaServer::start().await;
+    let server = CaServer::start();
     let responder = Arc::new(responder().await);
     let client = Arc::new(account(&server, keys::P256).await);
     let started = Instant::now();
@@ -68,7 +59,7 @@ async fn many_concurrent_orders_share_one_client() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_orders_for_one_name_all_succeed() {
     const ORDERS: usize = 10;
-    let server = CaServer::start().await;
+    let server = CaServer::start();
     let responder = Arc::new(responder().await);
     let client = Arc::new(account(&server, keys::P256).await);
     let tasks: Vec<_> = (0..ORDERS)

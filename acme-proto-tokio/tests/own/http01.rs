@@ -1,12 +1,6 @@
 //! The tokio http-01 responder under more idle connections than it serves at once: the
 //! rest wait, and are answered once room is made. What both drivers' responders do is
 //! in the driver suite (`driver-tests/http01.rs`).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::time::Duration;
 

@@ -1,23 +1,15 @@
 //! What the tokio driver does when the caller stops waiting: a key rollover whose future
 //! is dropped while the key change is in flight still ends, in a task of its own, and
 //! the key the server installed is the client's.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
 
 use std::time::{Duration, Instant};
 
+use crate::suite::support::{CaServer, account, key, keys};
 use acme_proto_fake_ca::RequestKind;
-use common::{CaServer, account, key, keys};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rollover_cancelled_while_the_key_change_is_in_flight_keeps_the_new_key() {
-    let server = CaServer::start().await;
+    let server = CaServer::start();
     let client = account(&server, keys::P256).await;
     // The server applies the key change at once and answers two seconds later.
     server.answer_late(RequestKind::KeyChange, Duration::from_secs(2));
