@@ -1,12 +1,11 @@
-//! The pieces the [`acme_proto`] drivers (`acme-proto-tokio`, `acme-proto-blocking`)
-//! share, so that both behave the same: the driver error, the account a client holds
-//! and its ring signer, the runtime-free half of the run loop, the certificate key and
-//! CSR an `issue()` makes, the bookkeeping of challenges an order presented, what the
-//! built-in responders serve (http-01 tokens, tls-alpn-01 certificates) and the DNS
-//! hook's command line.
-//!
-//! Nothing here does I/O on its own: the drivers bring the sockets, the runtime and
-//! the processes. Use the drivers; this crate's API follows theirs.
+//! What the [`acme_proto`] drivers (`acme-proto-tokio`, `acme-proto-blocking`) share,
+//! so that both behave the same. **Not a public API of its own: use a driver.** Every
+//! item a user calls is re-exported by both drivers and documented here: the driver
+//! error, the solver's and the saver's types, `Certificate`, the signers, the CSR
+//! helpers, the transport's builder and error, the DNS hook. Everything else (the run
+//! loop's runtime-free half, the account a client holds, the responders' bookkeeping,
+//! the operations macro) is the drivers' insides: hidden from these docs, and free to
+//! change in any release.
 //!
 //! ```
 //! use acme_proto::Identifier;
@@ -23,6 +22,7 @@
 
 mod account;
 mod dns_hook;
+#[doc(hidden)]
 pub mod drive;
 mod error;
 mod issue;
@@ -35,20 +35,29 @@ mod signer;
 mod tls_alpn;
 mod transport;
 
-pub use account::Account;
 pub use dns_hook::DnsHook;
 pub use error::{CsrError, DriverError, KeyChangeError, SolverError};
-pub use issue::{
-    Action, Certificate, action, certificate_request, copy_key, csr_for_key,
-    report_unrequested_names,
-};
+pub use issue::{Certificate, certificate_request, csr_for_key};
 pub use keys::generate_account_key;
-pub use presented::{Http01Tokens, Presented, first_offer};
 pub use rsa_key::{RsaSigner, account_signer};
-pub use saved::{SaveError, SaveOrder, SavedOrder, SavingOrder};
+pub use saved::{SaveError, SaveOrder, SavedOrder};
 pub use signer::RingSigner;
-pub use tls_alpn::{ACME_TLS_ALPN, TlsAlpnCertificates};
+pub use tls_alpn::ACME_TLS_ALPN;
+pub use transport::{Roots, TransportBuilder, TransportError, TransportErrorKind};
+
+// The drivers' insides: public for them, not for users (no promise across releases).
+#[doc(hidden)]
+pub use account::Account;
+#[doc(hidden)]
+pub use issue::{Action, action, copy_key, report_unrequested_names};
+#[doc(hidden)]
+pub use presented::{Http01Tokens, Presented, first_offer};
+#[doc(hidden)]
+pub use saved::SavingOrder;
+#[doc(hidden)]
+pub use tls_alpn::TlsAlpnCertificates;
+#[doc(hidden)]
 pub use transport::{
-    BuildTransport, Observer, Roots, TransportBuilder, TransportError, TransportErrorKind,
-    TransportSettings, attempt_limit, caused_by_timeout, caused_by_tls,
+    BuildTransport, Observer, TransportSettings, attempt_limit, caused_by_timeout,
+    caused_by_tls,
 };
