@@ -11,8 +11,8 @@
 //! (`Arc<`[`Account`](crate::Account)`>`) and `transport`.
 //!
 //! Adding an operation: the core machine (`acme_proto::client`), one method here (its
-//! docs are both drivers' docs), and one scenario in `tests/tests/pebble/` or
-//! `tests/tests/drivers/`, run for both drivers.
+//! docs are both drivers' docs), and one scenario in the driver suite (`driver-tests/`),
+//! run for both drivers; see ARCHITECTURE.md, "Adding an operation".
 
 /// The operations of `AcmeClient`, for `tokio` or `blocking`: see the module docs.
 #[doc(hidden)]
