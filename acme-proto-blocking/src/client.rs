@@ -3,28 +3,20 @@
 
 use std::sync::Arc;
 
-use acme_proto::client::{
-    AccountCredentials, AccountInfo, AccountRef, ChallengeOffer, Issued, KeyRollover, NewAccount,
-    NewOrder, Operation, OrderEvent, OrderFlow, PreAuthorization, RenewalSuggestion,
-    RevocationReason, RolloverState,
-};
-use acme_proto::crypto::{AccountKey, Signer};
-use acme_proto::resource::{Authorization, Challenge, Directory};
-use acme_proto::{CertificateChain, Client, Identifier, NoEvent};
-use acme_proto_support::drive::{Presenting, next_cleanup};
-use acme_proto_support::{
-    Account, Action, Certificate, SaveOrder, SavedOrder, SavingOrder, action, certificate_request,
-    report_unrequested_names,
-};
-use url::Url;
+use acme_proto::NoEvent;
+use acme_proto::client::{ChallengeOffer, KeyRollover, Operation};
+use acme_proto::crypto::AccountKey;
+use acme_proto_support::Account;
+use acme_proto_support::drive::Presenting;
 
 use crate::drive::drive;
 use crate::error::{DriverError, KeyChangeError};
 use crate::solver::Solver;
 use crate::transport::Transport;
 
-/// One ACME account at one CA, over the network: the core [`Client`] (directory,
-/// key, nonce pool, policy) behind a mutex, and a [`Transport`].
+/// One ACME account at one CA, over the network: the core
+/// [`Client`](acme_proto::Client) (directory, key, nonce pool, policy) behind a mutex,
+/// and a [`Transport`].
 ///
 /// `Send` and `Sync`: share it (for example in an `Arc`, or by reference into scoped
 /// threads) to run many orders at once, one per thread. They share the nonce pool and

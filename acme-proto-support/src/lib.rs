@@ -58,6 +58,5 @@ pub use saved::SavingOrder;
 pub use tls_alpn::TlsAlpnCertificates;
 #[doc(hidden)]
 pub use transport::{
-    BuildTransport, Observer, TransportSettings, attempt_limit, caused_by_timeout,
-    caused_by_tls,
+    BuildTransport, Observer, TransportSettings, attempt_limit, caused_by_timeout, caused_by_tls,
 };
