@@ -36,7 +36,7 @@ impl Client {
     /// `revoked`): the caller decides what each means.
     pub fn poll_authorization(&self, url: Url) -> Result<AuthorizationPoll, Misuse> {
         self.require_account()?;
-        Ok(AuthorizationPoll(Runner::new(PollAuthorization {
+        Ok(AuthorizationPoll(Runner::new(AuthorizationPollMachine {
             url,
             at: None,
             polling: Polling::default(),
@@ -47,13 +47,13 @@ impl Client {
 
 /// An authorization polled until it settles; see [`Client::poll_authorization`].
 #[derive(Debug)]
-pub struct AuthorizationPoll(Runner<PollAuthorization>);
+pub struct AuthorizationPoll(Runner<AuthorizationPollMachine>);
 
 operation_by_runner!(AuthorizationPoll, NoEvent, Authorization);
 
 /// The machine of an [`AuthorizationPoll`].
 #[derive(Debug)]
-pub(crate) struct PollAuthorization {
+pub(crate) struct AuthorizationPollMachine {
     url: Url,
     /// When to fetch next; `None`: now.
     at: Option<UnixTime>,
@@ -61,7 +61,7 @@ pub(crate) struct PollAuthorization {
     effects: Effects<NoEvent, Authorization>,
 }
 
-impl Machine for PollAuthorization {
+impl Machine for AuthorizationPollMachine {
     type Event = NoEvent;
     type Output = Authorization;
     type Purpose = ();

@@ -15,9 +15,8 @@
 //! Time is always an argument; nothing here reads a clock, sleeps or does I/O.
 
 mod account;
-mod authorization;
 mod authorization_poll;
-mod authorizations;
+mod authorization_table;
 mod credentials;
 mod exchange;
 mod nonce;
@@ -26,6 +25,7 @@ mod operation;
 mod order;
 mod policy;
 mod polling;
+mod pre_authorization;
 mod renewal;
 mod revocation;
 mod rollover;
@@ -46,13 +46,13 @@ use crate::time::UnixTime;
 use crate::wire::{Request, RequestId};
 
 pub use account::{AccountInfo, NewAccount, OrderListing};
-pub use authorization::PreAuthorization;
 pub use authorization_poll::AuthorizationPoll;
 pub use credentials::{AccountCredentials, AccountRef};
 pub use offer::{ChallengeOffer, DnsPersistRecord, PersistIssuers, Solution};
 pub use operation::Operation;
 pub use order::{Issued, NewOrder, OrderEvent, OrderFlow, OrderSnapshot};
 pub use policy::Policy;
+pub use pre_authorization::PreAuthorization;
 pub use renewal::RenewalSuggestion;
 pub use revocation::RevocationReason;
 pub use rollover::{KeyRollover, RolloverState};

@@ -1,6 +1,6 @@
 //! What the server's order and certificate are checked against: the identifiers
 //! requested and the CSR's key (the authorizations are checked by the authorization
-//! table, `client/authorizations.rs`).
+//! table, `client/authorization_table.rs`).
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use url::Url;
 
 use crate::certificate::CertificateChain;
-use crate::client::authorizations::Authorize;
+use crate::client::authorization_table::Authorize;
 use crate::client::offer::ChallengeOffer;
 use crate::identifier::Identifier;
 use crate::problem::Problem;

@@ -24,7 +24,7 @@ use super::request::{Purpose, create_request};
 use super::state::{Downloaded, Ended, ISSUANCE, Live, OrderMachine, Phase, Stage, VALIDATION};
 use crate::b64;
 use crate::certificate::CertificateChain;
-use crate::client::authorizations::{AuthorizationTable, failure_of};
+use crate::client::authorization_table::{AuthorizationTable, failure_of};
 use crate::client::exchange::{Endpoint, Exchanged, Spec};
 use crate::client::polling::Polling;
 use crate::client::run::{Effects, Machine, Next};

@@ -4,7 +4,7 @@
 //! * here: [`OrderFlow`], the public type (a runner over the machine);
 //! * `machine.rs`: every transition, in one file;
 //! * `state.rs`: what the machine holds, its states (each with its own data);
-//! * `client/authorizations.rs` (shared with pre-authorization): the authorization
+//! * `client/authorization_table.rs` (shared with pre-authorization): the authorization
 //!   table, its checks and the caller's choice of challenge;
 //! * `checks.rs`: what the server's order and certificate are checked against;
 //! * `request.rs`: [`NewOrder`], the `newOrder` request, and what each request is for;

@@ -10,7 +10,7 @@ use super::checks::check_identifiers;
 use super::events::{Issued, OrderEvent};
 use super::request::NewOrder;
 use crate::certificate::CertificateChain;
-use crate::client::authorizations::AuthorizationTable;
+use crate::client::authorization_table::AuthorizationTable;
 use crate::client::polling::Polling;
 use crate::client::run::Effects;
 use crate::fault::Misuse;

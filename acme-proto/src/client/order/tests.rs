@@ -5,7 +5,7 @@ use super::state::{Live, Phase, Stage};
 use super::*;
 use crate::b64;
 use crate::client::Client;
-use crate::client::authorizations::AuthorizationTable;
+use crate::client::authorization_table::AuthorizationTable;
 use crate::client::polling::Polling;
 use crate::client::run::Effects;
 use crate::client::{Operation as _, Step};

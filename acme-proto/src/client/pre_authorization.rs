@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 
 use url::Url;
 
-use super::authorizations::{AuthorizationTable, failure};
+use super::authorization_table::{AuthorizationTable, failure};
 use super::exchange::{Endpoint, Exchanged, Spec};
 use super::order::OrderEvent;
 use super::polling::Polling;
@@ -115,11 +115,11 @@ const VALIDATION: &str = "validation of the authorization's challenge";
 /// [`OrderEvent::Cleanup`] events as an order, from the same authorization table (one
 /// authorization, checked against the identifier asked).
 #[derive(Debug)]
-pub struct PreAuthorization(Runner<PreAuthorize>);
+pub struct PreAuthorization(Runner<PreAuthorizationMachine>);
 
 /// The machine of a [`PreAuthorization`].
 #[derive(Debug)]
-pub(crate) struct PreAuthorize {
+pub(crate) struct PreAuthorizationMachine {
     /// The identifier asked, alone: what the authorization is checked against.
     identifier: [Identifier; 1],
     url: Option<Url>,
@@ -132,7 +132,7 @@ pub(crate) struct PreAuthorize {
 impl PreAuthorization {
     /// Pre-authorizes `identifier`.
     pub fn new(identifier: Identifier) -> Self {
-        Self(Runner::new(PreAuthorize {
+        Self(Runner::new(PreAuthorizationMachine {
             identifier: [identifier],
             url: None,
             authorizations: AuthorizationTable::default(),
@@ -161,7 +161,7 @@ impl PreAuthorization {
     }
 }
 
-impl PreAuthorize {
+impl PreAuthorizationMachine {
     fn challenge_ready(&mut self, challenge_url: &Url) -> Result<(), Misuse> {
         if self.state == State::Done {
             return Err(Misuse::InvalidArgument(
@@ -270,7 +270,7 @@ impl PreAuthorize {
     }
 }
 
-impl Machine for PreAuthorize {
+impl Machine for PreAuthorizationMachine {
     type Event = OrderEvent;
     type Output = Authorization;
     type Purpose = ();
