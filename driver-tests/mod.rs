@@ -34,6 +34,7 @@ mod dns_hook;
 pub(crate) mod hangs;
 mod http01;
 mod issue;
+pub(crate) mod pebble;
 mod saved_orders;
 mod signer_accounts;
 pub(crate) mod support;

@@ -3,6 +3,9 @@
 
 use acme_proto_blocking as driver;
 
+/// For messages: the driver under test.
+const DRIVER_NAME: &str = "blocking";
+
 #[macro_use]
 mod prelude;
 use prelude::pause;

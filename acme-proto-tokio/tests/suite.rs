@@ -2,6 +2,9 @@
 
 use acme_proto_tokio as driver;
 
+/// For messages: the driver under test.
+const DRIVER_NAME: &str = "tokio";
+
 #[macro_use]
 mod prelude;
 use prelude::pause;

@@ -12,3 +12,4 @@ mod cancellation;
 mod hangs;
 mod http01;
 mod issue;
+mod pebble;

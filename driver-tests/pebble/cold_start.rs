@@ -1,124 +1,103 @@
-//! Every operation of both drivers, each started on a client made from saved credentials
-//! and nothing else (no directory fetched, no nonce): the path of a renewal job that
-//! starts from disk. A GET operation once read the directory, fetched first, as its own
-//! answer (`renewal_info` failed as `Malformed` on such a client).
+//! Every operation of the driver, each started on a client made from saved credentials
+//! and nothing else (no directory fetched, no nonce), against Pebble: the path of a
+//! renewal job that starts from disk. A GET operation once read the directory, fetched
+//! first, as its own answer (`renewal_info` failed as `Malformed` on such a client).
 
 use acme_proto::ProblemType;
 use acme_proto::client::{AccountCredentials, NewAccount};
 use acme_proto::crypto::SignatureAlgorithm;
-use acme_proto_support::{DriverError, generate_account_key};
 use acme_proto_tests::PebbleOptions;
 
-use crate::driver::{Challenge, Driver};
-use crate::scenarios::Fixture;
+use super::{Challenge, Fixture, transport};
+use crate::driver::{AcmeClient, DriverError, generate_account_key};
+
+driver_tests!(every_operation_on_a_fresh_client);
 
 /// A client that has done nothing yet, from `credentials` as saved to disk.
-fn cold<D: Driver>(f: &Fixture<D>, credentials: &AccountCredentials) -> D::Client {
+fn cold(f: &Fixture, credentials: &AccountCredentials) -> AcmeClient {
     let saved = credentials.to_json().expect("credentials to JSON");
     let credentials = AccountCredentials::from_json(&saved).expect("credentials from JSON");
-    f.driver.client_from_credentials(&f.pebble, credentials)
+    AcmeClient::from_credentials(credentials, transport(&f.pebble)).expect("client")
 }
 
-pub fn every_operation_on_a_fresh_client<D: Driver>() {
-    let Some(f) = Fixture::<D>::start(PebbleOptions::default()) else {
+pub async fn every_operation_on_a_fresh_client() {
+    let Some(f) = Fixture::start(PebbleOptions::default()) else {
         return;
     };
-    let name = D::NAME;
-    let account = f.account();
-    let credentials = f.driver.credentials(&account).expect("credentials");
+    let name = crate::DRIVER_NAME;
+    let account = f.account().await;
+    let credentials = account.credentials().expect("credentials");
 
     let first = f
-        .driver
-        .issue(
+        .try_issue(
             &cold(&f, &credentials),
-            crate::scenarios::order(&["cold1.example.org"]),
+            &["cold1.example.org"],
             Challenge::Http01,
         )
+        .await
         .unwrap_or_else(|e| panic!("{name}: issue on a fresh client: {e:?}"));
     f.check(&first, &["cold1.example.org"]);
 
     // Pebble 2.4.0 has no renewalInfo: a typed refusal once the directory is read, not
     // the directory taken for renewal information.
-    let error = f
-        .driver
-        .renewal_info(&cold(&f, &credentials), &first.issued.chain)
+    let error = aw!(cold(&f, &credentials).renewal_info(&first.issued.chain))
         .expect_err("no ARI in Pebble 2.4.0");
     assert!(
         matches!(error, DriverError::Acme(acme_proto::Error::Misuse(_))),
         "{name}: renewal_info on a fresh client: {error:?}"
     );
 
-    let fetched = f
-        .driver
-        .fetch_account(&cold(&f, &credentials))
+    let fetched = aw!(cold(&f, &credentials).fetch_account())
         .unwrap_or_else(|e| panic!("{name}: fetch_account on a fresh client: {e:?}"));
     assert_eq!(&fetched.url, credentials.account_url());
-    let updated = f
-        .driver
-        .update_contacts(
-            &cold(&f, &credentials),
-            vec!["mailto:cold@example.org".into()],
-        )
+    let updated = aw!(cold(&f, &credentials).update_contacts(["mailto:cold@example.org"]))
         .unwrap_or_else(|e| panic!("{name}: update_contacts on a fresh client: {e:?}"));
     assert_eq!(updated.account.contact, ["mailto:cold@example.org"]);
-    let listed = f
-        .driver
-        .list_orders(&cold(&f, &credentials), 10)
+    let listed = aw!(cold(&f, &credentials).list_orders(10))
         .unwrap_or_else(|e| panic!("{name}: list_orders on a fresh client: {e:?}"));
     assert!(
         listed.contains(&first.issued.order_url),
         "{name}: {listed:?}"
     );
 
-    f.driver
-        .revoke(&cold(&f, &credentials), &first.issued.chain, None)
+    aw!(cold(&f, &credentials).revoke(&first.issued.chain, None))
         .unwrap_or_else(|e| panic!("{name}: revoke on a fresh client: {e:?}"));
-    let second = f.issue(&account, &["cold2.example.org"], Challenge::Http01);
-    f.driver
-        .revoke_with_certificate_key(
-            &cold(&f, &credentials),
-            &second.issued.chain,
-            &second.private_key_pem,
-            None,
-        )
-        .unwrap_or_else(|e| panic!("{name}: revoke_with_certificate_key on a fresh client: {e:?}"));
+    let second = f
+        .issue(&account, &["cold2.example.org"], Challenge::Http01)
+        .await;
+    aw!(cold(&f, &credentials).revoke_with_certificate_key(
+        &second.issued.chain,
+        &second.private_key_pem,
+        None
+    ))
+    .unwrap_or_else(|e| panic!("{name}: revoke_with_certificate_key on a fresh client: {e:?}"));
 
     // A new account, and one found again, each by a client that has done nothing.
     let key = generate_account_key(SignatureAlgorithm::Es256).expect("key");
-    let created = f
-        .driver
-        .create_account(
-            &f.client(key),
-            NewAccount::agreeing_to_terms(["mailto:new@example.org"]),
-        )
-        .unwrap_or_else(|e| panic!("{name}: create_account on a fresh client: {e:?}"));
+    let created = aw!(f
+        .client(key)
+        .create_account(NewAccount::agreeing_to_terms(["mailto:new@example.org"])))
+    .unwrap_or_else(|e| panic!("{name}: create_account on a fresh client: {e:?}"));
     assert!(created.created);
     let copy = acme_proto_support::copy_key(credentials.key()).expect("key");
-    let found = f
-        .driver
-        .find_account(&f.client(copy))
+    let found = aw!(f.client(copy).find_account())
         .unwrap_or_else(|e| panic!("{name}: find_account on a fresh client: {e:?}"));
     assert_eq!(&found.url, credentials.account_url());
 
     // The key changed, then the account deactivated, each from a fresh client.
     let rolled = cold(&f, &credentials);
     let new_key = generate_account_key(SignatureAlgorithm::Es256).expect("key");
-    f.driver
-        .change_key(&rolled, new_key)
+    aw!(rolled.change_key(new_key))
+        .map_err(|e| e.error)
         .unwrap_or_else(|e| panic!("{name}: change_key on a fresh client: {e:?}"));
-    let after = f.driver.credentials(&rolled).expect("credentials");
-    let deactivated = f
-        .driver
-        .deactivate_account(&cold(&f, &after))
+    let after = rolled.credentials().expect("credentials");
+    let deactivated = aw!(cold(&f, &after).deactivate_account())
         .unwrap_or_else(|e| panic!("{name}: deactivate_account on a fresh client: {e:?}"));
     assert_eq!(
         deactivated.account.status,
         acme_proto::AccountStatus::Deactivated
     );
-    let error = f
-        .driver
-        .fetch_account(&cold(&f, &after))
-        .expect_err("deactivated");
+    let error = aw!(cold(&f, &after).fetch_account()).expect_err("deactivated");
     assert_eq!(
         error.problem().map(|p| p.kind.clone()),
         Some(ProblemType::Unauthorized),

@@ -1,0 +1,192 @@
+//! Every scenario against real Pebble, written once with the rest of the driver suite
+//! and run for each driver: a Pebble of the scenario's own, the driver's built-in
+//! responders on Pebble's validation ports, and a DNS hook that sets TXT records in
+//! challtestsrv. Each issued chain is validated by rustls-webpki up to Pebble's root
+//! (management `/roots/N`), and every responder is empty once an order is over.
+
+use std::path::Path;
+
+use acme_proto::Identifier;
+use acme_proto::client::{NewAccount, NewOrder};
+use acme_proto::crypto::{AccountKey, SignatureAlgorithm};
+use acme_proto_tests::{Pebble, PebbleOptions, start_or_skip, verify_chain};
+
+use crate::driver::{
+    AcmeClient, Certificate, DnsHook, DriverError, Http01Responder, TlsAlpn01Responder, Transport,
+    generate_account_key,
+};
+
+mod cold_start;
+mod scenarios;
+
+/// The challenge a scenario answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    /// The built-in http-01 responder, on Pebble's http-01 port.
+    Http01,
+    /// The built-in tls-alpn-01 responder, on Pebble's tls-alpn-01 port.
+    TlsAlpn01,
+    /// The driver's `DnsHook`, running a script that sets TXT records in challtestsrv.
+    Dns01,
+    /// A solver that chooses nothing: issuing only works if no challenge is needed.
+    Refuse,
+}
+
+/// A Pebble of the scenario's own, the driver's responders on its ports, and a directory
+/// for the DNS hook script.
+pub struct Fixture {
+    pub pebble: Pebble,
+    pub http: Http01Responder,
+    pub tls: TlsAlpn01Responder,
+    pub dns: DnsHook,
+    _dir: tempfile::TempDir,
+}
+
+/// A solver that chooses nothing, for scenarios that expect no challenge.
+pub struct Refuse;
+
+impl crate::driver::Solver for Refuse {
+    fn choose<'a>(
+        &self,
+        _: &'a [acme_proto::client::ChallengeOffer],
+    ) -> Option<&'a acme_proto::client::ChallengeOffer> {
+        None
+    }
+    solver_method!(
+        fn present(
+            &self,
+            _: &acme_proto::client::ChallengeOffer,
+        ) -> Result<(), crate::driver::SolverError> {
+            Err("nothing to present".into())
+        }
+    );
+    solver_method!(
+        fn cleanup(
+            &self,
+            _: &acme_proto::client::ChallengeOffer,
+        ) -> Result<(), crate::driver::SolverError> {
+            Ok(())
+        }
+    );
+}
+
+/// The DNS hook: the harness's script for challtestsrv.
+fn dns_hook(pebble: &Pebble, dir: &Path) -> DnsHook {
+    let (program, args) =
+        acme_proto_tests::challtestsrv_hook(dir, &pebble.challtestsrv().management_url())
+            .expect("the hook script");
+    DnsHook::new(program).args(args)
+}
+
+/// A transport trusting Pebble's TLS root, recording exchanges when asked to.
+pub fn transport(pebble: &Pebble) -> Transport {
+    let builder = Transport::builder().add_root_pem(pebble.root_pem());
+    match acme_proto_tests::recorder_from_env() {
+        Some(record) => builder.observe(record),
+        None => builder,
+    }
+    .build()
+    .expect("transport")
+}
+
+pub fn order(names: &[&str]) -> NewOrder {
+    NewOrder::new(names.iter().map(|name| match name.parse() {
+        Ok(ip) => Identifier::Ip(ip),
+        Err(_) => Identifier::dns(name).expect("a DNS name"),
+    }))
+}
+
+pub fn problem(error: &DriverError) -> acme_proto::ProblemType {
+    match error.problem() {
+        Some(problem) => problem.kind.clone(),
+        None => panic!("expected a problem document from Pebble: {error:?}"),
+    }
+}
+
+impl Fixture {
+    /// `None` when Pebble is not installed and this is not CI.
+    pub fn start(options: PebbleOptions) -> Option<Self> {
+        let mut pebble = start_or_skip(options)?;
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let http =
+            Http01Responder::from_listener(pebble.take_http01_listener().expect("http-01 port"))
+                .expect("http-01 responder");
+        let tls = TlsAlpn01Responder::from_listener(
+            pebble.take_tlsalpn01_listener().expect("tls-alpn-01 port"),
+        )
+        .expect("tls-alpn-01 responder");
+        let dns = dns_hook(&pebble, dir.path());
+        Some(Self {
+            pebble,
+            http,
+            tls,
+            dns,
+            _dir: dir,
+        })
+    }
+
+    /// A client for Pebble with `key`, trusting only Pebble's TLS root.
+    pub fn client(&self, key: AccountKey) -> AcmeClient {
+        let url = self.pebble.directory_url().parse().expect("directory URL");
+        AcmeClient::new(url, key, transport(&self.pebble)).expect("client")
+    }
+
+    /// A client with a new ES256 account.
+    pub async fn account(&self) -> AcmeClient {
+        self.account_with(SignatureAlgorithm::Es256).await
+    }
+
+    pub async fn account_with(&self, algorithm: SignatureAlgorithm) -> AcmeClient {
+        let client = self.client(generate_account_key(algorithm).expect("key"));
+        let info =
+            aw!(client.create_account(NewAccount::agreeing_to_terms(["mailto:ops@example.org"])))
+                .unwrap_or_else(|e| {
+                    panic!("creating the account: {e}\n{}", self.pebble.log_tail())
+                });
+        assert!(info.created);
+        client
+    }
+
+    /// Orders `names` with `challenge`, the error as it came.
+    pub async fn try_issue(
+        &self,
+        client: &AcmeClient,
+        names: &[&str],
+        challenge: Challenge,
+    ) -> Result<Certificate, DriverError> {
+        match challenge {
+            Challenge::Http01 => aw!(client.issue_order(order(names), &self.http)),
+            Challenge::TlsAlpn01 => aw!(client.issue_order(order(names), &self.tls)),
+            Challenge::Dns01 => aw!(client.issue_order(order(names), &self.dns)),
+            Challenge::Refuse => aw!(client.issue_order(order(names), &Refuse)),
+        }
+    }
+
+    /// Issues for `names` (DNS names or IP addresses) with `challenge`, then checks the
+    /// chain up to `/roots/0` and that nothing is left presented.
+    pub async fn issue(
+        &self,
+        client: &AcmeClient,
+        names: &[&str],
+        challenge: Challenge,
+    ) -> Certificate {
+        let certificate = self
+            .try_issue(client, names, challenge)
+            .await
+            .unwrap_or_else(|e| panic!("issuing {names:?}: {e}\n{}", self.pebble.log_tail()));
+        self.check(&certificate, names);
+        certificate
+    }
+
+    pub fn check(&self, certificate: &Certificate, names: &[&str]) {
+        let roots = self.pebble.issuer_roots().expect("Pebble's roots");
+        let checked: Vec<String> = names.iter().map(|n| n.replace('*', "any")).collect();
+        let checked: Vec<&str> = checked.iter().map(String::as_str).collect();
+        verify_chain(certificate.issued.chain.pem(), &roots[0], &checked)
+            .unwrap_or_else(|e| panic!("{names:?}: {e}"));
+        assert!(
+            self.http.is_empty() && self.tls.is_empty(),
+            "a challenge was left presented"
+        );
+    }
+}
