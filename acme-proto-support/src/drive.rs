@@ -77,6 +77,69 @@ pub fn waiting(wait: &Wait) -> Duration {
     duration
 }
 
+/// What a driver's loop does next, as [`Drive::next`] decides it: the driver only sends,
+/// sleeps and hands events to the caller's handler.
+#[derive(Debug)]
+pub enum Turn<E, T> {
+    /// Send this request, then give the result to [`Drive::sent`].
+    Send(Request),
+    /// Hand this event to the caller's handler.
+    Event(E),
+    /// Sleep this long.
+    Sleep(Duration),
+    /// The drive is over, with this result.
+    Done(Result<T, DriverError>),
+}
+
+/// One operation's run loop, without the I/O: the step the core asks for, the request
+/// logged as it goes out, the transport's result handed back, the last transport failure
+/// kept for [`DriverError::Transport`].
+#[derive(Debug, Default)]
+pub struct Drive {
+    last_failure: Option<TransportError>,
+}
+
+impl Drive {
+    /// A new loop.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The next turn of `op`'s loop.
+    pub fn next<O: Operation>(
+        &mut self,
+        op: &mut O,
+        client: &Mutex<Client>,
+    ) -> Turn<O::Event, O::Output> {
+        let step = op.poll(&mut lock(client), now());
+        match step {
+            Step::Send(request) => {
+                sending(&request);
+                Turn::Send(request)
+            }
+            Step::Event(event) => Turn::Event(event),
+            Step::Wait(wait) => Turn::Sleep(waiting(&wait)),
+            Step::Done => Turn::Done(outcome(op, self.last_failure.take())),
+            // `AwaitingCaller`: the handler returned without answering the event (a
+            // driver's loop has no later moment to answer in). `InFlight` cannot come:
+            // every request is answered before the next poll. A step added to the core
+            // since is an error too, never a busy loop.
+            _ => Turn::Done(Err(DriverError::Stalled)),
+        }
+    }
+
+    /// Hands what the transport did with `request` back to `op` (see [`hand_back`]).
+    pub fn sent<O: Operation>(
+        &mut self,
+        op: &mut O,
+        client: &Mutex<Client>,
+        request: &Request,
+        result: Result<Response, TransportError>,
+    ) -> Result<(), DriverError> {
+        hand_back(op, client, request, result, &mut self.last_failure)
+    }
+}
+
 /// The drive's result once `op` said `Done`: its output, or its error joined with the
 /// last transport failure.
 pub fn outcome<O: Operation>(

@@ -10,8 +10,8 @@ use std::future::Future;
 use std::sync::Mutex;
 
 use acme_proto::Client;
-use acme_proto::client::{Operation, Step};
-use acme_proto_support::drive::{hand_back, lock, now, outcome, sending, waiting};
+use acme_proto::client::Operation;
+use acme_proto_support::drive::{Drive, Turn};
 
 use crate::error::DriverError;
 use crate::transport::Transport;
@@ -59,23 +59,16 @@ pub async fn drive<O: Operation>(
     transport: &Transport,
     mut events: impl EventHandler<O>,
 ) -> Result<O::Output, DriverError> {
-    let mut last_failure = None;
+    let mut drive = Drive::new();
     loop {
-        let step = op.poll(&mut lock(client), now());
-        match step {
-            Step::Send(request) => {
-                sending(&request);
+        match drive.next(op, client) {
+            Turn::Send(request) => {
                 let result = transport.send(&request).await;
-                hand_back(op, client, &request, result, &mut last_failure)?;
+                drive.sent(op, client, &request, result)?;
             }
-            Step::Event(event) => events.on_event(op, event).await?,
-            Step::Wait(wait) => tokio::time::sleep(waiting(&wait)).await,
-            Step::Done => return outcome(op, last_failure),
-            // `AwaitingCaller`: the handler returned without answering the event (this
-            // loop has no later moment to answer in). `InFlight` cannot come: every
-            // request is answered before the next poll. A step added to the core since
-            // is an error too, never a busy loop.
-            _ => return Err(DriverError::Stalled),
+            Turn::Event(event) => events.on_event(op, event).await?,
+            Turn::Sleep(duration) => tokio::time::sleep(duration).await,
+            Turn::Done(result) => return result,
         }
     }
 }
