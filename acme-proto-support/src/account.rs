@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use acme_proto::client::{
     AccountCredentials, AccountRef, KeyRollover, RenewalSuggestion, RevocationReason,
-    RolloverState, Single,
+    RolloverState, SingleRequest,
 };
 use acme_proto::crypto::{AccountKey, Signer};
 use acme_proto::{CertificateChain, Client, Error, Misuse};
@@ -163,7 +163,7 @@ impl Account {
         &self,
         certificate: &CertificateChain,
         reason: Option<RevocationReason>,
-    ) -> Result<Single<()>, Misuse> {
+    ) -> Result<SingleRequest<()>, Misuse> {
         self.lock().revoke(certificate.end_entity().der(), reason)
     }
 
@@ -173,7 +173,7 @@ impl Account {
         certificate: &CertificateChain,
         private_key_pem: &str,
         reason: Option<RevocationReason>,
-    ) -> Result<Single<()>, Error> {
+    ) -> Result<SingleRequest<()>, Error> {
         let key = Box::new(AccountKey::from_pem(private_key_pem)?);
         Ok(self
             .lock()
@@ -184,7 +184,7 @@ impl Account {
     pub fn renewal_info(
         &self,
         certificate: &CertificateChain,
-    ) -> Result<Single<RenewalSuggestion>, Error> {
+    ) -> Result<SingleRequest<RenewalSuggestion>, Error> {
         let cert_id = certificate.cert_id()?;
         Ok(self.lock().renewal_info(&cert_id))
     }

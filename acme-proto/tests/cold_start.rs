@@ -90,8 +90,9 @@ fn directory_and_account_operations_on_a_fresh_client() {
     fetched_the_directory_once(&fresh, before);
     std::mem::swap(&mut fresh.ca, &mut h.ca);
 
-    type Start =
-        fn(&acme_proto::Client) -> acme_proto::client::Single<acme_proto::client::AccountInfo>;
+    type Start = fn(
+        &acme_proto::Client,
+    ) -> acme_proto::client::SingleRequest<acme_proto::client::AccountInfo>;
     let account_operations: [(&str, Start); 3] = [
         ("fetch_account", |c| c.fetch_account().unwrap()),
         ("update_contacts", |c| {

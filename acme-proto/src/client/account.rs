@@ -14,7 +14,7 @@ use url::Url;
 use super::exchange::{Body, Endpoint, Exchanged, KeyChoice, NewAccountPayload, Payload, Spec};
 use super::rollover::KeyRollover;
 use super::run::{Effects, Machine, Next, Runner, operation_by_runner};
-use super::single::Single;
+use super::single_request::SingleRequest;
 use super::{Client, NoEvent};
 use crate::crypto::{ExternalAccountBinding, Signer};
 use crate::error::Error;
@@ -70,7 +70,7 @@ pub struct AccountInfo {
 impl Client {
     /// Fetches the directory (operations fetch it themselves when they need it; this is
     /// for callers who want to read `meta` first, such as the terms of service).
-    pub fn fetch_directory(&self) -> Single<()> {
+    pub fn fetch_directory(&self) -> SingleRequest<()> {
         let spec = Spec {
             method: Method::Get,
             endpoint: Endpoint::Url(self.directory_url().clone()),
@@ -78,7 +78,7 @@ impl Client {
             body: Body::Empty,
             resend_on_transport_failure: true,
         };
-        Single::new("directory fetch", spec, |client, exchanged, now| {
+        SingleRequest::new("directory fetch", spec, |client, exchanged, now| {
             let limits = client.limits().clone();
             let directory = exchanged
                 .response
@@ -90,7 +90,7 @@ impl Client {
 
     /// Creates an account for the client's key (RFC 8555 §7.3), or returns the existing
     /// one for that key (`created` tells which). Sets the client's account URL.
-    pub fn new_account(&self, request: NewAccount) -> Single<AccountInfo> {
+    pub fn new_account(&self, request: NewAccount) -> SingleRequest<AccountInfo> {
         let payload = NewAccountPayload {
             contact: request.contacts,
             terms_of_service_agreed: request.terms_of_service_agreed,
@@ -103,7 +103,7 @@ impl Client {
     /// Finds the existing account of the client's key without creating one
     /// (`onlyReturnExisting`, RFC 8555 §7.3.1); the server answers
     /// `accountDoesNotExist` when there is none. Sets the client's account URL.
-    pub fn find_account(&self) -> Single<AccountInfo> {
+    pub fn find_account(&self) -> SingleRequest<AccountInfo> {
         let payload = NewAccountPayload {
             only_return_existing: true,
             ..Default::default()
@@ -112,9 +112,9 @@ impl Client {
     }
 
     /// Fetches the account object (POST-as-GET to the account URL, RFC 8555 §7.3.3).
-    pub fn fetch_account(&self) -> Result<Single<AccountInfo>, Misuse> {
+    pub fn fetch_account(&self) -> Result<SingleRequest<AccountInfo>, Misuse> {
         let url = self.require_account()?;
-        Ok(Single::new(
+        Ok(SingleRequest::new(
             "account fetch",
             Spec::fetch(url, ResponseKind::Account),
             existing_account,
@@ -125,7 +125,7 @@ impl Client {
     pub fn update_contacts(
         &self,
         contacts: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Result<Single<AccountInfo>, Misuse> {
+    ) -> Result<SingleRequest<AccountInfo>, Misuse> {
         #[derive(serde::Serialize)]
         struct Update {
             contact: Vec<String>,
@@ -135,16 +135,20 @@ impl Client {
             contact: contacts.into_iter().map(Into::into).collect(),
         })?;
         let spec = Spec::post(Endpoint::Url(url), ResponseKind::Account, payload, true);
-        Ok(Single::new("contact update", spec, existing_account))
+        Ok(SingleRequest::new("contact update", spec, existing_account))
     }
 
     /// Deactivates the account (RFC 8555 §7.3.6). The server refuses every later
     /// request signed for it with `unauthorized`; this cannot be undone.
-    pub fn deactivate_account(&self) -> Result<Single<AccountInfo>, Misuse> {
+    pub fn deactivate_account(&self) -> Result<SingleRequest<AccountInfo>, Misuse> {
         let url = self.require_account()?;
         let payload = br#"{"status":"deactivated"}"#.to_vec();
         let spec = Spec::post(Endpoint::Url(url), ResponseKind::Account, payload, true);
-        Ok(Single::new("account deactivation", spec, existing_account))
+        Ok(SingleRequest::new(
+            "account deactivation",
+            spec,
+            existing_account,
+        ))
     }
 
     /// Rolls the account over to `new_key` (RFC 8555 §7.3.5). The client signs with the
@@ -192,7 +196,7 @@ fn json(value: &impl serde::Serialize) -> Result<Vec<u8>, Misuse> {
         .map_err(|_| Misuse::InvalidArgument("the payload cannot be serialized"))
 }
 
-fn new_account_op(name: &'static str, payload: NewAccountPayload) -> Single<AccountInfo> {
+fn new_account_op(name: &'static str, payload: NewAccountPayload) -> SingleRequest<AccountInfo> {
     let spec = Spec {
         method: Method::Post,
         endpoint: Endpoint::NewAccount,
@@ -204,7 +208,7 @@ fn new_account_op(name: &'static str, payload: NewAccountPayload) -> Single<Acco
         // newAccount is idempotent: the server returns the existing account for the key.
         resend_on_transport_failure: true,
     };
-    Single::new(name, spec, |client, exchanged, now| {
+    SingleRequest::new(name, spec, |client, exchanged, now| {
         let url = exchanged.response.location(&exchanged.url)?;
         client.check_url(&url)?;
         let info = read_account(client, &exchanged, url, now)?;

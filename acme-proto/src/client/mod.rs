@@ -30,7 +30,7 @@ mod renewal;
 mod revocation;
 mod rollover;
 mod run;
-mod single;
+mod single_request;
 mod spec;
 
 use alloc::boxed::Box;
@@ -56,7 +56,7 @@ pub use pre_authorization::PreAuthorization;
 pub use renewal::RenewalSuggestion;
 pub use revocation::RevocationReason;
 pub use rollover::{KeyRollover, RolloverState};
-pub use single::Single;
+pub use single_request::SingleRequest;
 
 pub(crate) use nonce::NoncePool;
 

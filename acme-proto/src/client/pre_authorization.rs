@@ -18,7 +18,7 @@ use super::exchange::{Endpoint, Exchanged, Spec};
 use super::order::OrderEvent;
 use super::polling::Polling;
 use super::run::{Effects, Machine, Next, Runner, operation_by_runner};
-use super::single::Single;
+use super::single_request::SingleRequest;
 use super::{Client, Polled};
 use crate::error::Error;
 use crate::fault::{Malformed, MalformedKind, Misuse};
@@ -31,9 +31,9 @@ use crate::time::UnixTime;
 impl Client {
     /// Fetches an authorization (POST-as-GET, RFC 8555 §7.5): where it stands, and its
     /// challenges.
-    pub fn fetch_authorization(&self, url: Url) -> Result<Single<Authorization>, Misuse> {
+    pub fn fetch_authorization(&self, url: Url) -> Result<SingleRequest<Authorization>, Misuse> {
         self.account_url().ok_or(NO_ACCOUNT)?;
-        Ok(Single::new(
+        Ok(SingleRequest::new(
             "authorization fetch",
             Spec::fetch(url, ResponseKind::Authorization),
             |client, exchanged, now| {
@@ -48,7 +48,7 @@ impl Client {
     /// RFC 8555 §7.5.1), outside an order: for a caller that tracks an authorization
     /// itself. Gives the challenge as the server answered; the authorization says the
     /// outcome (fetch it with [`fetch_authorization`](Self::fetch_authorization)).
-    pub fn answer_challenge(&self, url: Url) -> Result<Single<Challenge>, Misuse> {
+    pub fn answer_challenge(&self, url: Url) -> Result<SingleRequest<Challenge>, Misuse> {
         self.account_url().ok_or(NO_ACCOUNT)?;
         let spec = Spec::post(
             Endpoint::Url(url),
@@ -56,7 +56,7 @@ impl Client {
             b"{}".to_vec(),
             true,
         );
-        Ok(Single::new(
+        Ok(SingleRequest::new(
             "challenge answer",
             spec,
             |client, exchanged, now| {
@@ -69,7 +69,10 @@ impl Client {
 
     /// Deactivates an authorization (RFC 8555 §7.5.2), so that it can no longer be used
     /// to issue certificates.
-    pub fn deactivate_authorization(&self, url: Url) -> Result<Single<Authorization>, Misuse> {
+    pub fn deactivate_authorization(
+        &self,
+        url: Url,
+    ) -> Result<SingleRequest<Authorization>, Misuse> {
         self.account_url().ok_or(NO_ACCOUNT)?;
         let payload = br#"{"status":"deactivated"}"#.to_vec();
         let spec = Spec::post(
@@ -78,7 +81,7 @@ impl Client {
             payload,
             true,
         );
-        Ok(Single::new(
+        Ok(SingleRequest::new(
             "authorization deactivation",
             spec,
             |client, exchanged, now| {

@@ -2,7 +2,7 @@
 
 use super::Client;
 use super::exchange::{Body, Endpoint, Spec};
-use super::single::Single;
+use super::single_request::SingleRequest;
 use crate::certificate::CertId;
 use crate::limits::ResponseKind;
 use crate::resource::RenewalInfo;
@@ -31,7 +31,7 @@ impl RenewalSuggestion {
 impl Client {
     /// Asks the server when to renew the certificate with this ARI certID (RFC 9773
     /// §4.1): an unauthenticated GET of `renewalInfo/{certID}`.
-    pub fn renewal_info(&self, cert_id: &CertId) -> Single<RenewalSuggestion> {
+    pub fn renewal_info(&self, cert_id: &CertId) -> SingleRequest<RenewalSuggestion> {
         let spec = Spec {
             method: Method::Get,
             endpoint: Endpoint::RenewalInfo(cert_id.clone()),
@@ -39,7 +39,7 @@ impl Client {
             body: Body::Empty,
             resend_on_transport_failure: true,
         };
-        Single::new("renewal information", spec, |client, exchanged, now| {
+        SingleRequest::new("renewal information", spec, |client, exchanged, now| {
             let info = exchanged
                 .response
                 .json(ResponseKind::RenewalInfo, client.limits(), now)?;

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use super::Client;
 use super::exchange::{Body, Endpoint, KeyChoice, Payload, Spec};
-use super::single::Single;
+use super::single_request::SingleRequest;
 use crate::b64;
 use crate::crypto::Signer;
 use crate::fault::Misuse;
@@ -62,7 +62,7 @@ impl Client {
         &self,
         certificate_der: &[u8],
         reason: Option<RevocationReason>,
-    ) -> Result<Single<()>, Misuse> {
+    ) -> Result<SingleRequest<()>, Misuse> {
         if self.account_url().is_none() {
             return Err(Misuse::InvalidArgument(
                 "no account yet: create or find the account first",
@@ -79,7 +79,7 @@ impl Client {
         certificate_der: &[u8],
         reason: Option<RevocationReason>,
         certificate_key: Box<dyn Signer + Send + Sync>,
-    ) -> Single<()> {
+    ) -> SingleRequest<()> {
         revocation(certificate_der, reason, KeyChoice::OtherJwk).with_other_key(certificate_key)
     }
 }
@@ -88,7 +88,7 @@ fn revocation(
     certificate_der: &[u8],
     reason: Option<RevocationReason>,
     key: KeyChoice,
-) -> Single<()> {
+) -> SingleRequest<()> {
     let mut payload: Vec<u8> =
         alloc::format!(r#"{{"certificate":"{}""#, b64::encode(certificate_der)).into_bytes();
     if let Some(reason) = reason {
@@ -106,5 +106,5 @@ fn revocation(
         // A resend after the server revoked would answer alreadyRevoked, hiding success.
         resend_on_transport_failure: false,
     };
-    Single::new("revocation", spec, |_, _, _| Ok(()))
+    SingleRequest::new("revocation", spec, |_, _, _| Ok(()))
 }

@@ -37,7 +37,7 @@ mod csr;
 mod js;
 
 use acme_proto::client::{
-    AccountInfo, NewAccount, NewOrder, Operation, OrderEvent, OrderFlow, Single, Solution,
+    AccountInfo, NewAccount, NewOrder, Operation, OrderEvent, OrderFlow, SingleRequest, Solution,
 };
 use acme_proto::crypto::AccountKey;
 use acme_proto::{Client, Identifier, RequestId, Response, SignatureAlgorithm, Step};
@@ -76,7 +76,7 @@ pub struct Issuer {
 
 enum Phase {
     /// Creating the account (or finding it); the order waits, its CSR given.
-    Account(Single<AccountInfo>, Box<OrderFlow>),
+    Account(SingleRequest<AccountInfo>, Box<OrderFlow>),
     Order(Box<OrderFlow>),
     Issued(String),
     Failed(JsValue),

@@ -1,7 +1,7 @@
 //! The operations the loop drives (the account, then one order per domain) and what
 //! each said last, in the loop's own terms.
 
-use acme_proto::client::{AccountInfo, Operation, OrderEvent, OrderFlow, Single, Step};
+use acme_proto::client::{AccountInfo, Operation, OrderEvent, OrderFlow, SingleRequest, Step};
 use acme_proto::{Client, Request, RequestId, Response, TransportFailure, UnixTime};
 
 /// The wall clock, as the core takes it.
@@ -11,7 +11,7 @@ pub(super) fn now() -> UnixTime {
 
 /// An operation the loop drives: first the account, then one order per domain.
 pub(super) enum Op {
-    Account(Box<Single<AccountInfo>>),
+    Account(Box<SingleRequest<AccountInfo>>),
     Order(Box<Order>),
 }
 

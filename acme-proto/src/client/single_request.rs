@@ -1,4 +1,4 @@
-//! `Single`: an operation that is one request and the reading of its response.
+//! `SingleRequest`: an operation that is one request and the reading of its response.
 
 use alloc::boxed::Box;
 use core::fmt;
@@ -15,9 +15,9 @@ type Finish<T> = fn(&mut Client, Exchanged, UnixTime) -> Result<T, Error>;
 
 /// An operation made of one request and the reading of its response: fetching the
 /// directory, most account operations, revocation, renewal information.
-pub struct Single<T>(Runner<OneRequest<T>>);
+pub struct SingleRequest<T>(Runner<OneRequest<T>>);
 
-/// The machine of a [`Single`]: one request, then its reading.
+/// The machine of a [`SingleRequest`]: one request, then its reading.
 pub(crate) struct OneRequest<T> {
     name: &'static str,
     spec: Option<Spec>,
@@ -36,13 +36,13 @@ impl<T> fmt::Debug for OneRequest<T> {
     }
 }
 
-impl<T> fmt::Debug for Single<T> {
+impl<T> fmt::Debug for SingleRequest<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Single").field(&self.0).finish()
+        f.debug_tuple("SingleRequest").field(&self.0).finish()
     }
 }
 
-impl<T> Single<T> {
+impl<T> SingleRequest<T> {
     pub(crate) fn new(name: &'static str, spec: Spec, finish: Finish<T>) -> Self {
         Self(Runner::new(OneRequest {
             name,
@@ -98,4 +98,4 @@ impl<T> Machine for OneRequest<T> {
     }
 }
 
-operation_by_runner!(Single<T>, NoEvent, T);
+operation_by_runner!(SingleRequest<T>, NoEvent, T);
