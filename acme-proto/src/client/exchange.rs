@@ -56,7 +56,7 @@ enum Leg {
 }
 
 #[derive(Debug)]
-enum Phase {
+enum ExchangeState {
     Ready,
     Sent { id: RequestId, leg: Leg, url: Url },
     Waiting(Wait),
@@ -67,7 +67,7 @@ enum Phase {
 #[derive(Debug)]
 pub(crate) struct Exchange {
     spec: Spec,
-    phase: Phase,
+    phase: ExchangeState,
     bad_nonce_retries: u32,
     unavailable_retries: u32,
     transport_failures: u32,
@@ -89,7 +89,7 @@ impl Exchange {
     pub(crate) fn new(spec: Spec) -> Self {
         Self {
             spec,
-            phase: Phase::Ready,
+            phase: ExchangeState::Ready,
             bad_nonce_retries: 0,
             unavailable_retries: 0,
             transport_failures: 0,
@@ -101,7 +101,7 @@ impl Exchange {
     /// The request awaiting its response, if any.
     pub(crate) fn in_flight(&self) -> Option<RequestId> {
         match self.phase {
-            Phase::Sent { id, .. } => Some(id),
+            ExchangeState::Sent { id, .. } => Some(id),
             _ => None,
         }
     }
@@ -116,23 +116,25 @@ impl Exchange {
     ) -> ExchangeStep {
         loop {
             match &mut self.phase {
-                Phase::Finished(result) => {
+                ExchangeState::Finished(result) => {
                     return match result.take() {
                         Some(result) => ExchangeStep::Done(result),
                         None => ExchangeStep::Pending,
                     };
                 }
-                Phase::Sent { .. } => return ExchangeStep::Pending,
-                Phase::Waiting(wait) if now < wait.until => return ExchangeStep::Wait(*wait),
-                Phase::Waiting(_) => self.phase = Phase::Ready,
-                Phase::Ready => {
+                ExchangeState::Sent { .. } => return ExchangeStep::Pending,
+                ExchangeState::Waiting(wait) if now < wait.until => {
+                    return ExchangeStep::Wait(*wait);
+                }
+                ExchangeState::Waiting(_) => self.phase = ExchangeState::Ready,
+                ExchangeState::Ready => {
                     let request_timeout = client.policy().request_timeout;
                     let resend = self.first_sent.is_some();
                     let first_sent = *self.first_sent.get_or_insert(now);
                     let end = first_sent.saturating_add(request_timeout);
                     if resend && now >= end {
                         // A resend whose backoff ran late: not started past the budget.
-                        self.phase = Phase::Finished(None);
+                        self.phase = ExchangeState::Finished(None);
                         return ExchangeStep::Done(Err(Error::Transport {
                             attempts: self.transport_failures,
                         }));
@@ -142,7 +144,7 @@ impl Exchange {
                             // At most the whole budget, should the clock go back.
                             let left = end.saturating_duration_since(now).min(request_timeout);
                             request.time_limit = Some(left);
-                            self.phase = Phase::Sent {
+                            self.phase = ExchangeState::Sent {
                                 id: request.id,
                                 leg,
                                 url: request.url.clone(),
@@ -150,7 +152,7 @@ impl Exchange {
                             ExchangeStep::Send(request)
                         }
                         Err(error) => {
-                            self.phase = Phase::Finished(None);
+                            self.phase = ExchangeState::Finished(None);
                             ExchangeStep::Done(Err(error))
                         }
                     };
@@ -187,9 +189,9 @@ impl Exchange {
                 match response.json::<Directory>(ResponseKind::Directory, &limits, now) {
                     Ok(directory) => {
                         client.directory = Some(directory);
-                        Phase::Ready
+                        ExchangeState::Ready
                     }
-                    Err(error) => Phase::Finished(Some(Err(error))),
+                    Err(error) => ExchangeState::Finished(Some(Err(error))),
                 }
             }
             (Verdict::Success, Leg::Nonce) => {
@@ -200,7 +202,7 @@ impl Exchange {
                     )
                 };
                 if client.nonces.len() > 0 {
-                    Phase::Ready
+                    ExchangeState::Ready
                 } else if response.replay_nonce().is_some()
                     && self.bad_nonce_retries < policy.max_bad_nonce_retries
                 {
@@ -209,18 +211,20 @@ impl Exchange {
                     // keeps repeating a used nonce cannot keep us asking (found writing
                     // the order fuzz target's bound on newNonce requests in a row).
                     self.bad_nonce_retries += 1;
-                    Phase::Ready
+                    ExchangeState::Ready
                 } else {
-                    Phase::Finished(Some(Err(missing().into())))
+                    ExchangeState::Finished(Some(Err(missing().into())))
                 }
             }
-            (Verdict::Success, Leg::Main) => Phase::Finished(Some(Ok(Exchanged { response, url }))),
+            (Verdict::Success, Leg::Main) => {
+                ExchangeState::Finished(Some(Ok(Exchanged { response, url })))
+            }
             (Verdict::BadNonce(error), _) => {
                 if self.spec.is_signed() && self.bad_nonce_retries < policy.max_bad_nonce_retries {
                     self.bad_nonce_retries += 1;
-                    Phase::Ready
+                    ExchangeState::Ready
                 } else {
-                    Phase::Finished(Some(Err(error)))
+                    ExchangeState::Finished(Some(Err(error)))
                 }
             }
             (Verdict::Unavailable { error, until }, _) => {
@@ -230,17 +234,17 @@ impl Exchange {
                     && until <= deadline
                 {
                     self.unavailable_retries += 1;
-                    Phase::Waiting(Wait {
+                    ExchangeState::Waiting(Wait {
                         until,
                         reason: WaitReason::Unavailable {
                             status: response.status,
                         },
                     })
                 } else {
-                    Phase::Finished(Some(Err(error)))
+                    ExchangeState::Finished(Some(Err(error)))
                 }
             }
-            (Verdict::Fail(error), _) => Phase::Finished(Some(Err(error))),
+            (Verdict::Fail(error), _) => ExchangeState::Finished(Some(Err(error))),
         };
         Ok(())
     }
@@ -283,19 +287,19 @@ impl Exchange {
             && until <= deadline
             && until < budget_end
         {
-            Phase::Waiting(Wait {
+            ExchangeState::Waiting(Wait {
                 until,
                 reason: WaitReason::TransportBackoff { attempt: attempts },
             })
         } else {
-            Phase::Finished(Some(Err(Error::Transport { attempts })))
+            ExchangeState::Finished(Some(Err(Error::Transport { attempts })))
         };
         Ok(())
     }
 
     fn take_in_flight(&mut self, id: RequestId) -> Result<(Leg, Url), Misuse> {
-        match core::mem::replace(&mut self.phase, Phase::Ready) {
-            Phase::Sent { id: sent, leg, url } if sent == id => Ok((leg, url)),
+        match core::mem::replace(&mut self.phase, ExchangeState::Ready) {
+            ExchangeState::Sent { id: sent, leg, url } if sent == id => Ok((leg, url)),
             other => {
                 self.phase = other;
                 Err(Misuse::InvalidArgument(

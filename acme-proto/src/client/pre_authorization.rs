@@ -94,7 +94,7 @@ impl Client {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum State {
+enum PreAuthorizationState {
     /// Sending `newAuthz`.
     Create,
     /// Telling the server of the chosen challenge, or waiting for the caller's choice.
@@ -127,7 +127,7 @@ pub(crate) struct PreAuthorizationMachine {
     identifier: [Identifier; 1],
     url: Option<Url>,
     authorizations: AuthorizationTable,
-    state: State,
+    state: PreAuthorizationState,
     polling: Polling,
     effects: Effects<OrderEvent, Authorization>,
 }
@@ -139,7 +139,7 @@ impl PreAuthorization {
             identifier: [identifier],
             url: None,
             authorizations: AuthorizationTable::default(),
-            state: State::Create,
+            state: PreAuthorizationState::Create,
             polling: Polling::default(),
             effects: Effects::default(),
         }))
@@ -166,7 +166,7 @@ impl PreAuthorization {
 
 impl PreAuthorizationMachine {
     fn challenge_ready(&mut self, challenge_url: &Url) -> Result<(), Misuse> {
-        if self.state == State::Done {
+        if self.state == PreAuthorizationState::Done {
             return Err(Misuse::InvalidArgument(
                 "the pre-authorization has ended: do not provision its challenge",
             ));
@@ -195,7 +195,7 @@ impl PreAuthorizationMachine {
             )
             .into());
         }
-        if self.state == State::Create {
+        if self.state == PreAuthorizationState::Create {
             self.authorizations = AuthorizationTable::new(alloc::vec![url.clone()], Vec::new());
             self.authorizations
                 .record(client, 0, url, &authorization, &self.identifier)?;
@@ -208,14 +208,14 @@ impl PreAuthorizationMachine {
         }
         match authorization.status {
             AuthorizationStatus::Valid => self.effects.end(Ok(authorization)),
-            AuthorizationStatus::Pending if self.state == State::Create => {
-                self.state = State::Respond;
+            AuthorizationStatus::Pending if self.state == PreAuthorizationState::Create => {
+                self.state = PreAuthorizationState::Respond;
             }
             AuthorizationStatus::Pending => {
                 let at = self
                     .polling
                     .next(client.policy(), now, retry_after, VALIDATION)?;
-                self.state = State::Poll { at };
+                self.state = PreAuthorizationState::Poll { at };
             }
             _ => {
                 return Err(failure(
@@ -236,7 +236,7 @@ impl PreAuthorizationMachine {
         let exchanged = result?;
         let limits = client.limits().clone();
         match self.state {
-            State::Create | State::Poll { .. } => {
+            PreAuthorizationState::Create | PreAuthorizationState::Poll { .. } => {
                 let url = match &self.url {
                     Some(url) => url.clone(),
                     None => {
@@ -253,7 +253,7 @@ impl PreAuthorizationMachine {
                 let retry_after = exchanged.response.retry_after(now);
                 self.on_authorization(client, &url, authorization, now, retry_after)
             }
-            State::Respond => {
+            PreAuthorizationState::Respond => {
                 let _: Challenge =
                     exchanged
                         .response
@@ -265,10 +265,10 @@ impl PreAuthorizationMachine {
                 let at = self
                     .polling
                     .next(client.policy(), now, retry_after, VALIDATION)?;
-                self.state = State::Poll { at };
+                self.state = PreAuthorizationState::Poll { at };
                 Ok(())
             }
-            State::Done => Ok(()),
+            PreAuthorizationState::Done => Ok(()),
         }
     }
 }
@@ -288,7 +288,7 @@ impl Machine for PreAuthorizationMachine {
 
     fn next(&mut self, _: &Client, now: UnixTime) -> Result<Next<()>, Error> {
         let spec = match &self.state {
-            State::Create => {
+            PreAuthorizationState::Create => {
                 #[derive(serde::Serialize)]
                 struct NewAuthz<'a> {
                     identifier: &'a Identifier,
@@ -302,7 +302,7 @@ impl Machine for PreAuthorizationMachine {
                     false,
                 )
             }
-            State::Respond => match self.authorizations.unanswered() {
+            PreAuthorizationState::Respond => match self.authorizations.unanswered() {
                 Some((_, url)) => Spec::post(
                     Endpoint::Url(url.clone()),
                     ResponseKind::Challenge,
@@ -312,18 +312,18 @@ impl Machine for PreAuthorizationMachine {
                 None if self.authorizations.offered() => return Ok(Next::Caller),
                 None => return Err(Error::Bug("a pre-authorization with nothing to answer")),
             },
-            State::Poll { at } if now < *at => {
+            PreAuthorizationState::Poll { at } if now < *at => {
                 return Ok(Next::poll_at(
                     *at,
                     Polled::Authorization,
                     self.polling.asked(),
                 ));
             }
-            State::Poll { .. } => match &self.url {
+            PreAuthorizationState::Poll { .. } => match &self.url {
                 Some(url) => Spec::fetch(url.clone(), ResponseKind::Authorization),
                 None => return Err(Error::Bug("a pre-authorization polled before it exists")),
             },
-            State::Done => return Ok(Next::Again),
+            PreAuthorizationState::Done => return Ok(Next::Again),
         };
         Ok(Next::Send((), spec))
     }
@@ -339,7 +339,7 @@ impl Machine for PreAuthorizationMachine {
     }
 
     fn on_end(&mut self) {
-        self.state = State::Done;
+        self.state = PreAuthorizationState::Done;
         self.authorizations.discard_offers();
         for offer in self.authorizations.cleanups() {
             self.effects.emit(OrderEvent::Cleanup(offer));

@@ -66,9 +66,9 @@ impl KeyRollover {
     pub(crate) fn new(new_key: Box<dyn Signer + Send + Sync>, refused: Option<Misuse>) -> Self {
         Self(Runner::new(Rollover {
             new_key: Some(new_key),
-            stage: match refused {
-                Some(misuse) => Stage::Refused(misuse),
-                None => Stage::Change { sent: false },
+            next: match refused {
+                Some(misuse) => NextRequest::Refused(misuse),
+                None => NextRequest::Change { sent: false },
             },
             state: RolloverState::Running,
             lost: None,
@@ -97,7 +97,7 @@ impl KeyRollover {
 pub(crate) struct Rollover {
     /// The new key until it is installed (or taken back).
     new_key: Option<Box<dyn Signer + Send + Sync>>,
-    stage: Stage,
+    next: NextRequest,
     state: RolloverState,
     /// The error of a key change whose answer was lost, given if the check cannot
     /// show that the change was applied.
@@ -108,7 +108,7 @@ pub(crate) struct Rollover {
 impl fmt::Debug for Rollover {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Rollover")
-            .field("stage", &self.stage)
+            .field("next", &self.next)
             .field("state", &self.state)
             .field("holds_new_key", &self.new_key.is_some())
             .finish_non_exhaustive()
@@ -116,7 +116,7 @@ impl fmt::Debug for Rollover {
 }
 
 #[derive(Debug)]
-enum Stage {
+enum NextRequest {
     /// Refused before anything was sent.
     Refused(Misuse),
     /// The key change, not yet sent, or out.
@@ -179,22 +179,24 @@ impl Machine for Rollover {
     }
 
     fn next(&mut self, _: &Client, _: UnixTime) -> Result<Next<Sent>, Error> {
-        if let Stage::Refused(misuse) = &self.stage {
+        if let NextRequest::Refused(misuse) = &self.next {
             let misuse = misuse.clone();
             self.not_applied(Error::Misuse(misuse));
             return Ok(Next::Again);
         }
-        Ok(match self.stage {
-            Stage::Change { sent: false } => {
-                self.stage = Stage::Change { sent: true };
+        Ok(match self.next {
+            NextRequest::Change { sent: false } => {
+                self.next = NextRequest::Change { sent: true };
                 Next::Send(Sent::Change, change_spec())
             }
-            Stage::Check { sent: false } => {
-                self.stage = Stage::Check { sent: true };
+            NextRequest::Check { sent: false } => {
+                self.next = NextRequest::Check { sent: true };
                 Next::Send(Sent::Check, check_spec())
             }
             // A result always moves the machine on or ends it.
-            Stage::Refused(_) | Stage::Change { sent: true } | Stage::Check { sent: true } => {
+            NextRequest::Refused(_)
+            | NextRequest::Change { sent: true }
+            | NextRequest::Check { sent: true } => {
                 return Err(Error::Bug("a key rollover request ended without a result"));
             }
         })
@@ -218,7 +220,7 @@ impl Machine for Rollover {
             // No answer that can be read: the server may have applied it.
             (Sent::Change, Err(error)) => {
                 self.lost = Some(error);
-                self.stage = Stage::Check { sent: false };
+                self.next = NextRequest::Check { sent: false };
             }
             (Sent::Check, Ok(exchanged)) => {
                 let same = exchanged

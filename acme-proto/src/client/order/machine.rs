@@ -21,7 +21,9 @@ use super::OrderFlow;
 use super::checks::{check_certificate, read_order};
 use super::events::{Issued, OrderEvent};
 use super::request::{Purpose, create_request};
-use super::state::{Downloaded, Ended, ISSUANCE, Live, OrderMachine, Phase, Stage, VALIDATION};
+use super::state::{
+    Downloaded, Ended, ISSUANCE, Live, LiveState, OrderMachine, OrderState, VALIDATION,
+};
 use crate::b64;
 use crate::certificate::CertificateChain;
 use crate::client::authorization_table::{AuthorizationTable, failure_of};
@@ -53,20 +55,20 @@ impl OrderMachine {
             ..
         } = self;
         let live = match stage {
-            Stage::Done(_) => return Ok(Next::Again),
-            Stage::Creating(request) => {
+            OrderState::Done(_) => return Ok(Next::Again),
+            OrderState::Creating(request) => {
                 let (purpose, spec) = create_request(client, identifiers, request)?;
                 return Ok(Next::Send(purpose, spec));
             }
-            Stage::Resuming(resuming) => {
+            OrderState::Resuming(resuming) => {
                 let spec = Spec::fetch(resuming.url.clone(), ResponseKind::Order);
                 return Ok(Next::Send(Purpose::Order, spec));
             }
-            Stage::Live(live) => live,
+            OrderState::Live(live) => live,
         };
         let (purpose, spec) = match &mut live.phase {
-            Phase::AwaitCsr => return Ok(Next::Again),
-            Phase::FetchAuthorizations { next } => match live.authorizations.url(*next) {
+            LiveState::AwaitCsr => return Ok(Next::Again),
+            LiveState::FetchAuthorizations { next } => match live.authorizations.url(*next) {
                 Some(url) => (
                     Purpose::Authorization(*next),
                     Spec::fetch(url.clone(), ResponseKind::Authorization),
@@ -81,7 +83,7 @@ impl OrderMachine {
                     return Ok(Next::Again);
                 }
             },
-            Phase::Respond => {
+            LiveState::Respond => {
                 if let Some((index, url)) = live.authorizations.unanswered() {
                     let spec = Spec::post(
                         Endpoint::Url(url.clone()),
@@ -100,7 +102,7 @@ impl OrderMachine {
                 live.poll_order(client, now, None, VALIDATION)?;
                 return Ok(Next::Again);
             }
-            Phase::PollOrder { at } => {
+            LiveState::PollOrder { at } => {
                 if now < *at {
                     return Ok(Next::poll_at(*at, Polled::Order, live.polling.asked()));
                 }
@@ -109,9 +111,9 @@ impl OrderMachine {
                     Spec::fetch(live.url.clone(), ResponseKind::Order),
                 )
             }
-            Phase::Finalize => {
+            LiveState::Finalize => {
                 let Some(csr) = csr else {
-                    live.phase = Phase::AwaitCsr;
+                    live.phase = LiveState::AwaitCsr;
                     return Ok(Next::Again);
                 };
                 live.finalize_attempts += 1;
@@ -124,7 +126,7 @@ impl OrderMachine {
                     Spec::post(endpoint, ResponseKind::Order, payload, false),
                 )
             }
-            Phase::Download(None) => {
+            LiveState::Download(None) => {
                 let url = live.order.certificate.clone().ok_or(Malformed::new(
                     "order",
                     MalformedKind::Invalid("a valid order without a certificate URL"),
@@ -134,7 +136,7 @@ impl OrderMachine {
                     Spec::fetch(url, ResponseKind::Certificate),
                 )
             }
-            Phase::Download(Some(downloaded)) => {
+            LiveState::Download(Some(downloaded)) => {
                 if let Some(url) = downloaded.alternate_urls.get(downloaded.next) {
                     (
                         Purpose::Alternate(downloaded.next),
@@ -142,8 +144,8 @@ impl OrderMachine {
                     )
                 } else {
                     // Every chain is in: the order is issued.
-                    let Phase::Download(Some(downloaded)) =
-                        core::mem::replace(&mut live.phase, Phase::Download(None))
+                    let LiveState::Download(Some(downloaded)) =
+                        core::mem::replace(&mut live.phase, LiveState::Download(None))
                     else {
                         return Err(Error::Bug("no certificate downloaded"));
                     };
@@ -151,7 +153,7 @@ impl OrderMachine {
                     return Ok(Next::Again);
                 }
             }
-            Phase::Diagnose { next } => match live.authorizations.first_not_valid(*next) {
+            LiveState::Diagnose { next } => match live.authorizations.first_not_valid(*next) {
                 Some((index, url)) => (
                     Purpose::Diagnose(index),
                     Spec::fetch(url.clone(), ResponseKind::Authorization),
@@ -201,7 +203,7 @@ impl OrderMachine {
             (Purpose::Create, Err(Error::Problem(problem)))
                 if problem.kind == ProblemType::AlreadyReplaced =>
             {
-                let Stage::Creating(request) = &mut self.stage else {
+                let OrderState::Creating(request) = &mut self.stage else {
                     return Err(Error::Bug("a new order answered after its creation"));
                 };
                 // Sent again without `replaces`; refused without it: the server's word.
@@ -225,16 +227,16 @@ impl OrderMachine {
                     ..
                 } = self;
                 match stage {
-                    Stage::Resuming(resuming) => {
+                    OrderState::Resuming(resuming) => {
                         let url = resuming.url.clone();
                         let provisioned = core::mem::take(&mut resuming.provisioned);
                         self.begin(client, url, order, Some(provisioned), retry_after, now)
                     }
-                    Stage::Live(live) => {
+                    OrderState::Live(live) => {
                         live.order = order;
                         live.advance(client, now, retry_after, csr.is_some(), effects)
                     }
-                    Stage::Creating(_) | Stage::Done(_) => {
+                    OrderState::Creating(_) | OrderState::Done(_) => {
                         Err(Error::Bug("an order read before its creation"))
                     }
                 }
@@ -252,7 +254,7 @@ impl OrderMachine {
                     &authorization,
                     &self.identifiers,
                 )?;
-                live.phase = Phase::FetchAuthorizations { next: index + 1 };
+                live.phase = LiveState::FetchAuthorizations { next: index + 1 };
                 Ok(())
             }
             (Purpose::Respond(index), Ok(exchanged)) => {
@@ -270,10 +272,10 @@ impl OrderMachine {
                     {
                         return Err(problem.into());
                     }
-                    live.phase = Phase::Diagnose { next: 0 };
+                    live.phase = LiveState::Diagnose { next: 0 };
                     return Ok(());
                 }
-                live.phase = Phase::Respond;
+                live.phase = LiveState::Respond;
                 Ok(())
             }
             (Purpose::Finalize, Err(Error::Problem(problem)))
@@ -290,7 +292,7 @@ impl OrderMachine {
                 if live.finalize_attempts >= OrderFlow::MAX_FINALIZE_ATTEMPTS {
                     return Err(Error::Transport { attempts });
                 }
-                live.phase = Phase::PollOrder { at: now };
+                live.phase = LiveState::PollOrder { at: now };
                 Ok(())
             }
             (Purpose::Certificate, Ok(exchanged)) => {
@@ -307,7 +309,7 @@ impl OrderMachine {
                     client.check_url(url)?;
                     alternate_urls.push(url.clone());
                 }
-                live.phase = Phase::Download(Some(Box::new(Downloaded {
+                live.phase = LiveState::Download(Some(Box::new(Downloaded {
                     url: exchanged.url,
                     chain,
                     unrequested_names,
@@ -322,7 +324,7 @@ impl OrderMachine {
                     CertificateChain::from_pem(exchanged.response.pem_chain(&limits, now)?)?;
                 let live = live_mut(&mut self.stage)?;
                 check_certificate(self.csr_key.as_deref(), &live.order.identifiers, &chain)?;
-                let Phase::Download(Some(downloaded)) = &mut live.phase else {
+                let LiveState::Download(Some(downloaded)) = &mut live.phase else {
                     return Err(Error::Bug("an alternate chain without its certificate"));
                 };
                 downloaded.alternates.push((exchanged.url, chain));
@@ -337,7 +339,7 @@ impl OrderMachine {
                 if let Some(problem) = failure_of(&authorization) {
                     return Err(problem.into());
                 }
-                live_mut(&mut self.stage)?.phase = Phase::Diagnose { next: index + 1 };
+                live_mut(&mut self.stage)?.phase = LiveState::Diagnose { next: index + 1 };
                 Ok(())
             }
             (_, Err(error)) => Err(error),
@@ -363,7 +365,7 @@ impl OrderMachine {
             url,
             order,
             authorizations,
-            phase: Phase::FetchAuthorizations { next: 0 },
+            phase: LiveState::FetchAuthorizations { next: 0 },
             polling: Polling::default(),
             finalize_attempts: 0,
         });
@@ -376,7 +378,7 @@ impl OrderMachine {
                 &mut self.effects,
             )?;
         }
-        self.stage = Stage::Live(live);
+        self.stage = OrderState::Live(live);
         Ok(())
     }
 
@@ -388,13 +390,13 @@ impl OrderMachine {
             ));
         }
         let finalized = match &self.stage {
-            Stage::Done(_) => true,
+            OrderState::Done(_) => true,
             // Once sent, the CSR stays the one the certificate is checked against.
-            Stage::Live(live) => {
+            OrderState::Live(live) => {
                 live.finalize_attempts > 0
-                    || matches!(live.phase, Phase::Finalize | Phase::Download(_))
+                    || matches!(live.phase, LiveState::Finalize | LiveState::Download(_))
             }
-            Stage::Creating(_) | Stage::Resuming(_) => false,
+            OrderState::Creating(_) | OrderState::Resuming(_) => false,
         };
         if finalized {
             return Err(Misuse::InvalidArgument(
@@ -409,10 +411,10 @@ impl OrderMachine {
         }
         self.csr_key = Some(key.into_boxed_slice());
         self.csr = Some(der.into_boxed_slice());
-        if let Stage::Live(live) = &mut self.stage
-            && matches!(live.phase, Phase::AwaitCsr)
+        if let OrderState::Live(live) = &mut self.stage
+            && matches!(live.phase, LiveState::AwaitCsr)
         {
-            live.phase = Phase::Finalize;
+            live.phase = LiveState::Finalize;
         }
         Ok(())
     }
@@ -420,11 +422,11 @@ impl OrderMachine {
     /// The caller's choice of challenge for one of the order's authorizations.
     pub(super) fn challenge_ready(&mut self, challenge_url: &Url) -> Result<(), Misuse> {
         match &mut self.stage {
-            Stage::Live(live) => live.authorizations.choose(challenge_url, &self.identifiers),
-            Stage::Done(_) => Err(Misuse::InvalidArgument(
+            OrderState::Live(live) => live.authorizations.choose(challenge_url, &self.identifiers),
+            OrderState::Done(_) => Err(Misuse::InvalidArgument(
                 "the order has ended: do not provision its challenges",
             )),
-            Stage::Creating(_) | Stage::Resuming(_) => Err(Misuse::InvalidArgument(
+            OrderState::Creating(_) | OrderState::Resuming(_) => Err(Misuse::InvalidArgument(
                 "no challenge of this order has been offered yet",
             )),
         }
@@ -432,9 +434,9 @@ impl OrderMachine {
 }
 
 /// The live order a result is for: only a live order sends what this is the answer to.
-fn live_mut(stage: &mut Stage) -> Result<&mut Live, Error> {
+fn live_mut(stage: &mut OrderState) -> Result<&mut Live, Error> {
     match stage {
-        Stage::Live(live) => Ok(live),
+        OrderState::Live(live) => Ok(live),
         _ => Err(Error::Bug("an order's answer before the order was read")),
     }
 }
@@ -455,7 +457,7 @@ impl Live {
         match self.order.status {
             OrderStatus::Pending => {
                 if self.authorizations.offered() || self.authorizations.unanswered().is_some() {
-                    self.phase = Phase::Respond;
+                    self.phase = LiveState::Respond;
                 } else {
                     self.poll_order(client, now, retry_after, VALIDATION)?;
                 }
@@ -470,9 +472,9 @@ impl Live {
                     .into());
                 }
                 if has_csr {
-                    self.phase = Phase::Finalize;
+                    self.phase = LiveState::Finalize;
                 } else {
-                    self.phase = Phase::AwaitCsr;
+                    self.phase = LiveState::AwaitCsr;
                     let identifiers = self.order.identifiers.clone();
                     effects.emit(OrderEvent::NeedCsr { identifiers });
                 }
@@ -483,9 +485,9 @@ impl Live {
             }
             OrderStatus::Valid => {
                 self.clean_up(effects);
-                self.phase = Phase::Download(None);
+                self.phase = LiveState::Download(None);
             }
-            _ => self.phase = Phase::Diagnose { next: 0 },
+            _ => self.phase = LiveState::Diagnose { next: 0 },
         }
         Ok(())
     }
@@ -502,7 +504,7 @@ impl Live {
         let at = self
             .polling
             .next(client.policy(), now, retry_after, for_what)?;
-        self.phase = Phase::PollOrder { at };
+        self.phase = LiveState::PollOrder { at };
         Ok(())
     }
 
@@ -546,26 +548,26 @@ impl Machine for OrderMachine {
 
     fn stuck(&self) -> &'static str {
         match &self.stage {
-            Stage::Creating(_) => "an order made no progress before newOrder",
-            Stage::Resuming(_) => "an order made no progress resuming",
-            Stage::Done(_) => "an order made no progress once ended",
-            Stage::Live(live) => match live.phase {
-                Phase::FetchAuthorizations { .. } => {
+            OrderState::Creating(_) => "an order made no progress before newOrder",
+            OrderState::Resuming(_) => "an order made no progress resuming",
+            OrderState::Done(_) => "an order made no progress once ended",
+            OrderState::Live(live) => match live.phase {
+                LiveState::FetchAuthorizations { .. } => {
                     "an order made no progress fetching its authorizations"
                 }
-                Phase::Respond => "an order made no progress answering its challenges",
-                Phase::PollOrder { .. } => "an order made no progress polling",
-                Phase::AwaitCsr => "an order made no progress awaiting the CSR",
-                Phase::Finalize => "an order made no progress finalizing",
-                Phase::Download(_) => "an order made no progress downloading",
-                Phase::Diagnose { .. } => "an order made no progress diagnosing its failure",
+                LiveState::Respond => "an order made no progress answering its challenges",
+                LiveState::PollOrder { .. } => "an order made no progress polling",
+                LiveState::AwaitCsr => "an order made no progress awaiting the CSR",
+                LiveState::Finalize => "an order made no progress finalizing",
+                LiveState::Download(_) => "an order made no progress downloading",
+                LiveState::Diagnose { .. } => "an order made no progress diagnosing its failure",
             },
         }
     }
 
     fn on_end(&mut self) {
-        let ended = match core::mem::replace(&mut self.stage, Stage::Done(None)) {
-            Stage::Live(mut live) => {
+        let ended = match core::mem::replace(&mut self.stage, OrderState::Done(None)) {
+            OrderState::Live(mut live) => {
                 live.authorizations.discard_offers();
                 live.clean_up(&mut self.effects);
                 let Live { url, order, .. } = *live;
@@ -574,13 +576,13 @@ impl Machine for OrderMachine {
                     order: Some(order),
                 }))
             }
-            Stage::Resuming(resuming) => Some(Box::new(Ended {
+            OrderState::Resuming(resuming) => Some(Box::new(Ended {
                 url: resuming.url,
                 order: None,
             })),
-            Stage::Done(ended) => ended,
-            Stage::Creating(_) => None,
+            OrderState::Done(ended) => ended,
+            OrderState::Creating(_) => None,
         };
-        self.stage = Stage::Done(ended);
+        self.stage = OrderState::Done(ended);
     }
 }

@@ -11,7 +11,7 @@ use url::Url;
 use super::OrderFlow;
 use super::checks::check_identifiers;
 use super::events::OrderEvent;
-use super::state::{OrderMachine, Resuming, Stage};
+use super::state::{OrderMachine, OrderState, Resuming};
 use crate::b64;
 use crate::client::run::Effects;
 use crate::fault::{Malformed, MalformedKind};
@@ -138,7 +138,7 @@ impl OrderMachine {
     pub(super) fn resume(snapshot: OrderSnapshot) -> Self {
         Self {
             identifiers: snapshot.identifiers,
-            stage: Stage::Resuming(Box::new(Resuming {
+            stage: OrderState::Resuming(Box::new(Resuming {
                 url: snapshot.url,
                 provisioned: snapshot.provisioned,
             })),
@@ -163,9 +163,9 @@ impl OrderMachine {
         // In the order of a live order's list: those provisioned, those whose cleanup
         // waits to be taken, those resumed and not rebuilt yet.
         let (url, resumed) = match &self.stage {
-            Stage::Creating(_) | Stage::Done(_) => return None,
-            Stage::Resuming(resuming) => (&resuming.url, resuming.provisioned.as_slice()),
-            Stage::Live(live) => (&live.url, live.authorizations.resumed_urls()),
+            OrderState::Creating(_) | OrderState::Done(_) => return None,
+            OrderState::Resuming(resuming) => (&resuming.url, resuming.provisioned.as_slice()),
+            OrderState::Live(live) => (&live.url, live.authorizations.resumed_urls()),
         };
         let live_provisioned = self
             .live()

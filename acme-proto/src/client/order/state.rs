@@ -20,7 +20,7 @@ use crate::time::UnixTime;
 
 /// Where an order is: each state holds what it needs, and nothing else.
 #[derive(Debug)]
-pub(super) enum Stage {
+pub(super) enum OrderState {
     /// Before `newOrder` is answered: the request (its identifiers moved out to
     /// [`OrderMachine::identifiers`]).
     Creating(Box<NewOrder>),
@@ -56,14 +56,14 @@ pub(super) struct Live {
     pub(super) url: Url,
     pub(super) order: Order,
     pub(super) authorizations: AuthorizationTable,
-    pub(super) phase: Phase,
+    pub(super) phase: LiveState,
     pub(super) polling: Polling,
     pub(super) finalize_attempts: u32,
 }
 
 /// What a live order does when no request is out.
 #[derive(Debug)]
-pub(super) enum Phase {
+pub(super) enum LiveState {
     /// Fetching each authorization in turn, from `next`.
     FetchAuthorizations { next: usize },
     /// Telling the server of each chosen challenge, or waiting for the caller's choice.
@@ -112,7 +112,7 @@ pub(crate) struct OrderMachine {
     /// The identifiers requested (for a version 1 snapshot, those of the order as first
     /// fetched): what the server's order and authorizations are checked against.
     pub(super) identifiers: Vec<Identifier>,
-    pub(super) stage: Stage,
+    pub(super) stage: OrderState,
     /// The caller's CSR, once given (it may come before the order is ready).
     pub(super) csr: Option<Box<[u8]>>,
     /// The CSR's public key (DER SPKI): what the certificate must be for.
@@ -137,7 +137,7 @@ impl OrderMachine {
         let identifiers = core::mem::take(&mut rest.identifiers);
         Ok(Self {
             identifiers,
-            stage: Stage::Creating(rest),
+            stage: OrderState::Creating(rest),
             csr: None,
             csr_key: None,
             effects: Effects::default(),
@@ -146,25 +146,25 @@ impl OrderMachine {
 
     pub(super) fn live(&self) -> Option<&Live> {
         match &self.stage {
-            Stage::Live(live) => Some(live),
+            OrderState::Live(live) => Some(live),
             _ => None,
         }
     }
 
     pub(super) fn url(&self) -> Option<&Url> {
         match &self.stage {
-            Stage::Resuming(resuming) => Some(&resuming.url),
-            Stage::Live(live) => Some(&live.url),
-            Stage::Done(ended) => ended.as_ref().map(|e| &e.url),
-            Stage::Creating(_) => None,
+            OrderState::Resuming(resuming) => Some(&resuming.url),
+            OrderState::Live(live) => Some(&live.url),
+            OrderState::Done(ended) => ended.as_ref().map(|e| &e.url),
+            OrderState::Creating(_) => None,
         }
     }
 
     pub(super) fn order(&self) -> Option<&Order> {
         match &self.stage {
-            Stage::Live(live) => Some(&live.order),
-            Stage::Done(ended) => ended.as_ref().and_then(|e| e.order.as_ref()),
-            Stage::Creating(_) | Stage::Resuming(_) => None,
+            OrderState::Live(live) => Some(&live.order),
+            OrderState::Done(ended) => ended.as_ref().and_then(|e| e.order.as_ref()),
+            OrderState::Creating(_) | OrderState::Resuming(_) => None,
         }
     }
 
@@ -172,8 +172,8 @@ impl OrderMachine {
     /// to send meanwhile.
     pub(super) fn idle(&self) -> bool {
         self.live().is_some_and(|live| match live.phase {
-            Phase::AwaitCsr => true,
-            Phase::Respond => live.authorizations.waits_for_caller(),
+            LiveState::AwaitCsr => true,
+            LiveState::Respond => live.authorizations.waits_for_caller(),
             _ => false,
         })
     }

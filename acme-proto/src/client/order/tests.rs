@@ -1,7 +1,7 @@
 //! Unit tests of the order flow.
 
 use super::checks::check_identifiers;
-use super::state::{Live, Phase, Stage};
+use super::state::{Live, LiveState, OrderState};
 use super::*;
 use crate::b64;
 use crate::client::Client;
@@ -366,12 +366,12 @@ struct Scenario {
 
 impl Scenario {
     /// The order at `https://ca.test/order/1`, as `order` (JSON) says, in `phase`.
-    fn live(order: &str, phase: Phase) -> Self {
+    fn live(order: &str, phase: LiveState) -> Self {
         let order: Order = serde_json::from_str(order).unwrap();
         let authorizations = AuthorizationTable::new(order.authorizations.clone(), Vec::new());
         let machine = OrderMachine {
             identifiers: order.identifiers.clone(),
-            stage: Stage::Live(alloc::boxed::Box::new(Live {
+            stage: OrderState::Live(alloc::boxed::Box::new(Live {
                 url: Url::parse("https://ca.test/order/1").unwrap(),
                 order,
                 authorizations,
@@ -428,7 +428,7 @@ fn next_acme_request(flow: &mut OrderFlow, client: &mut Client, now: UnixTime) -
 /// the CSR given late is sent to the finalize URL, and a `processing` answer is polled.
 #[test]
 fn a_ready_order_waits_for_a_late_csr_then_finalizes_with_it() {
-    let mut flow = Scenario::live(READY, Phase::AwaitCsr).flow();
+    let mut flow = Scenario::live(READY, LiveState::AwaitCsr).flow();
     let mut client = client();
     let now = UnixTime::from_secs(1_800_000_000);
     for _ in 0..3 {
@@ -457,7 +457,7 @@ fn a_ready_order_waits_for_a_late_csr_then_finalizes_with_it() {
 /// whether the server got it.
 #[test]
 fn a_finalize_lost_in_transport_is_followed_by_a_poll_of_the_order() {
-    let mut flow = Scenario::live(READY, Phase::Finalize)
+    let mut flow = Scenario::live(READY, LiveState::Finalize)
         .with_csr(&csr())
         .flow();
     let mut client = client();
@@ -478,7 +478,7 @@ fn an_invalid_order_is_explained_by_its_failed_authorization() {
     let order = r#"{"status":"invalid","identifiers":[{"type":"dns","value":"a.example"},
         {"type":"dns","value":"b.example"}],"authorizations":["https://ca.test/authz/1",
         "https://ca.test/authz/2"],"finalize":"https://ca.test/fin/1"}"#;
-    let mut flow = Scenario::live(order, Phase::Diagnose { next: 0 }).flow();
+    let mut flow = Scenario::live(order, LiveState::Diagnose { next: 0 }).flow();
     let fetched = core::cell::RefCell::new(Vec::new());
     let server = |request: &crate::Request| match request.url.path() {
         "/authz/1" => json(
@@ -521,7 +521,7 @@ fn an_invalid_order_is_explained_by_its_failed_authorization() {
 #[test]
 fn a_valid_order_without_a_certificate_url_is_malformed() {
     let order = READY.replace("ready", "valid");
-    let mut flow = Scenario::live(&order, Phase::Download(None)).flow();
+    let mut flow = Scenario::live(&order, LiveState::Download(None)).flow();
     let mut client = client();
     let now = UnixTime::from_secs(1_800_000_000);
     assert!(matches!(flow.poll(&mut client, now), Step::Done));
