@@ -27,7 +27,7 @@ pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Logs `request` as about to be sent (at `debug`: method and URL, never the body).
-pub fn sending(request: &Request) {
+fn sending(request: &Request) {
     tracing::debug!(id = %request.id, method = %request.method, url = %request.url, "sending");
 }
 
@@ -37,7 +37,7 @@ pub fn sending(request: &Request) {
 /// the request and kept in `last_failure`, for [`DriverError::Transport`] if the core
 /// gives up. Logs the outcome: successes at `debug`, refusals (with the problem type
 /// only) and transport failures at `info`.
-pub fn hand_back<O: Operation>(
+fn hand_back<O: Operation>(
     op: &mut O,
     client: &Mutex<Client>,
     request: &Request,
@@ -71,7 +71,7 @@ pub fn hand_back<O: Operation>(
 }
 
 /// How long to sleep for `wait`, from now (logged at `debug` with the reason).
-pub fn waiting(wait: &Wait) -> Duration {
+fn waiting(wait: &Wait) -> Duration {
     let duration = wait.until.saturating_duration_since(now());
     tracing::debug!(reason = ?wait.reason, ?duration, "waiting");
     duration
@@ -128,7 +128,8 @@ impl Drive {
         }
     }
 
-    /// Hands what the transport did with `request` back to `op` (see [`hand_back`]).
+    /// Hands what the transport did with `request` back to `op`: the response, or the
+    /// failure with its kind, logged.
     pub fn sent<O: Operation>(
         &mut self,
         op: &mut O,
@@ -142,7 +143,7 @@ impl Drive {
 
 /// The drive's result once `op` said `Done`: its output, or its error joined with the
 /// last transport failure.
-pub fn outcome<O: Operation>(
+fn outcome<O: Operation>(
     op: &mut O,
     last_failure: Option<TransportError>,
 ) -> Result<O::Output, DriverError> {
