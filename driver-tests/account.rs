@@ -148,7 +148,7 @@ pub async fn the_directory_and_the_authorization_operations() {
 /// A challenge answered outside any order, then its authorization polled through the
 /// client while the CA keeps it `pending` for two polls.
 pub async fn an_authorization_answered_by_hand_is_polled_until_valid() {
-    use acme_proto::client::{OrderEvent, PreAuthorization};
+    use acme_proto::client::{AuthorizationEvent, PreAuthorization};
     use acme_proto_fake_ca::RequestKind;
 
     use crate::driver::Solver as _;
@@ -167,7 +167,7 @@ pub async fn an_authorization_answered_by_hand_is_polled_until_valid() {
         client.core(),
         client.transport(),
         |op: &mut PreAuthorization, event| {
-            if let OrderEvent::Authorize { offers, .. } = event {
+            if let AuthorizationEvent::Authorize { offers, .. } = event {
                 offer = offers.into_iter().find(|o| o.type_name() == "http-01");
                 op.abandon();
             }

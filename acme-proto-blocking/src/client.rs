@@ -54,7 +54,7 @@ impl AcmeClient {
         op: &mut O,
         solver: &S,
     ) -> Result<O::Output, DriverError> {
-        let events = |op: &mut O, event| Self::on_solver_event(solver, op, event);
+        let events = |op: &mut O, event: O::Event| Self::on_solver_event(solver, op, event.into());
         drive(op, self.account.core(), &self.transport, events)
     }
 }

@@ -154,8 +154,9 @@ fn outcome<O: Operation>(
     }
 }
 /// An operation that asks the caller to present challenges (an order, a
-/// pre-authorization): what a driver tells it besides responses.
-pub trait Presenting: Operation<Event = OrderEvent> {
+/// pre-authorization): what a driver tells it besides responses. Its events read as
+/// [`OrderEvent`]s, so that one handler serves both.
+pub trait Presenting: Operation<Event: Into<OrderEvent>> {
     /// The challenge at `url`, from an `Authorize` offer, is in place.
     fn challenge_ready(&mut self, url: &Url) -> Result<(), Misuse>;
     /// Ends it now: what it presented comes back as `Cleanup` events.
@@ -191,8 +192,11 @@ pub fn next_cleanup<O: Presenting>(op: &mut O, client: &Mutex<Client>) -> Option
     // Events, then Done: bounded all the same.
     for _ in 0..64 {
         match op.poll(&mut lock(client), now()) {
-            Step::Event(OrderEvent::Cleanup(offer)) => return Some(offer),
-            Step::Event(_) => {}
+            Step::Event(event) => {
+                if let OrderEvent::Cleanup(offer) = event.into() {
+                    return Some(offer);
+                }
+            }
             _ => return None,
         }
     }

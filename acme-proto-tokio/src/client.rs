@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use acme_proto::NoEvent;
-use acme_proto::client::{ChallengeOffer, KeyRollover, Operation, OrderEvent};
+use acme_proto::client::{ChallengeOffer, KeyRollover, Operation};
 use acme_proto::crypto::AccountKey;
 use acme_proto_support::Account;
 use acme_proto_support::drive::Presenting;
@@ -109,8 +109,13 @@ struct SolverEvents<'a, S> {
 }
 
 impl<S: Solver, O: Presenting + Send> EventHandler<O> for SolverEvents<'_, S> {
-    async fn on_event(&mut self, op: &mut O, event: OrderEvent) -> Result<(), DriverError> {
-        AcmeClient::on_solver_event(self.solver, op, event).await
+    fn on_event(
+        &mut self,
+        op: &mut O,
+        event: O::Event,
+    ) -> impl Future<Output = Result<(), DriverError>> + Send {
+        // Converted here, so that the future holds an `OrderEvent` (which is `Send`).
+        AcmeClient::on_solver_event(self.solver, op, event.into())
     }
 }
 

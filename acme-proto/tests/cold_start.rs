@@ -13,7 +13,8 @@
 mod common;
 
 use acme_proto::client::{
-    NewAccount, NewOrder, Operation as _, OrderEvent, OrderFlow, PreAuthorization, Step,
+    AuthorizationEvent, NewAccount, NewOrder, Operation as _, OrderEvent, OrderFlow,
+    PreAuthorization, Step,
 };
 use acme_proto::{
     AccountKey, AuthorizationStatus, CertificateInfo, ChallengeStatus, SignatureAlgorithm,
@@ -201,8 +202,10 @@ fn authorization_operations_on_a_fresh_client() {
     let mut pre = PreAuthorization::new(dns("pre-cold.example.org"));
     let authorization = h
         .run(&mut pre, |op, _, event| match event {
-            OrderEvent::Authorize { offers, .. } => op.challenge_ready(&offers[0].url).unwrap(),
-            OrderEvent::Cleanup(_) => {}
+            AuthorizationEvent::Authorize { offers, .. } => {
+                op.challenge_ready(&offers[0].url).unwrap()
+            }
+            AuthorizationEvent::Cleanup(_) => {}
             other => panic!("{other:?}"),
         })
         .unwrap();

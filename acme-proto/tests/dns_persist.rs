@@ -11,8 +11,8 @@
 mod common;
 
 use acme_proto::client::{
-    ChallengeOffer, DnsPersistRecord, NewOrder, OrderEvent, OrderFlow, PersistIssuers,
-    PreAuthorization, Solution,
+    AuthorizationEvent, ChallengeOffer, DnsPersistRecord, NewOrder, OrderEvent, OrderFlow,
+    PersistIssuers, PreAuthorization, Solution,
 };
 use acme_proto::{Error, MalformedKind};
 use acme_proto_fake_ca::{Config, Fault, RequestKind};
@@ -132,7 +132,7 @@ fn a_server_naming_another_account_is_refused() {
         let mut authorized = 0;
         let error = h
             .run(&mut pre, |_, _, event| {
-                if matches!(event, OrderEvent::Authorize { .. }) {
+                if matches!(event, AuthorizationEvent::Authorize { .. }) {
                     authorized += 1;
                 }
             })

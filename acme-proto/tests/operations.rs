@@ -13,8 +13,8 @@ mod common;
 
 use acme_proto::TransportFailure;
 use acme_proto::client::{
-    KeyRollover, NewAccount, NewOrder, Operation as _, OrderEvent, OrderFlow, PreAuthorization,
-    RevocationReason, RolloverState, Step,
+    AuthorizationEvent, KeyRollover, NewAccount, NewOrder, Operation as _, OrderEvent, OrderFlow,
+    PreAuthorization, RevocationReason, RolloverState, Step,
 };
 use acme_proto::{
     AccountKey, AccountStatus, AuthorizationStatus, EabAlgorithm, Error, ExternalAccountBinding,
@@ -456,8 +456,10 @@ fn pre_authorization_then_an_order_without_challenges() {
     let mut cleaned = Vec::new();
     let authorization = h
         .run(&mut pre, |op, _, event| match event {
-            OrderEvent::Authorize { offers, .. } => op.challenge_ready(&offers[0].url).unwrap(),
-            OrderEvent::Cleanup(offer) => cleaned.push(offer.url),
+            AuthorizationEvent::Authorize { offers, .. } => {
+                op.challenge_ready(&offers[0].url).unwrap()
+            }
+            AuthorizationEvent::Cleanup(offer) => cleaned.push(offer.url),
             other => panic!("{other:?}"),
         })
         .unwrap();
@@ -487,8 +489,12 @@ fn a_pre_authorization_gives_its_outcome_only_with_done_after_its_cleanup() {
     let mut outcome_at_cleanup = None;
     let authorization = h
         .run(&mut pre, |op, _, event| match event {
-            OrderEvent::Authorize { offers, .. } => op.challenge_ready(&offers[0].url).unwrap(),
-            OrderEvent::Cleanup(_) => outcome_at_cleanup = Some(op.take_outcome().is_some()),
+            AuthorizationEvent::Authorize { offers, .. } => {
+                op.challenge_ready(&offers[0].url).unwrap()
+            }
+            AuthorizationEvent::Cleanup(_) => {
+                outcome_at_cleanup = Some(op.take_outcome().is_some())
+            }
             other => panic!("{other:?}"),
         })
         .unwrap();
@@ -512,8 +518,10 @@ fn pre_authorization_waits_as_the_challenge_response_asks() {
     let mut pre = PreAuthorization::new(dns("hinted.example.org"));
     let authorization = h
         .run(&mut pre, |op, _, event| match event {
-            OrderEvent::Authorize { offers, .. } => op.challenge_ready(&offers[0].url).unwrap(),
-            OrderEvent::Cleanup(_) => {}
+            AuthorizationEvent::Authorize { offers, .. } => {
+                op.challenge_ready(&offers[0].url).unwrap()
+            }
+            AuthorizationEvent::Cleanup(_) => {}
             other => panic!("{other:?}"),
         })
         .unwrap();
@@ -550,7 +558,7 @@ fn answered_outside(h: &mut Harness, name: &str) -> url::Url {
     let mut pre = PreAuthorization::new(dns(name));
     let mut challenge = None;
     let outcome = h.run(&mut pre, |op, _, event| match event {
-        OrderEvent::Authorize { offers, .. } => {
+        AuthorizationEvent::Authorize { offers, .. } => {
             challenge = Some(offers[0].url.clone());
             op.abandon();
         }
@@ -622,12 +630,12 @@ fn an_abandoned_pre_authorization_gives_back_its_challenge() {
     let mut cleaned = Vec::new();
     let mut ready = None;
     let outcome = h.run(&mut pre, |op, _, event| match event {
-        OrderEvent::Authorize { offers, .. } => {
+        AuthorizationEvent::Authorize { offers, .. } => {
             op.challenge_ready(&offers[0].url).unwrap();
             ready = Some(offers[0].url.clone());
             op.abandon();
         }
-        OrderEvent::Cleanup(offer) => cleaned.push(offer.url),
+        AuthorizationEvent::Cleanup(offer) => cleaned.push(offer.url),
         other => panic!("{other:?}"),
     });
     assert!(matches!(outcome, Err(Error::Abandoned)), "{outcome:?}");

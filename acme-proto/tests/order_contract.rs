@@ -12,7 +12,9 @@
 mod common;
 
 use acme_proto::client::Operation;
-use acme_proto::client::{NewOrder, OrderEvent, OrderFlow, OrderSnapshot, PreAuthorization, Step};
+use acme_proto::client::{
+    AuthorizationEvent, NewOrder, OrderEvent, OrderFlow, OrderSnapshot, PreAuthorization, Step,
+};
 use acme_proto::{Error, MalformedKind, Misuse, Policy};
 use acme_proto_fake_ca::{Config, Fault, RequestKind};
 use common::ca::{Harness, Solver, csr, dns};
@@ -389,7 +391,7 @@ fn a_pre_authorization_for_another_name_is_never_presented() {
     let mut pre = PreAuthorization::new(dns("pre.example.org"));
     let mut presented = 0;
     let result = h.run(&mut pre, |_, _, event| {
-        if matches!(event, OrderEvent::Authorize { .. }) {
+        if matches!(event, AuthorizationEvent::Authorize { .. }) {
             presented += 1;
         }
     });

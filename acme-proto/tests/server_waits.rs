@@ -13,7 +13,7 @@ mod common;
 
 use std::time::Duration;
 
-use acme_proto::client::{NewOrder, OrderEvent, OrderFlow, PreAuthorization};
+use acme_proto::client::{AuthorizationEvent, NewOrder, OrderFlow, PreAuthorization};
 use acme_proto::{Error, UnixTime};
 use acme_proto_fake_ca::{Config, RequestKind};
 use common::ca::{Harness, Solver, dns};
@@ -90,8 +90,8 @@ fn an_authorization_poll_and_a_pre_authorization_asking_past_the_deadline_end_at
     let mut cleaned = 0;
     let mut pre = PreAuthorization::new(dns("pre-late.example.org"));
     let outcome = h.run(&mut pre, |op, _, event| match event {
-        OrderEvent::Authorize { offers, .. } => op.challenge_ready(&offers[0].url).unwrap(),
-        OrderEvent::Cleanup(_) => cleaned += 1,
+        AuthorizationEvent::Authorize { offers, .. } => op.challenge_ready(&offers[0].url).unwrap(),
+        AuthorizationEvent::Cleanup(_) => cleaned += 1,
         other => panic!("{other:?}"),
     });
     ended_at_once(outcome, start, HUGE);

@@ -83,7 +83,7 @@ pub(crate) struct AuthorizationTable {
 }
 
 /// What the caller is asked to prove for one authorization: the content of an
-/// `OrderEvent::Authorize`, the event an order and a pre-authorization emit.
+/// `AuthorizationEvent::Authorize` (an `OrderEvent::Authorize` in an order).
 #[derive(Debug, Clone)]
 pub(crate) struct Authorize {
     pub(crate) authorization: Url,

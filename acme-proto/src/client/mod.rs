@@ -52,7 +52,7 @@ pub use offer::{ChallengeOffer, DnsPersistRecord, PersistIssuers, Solution};
 pub use operation::Operation;
 pub use order::{Issued, NewOrder, OrderEvent, OrderFlow, OrderSnapshot};
 pub use policy::Policy;
-pub use pre_authorization::PreAuthorization;
+pub use pre_authorization::{AuthorizationEvent, PreAuthorization};
 pub use renewal::RenewalSuggestion;
 pub use revocation::RevocationReason;
 pub use rollover::{KeyRollover, RolloverState};

@@ -13,8 +13,10 @@ use alloc::vec::Vec;
 
 use url::Url;
 
+use super::authorization_table::Authorize;
 use super::authorization_table::{AuthorizationTable, failure};
 use super::exchange::{Endpoint, Exchanged, Spec};
+use super::offer::ChallengeOffer;
 use super::order::OrderEvent;
 use super::polling::Polling;
 use super::run::{Effects, Machine, Next, Runner, operation_by_runner};
@@ -113,10 +115,66 @@ const NO_ACCOUNT: Misuse =
 /// What a pre-authorization waits for.
 const VALIDATION: &str = "validation of the authorization's challenge";
 
+/// What a [`PreAuthorization`] tells the caller: the two events of an [`OrderEvent`]
+/// that concern one authorization, and convertible into it, so that one handler can
+/// serve orders and pre-authorizations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "the shape of OrderEvent's variants, which it converts into; a few per operation"
+)]
+pub enum AuthorizationEvent {
+    /// Prove control of the identifier: put one of the offers in place, then call
+    /// [`PreAuthorization::challenge_ready`] with its URL.
+    Authorize {
+        /// The authorization URL.
+        authorization: Url,
+        /// What it authorizes.
+        identifier: Identifier,
+        /// Whether it is for a wildcard name.
+        wildcard: bool,
+        /// The challenges this client can answer for it, in the server's order.
+        offers: Vec<ChallengeOffer>,
+    },
+    /// A challenge put in place is no longer needed: remove it.
+    Cleanup(ChallengeOffer),
+}
+
+impl From<Authorize> for AuthorizationEvent {
+    fn from(held: Authorize) -> Self {
+        Self::Authorize {
+            authorization: held.authorization,
+            identifier: held.identifier,
+            wildcard: held.wildcard,
+            offers: held.offers,
+        }
+    }
+}
+
+impl From<AuthorizationEvent> for OrderEvent {
+    fn from(event: AuthorizationEvent) -> Self {
+        match event {
+            AuthorizationEvent::Authorize {
+                authorization,
+                identifier,
+                wildcard,
+                offers,
+            } => Self::Authorize {
+                authorization,
+                identifier,
+                wildcard,
+                offers,
+            },
+            AuthorizationEvent::Cleanup(offer) => Self::Cleanup(offer),
+        }
+    }
+}
+
 /// Pre-authorization of one identifier through `newAuthz` (RFC 8555 §7.4.1), where the
-/// directory offers it. Emits the same [`OrderEvent::Authorize`] and
-/// [`OrderEvent::Cleanup`] events as an order, from the same authorization table (one
-/// authorization, checked against the identifier asked).
+/// directory offers it. Emits [`AuthorizationEvent`]s: the `Authorize` and `Cleanup` of
+/// an order, from the same authorization table (one authorization, checked against the
+/// identifier asked).
 #[derive(Debug)]
 pub struct PreAuthorization(Runner<PreAuthorizationMachine>);
 
@@ -129,7 +187,7 @@ pub(crate) struct PreAuthorizationMachine {
     authorizations: AuthorizationTable,
     state: PreAuthorizationState,
     polling: Polling,
-    effects: Effects<OrderEvent, Authorization>,
+    effects: Effects<AuthorizationEvent, Authorization>,
 }
 
 impl PreAuthorization {
@@ -157,7 +215,7 @@ impl PreAuthorization {
 
     /// Ends the pre-authorization now, as the caller decided: the challenge given to
     /// [`challenge_ready`](Self::challenge_ready), if any, comes back in an
-    /// [`OrderEvent::Cleanup`], then `Done`, with the outcome `Err(Error::Abandoned)`.
+    /// [`AuthorizationEvent::Cleanup`], then `Done`, with the outcome `Err(Error::Abandoned)`.
     /// Nothing more is sent. One that has ended already is left as it is.
     pub fn abandon(&mut self) {
         self.0.fail(Error::Abandoned);
@@ -274,7 +332,7 @@ impl PreAuthorizationMachine {
 }
 
 impl Machine for PreAuthorizationMachine {
-    type Event = OrderEvent;
+    type Event = AuthorizationEvent;
     type Output = Authorization;
     type Purpose = ();
 
@@ -282,7 +340,7 @@ impl Machine for PreAuthorizationMachine {
         "pre-authorization"
     }
 
-    fn effects(&mut self) -> &mut Effects<OrderEvent, Authorization> {
+    fn effects(&mut self) -> &mut Effects<AuthorizationEvent, Authorization> {
         &mut self.effects
     }
 
@@ -342,9 +400,9 @@ impl Machine for PreAuthorizationMachine {
         self.state = PreAuthorizationState::Done;
         self.authorizations.discard_offers();
         for offer in self.authorizations.cleanups() {
-            self.effects.emit(OrderEvent::Cleanup(offer));
+            self.effects.emit(AuthorizationEvent::Cleanup(offer));
         }
     }
 }
 
-operation_by_runner!(PreAuthorization, OrderEvent, Authorization);
+operation_by_runner!(PreAuthorization, AuthorizationEvent, Authorization);

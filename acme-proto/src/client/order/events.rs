@@ -6,7 +6,6 @@ use alloc::vec::Vec;
 use url::Url;
 
 use crate::certificate::CertificateChain;
-use crate::client::authorization_table::Authorize;
 use crate::client::offer::ChallengeOffer;
 use crate::identifier::Identifier;
 use crate::problem::Problem;
@@ -77,16 +76,5 @@ impl Issued {
     /// `--preferred-chain` rule, see [`select_chain`](crate::certificate::select_chain).
     pub fn preferred_chain(&self, root: &str) -> &CertificateChain {
         crate::certificate::select_chain(&self.chain, self.alternates.iter().map(|(_, c)| c), root)
-    }
-}
-
-impl From<Authorize> for OrderEvent {
-    fn from(held: Authorize) -> Self {
-        Self::Authorize {
-            authorization: held.authorization,
-            identifier: held.identifier,
-            wildcard: held.wildcard,
-            offers: held.offers,
-        }
     }
 }

@@ -29,6 +29,7 @@ use crate::certificate::CertificateChain;
 use crate::client::authorization_table::{AuthorizationTable, failure_of};
 use crate::client::exchange::{Endpoint, Exchanged, Spec};
 use crate::client::polling::Polling;
+use crate::client::pre_authorization::AuthorizationEvent;
 use crate::client::run::{Effects, Machine, Next};
 use crate::client::{Client, Polled};
 use crate::error::Error;
@@ -77,7 +78,7 @@ impl OrderMachine {
                     // Every authorization passed its check: now the caller may present
                     // challenges.
                     for held in live.authorizations.release_offers() {
-                        effects.emit(held.into());
+                        effects.emit(AuthorizationEvent::from(held).into());
                     }
                     live.advance(client, now, None, csr.is_some(), effects)?;
                     return Ok(Next::Again);
