@@ -47,13 +47,8 @@
 //! arguments and errors, and the same behaviour, since both drivers share
 //! `acme-proto-support` and leave every protocol decision to the core.
 //!
-//! # Logs
-//!
-//! `tracing` events: each request at `debug` (method, URL, status), refusals and
-//! transport failures at `info` (with the problem type). Never a JWS body, a key or a
-//! key authorization.
-#![forbid(unsafe_code)]
-#![deny(missing_docs)]
+//! What is logged, at which level, and what never is: [`TransportBuilder`'s
+//! docs](TransportBuilder#logs).
 
 mod accept;
 mod client;

@@ -45,10 +45,7 @@ pub struct Transport {
 
 impl fmt::Debug for Transport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Transport")
-            .field("read_timeout", &self.read_timeout)
-            .field("total_timeout", &self.total_timeout)
-            .finish_non_exhaustive()
+        acme_proto_support::debug_transport(f, self.read_timeout, self.total_timeout)
     }
 }
 

@@ -59,4 +59,5 @@ pub use tls_alpn::TlsAlpnCertificates;
 #[doc(hidden)]
 pub use transport::{
     BuildTransport, Observer, TransportSettings, attempt_limit, caused_by_timeout, caused_by_tls,
+    debug_transport,
 };

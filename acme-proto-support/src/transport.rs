@@ -373,6 +373,18 @@ fn no_roots() -> TransportError {
     TransportError::new(TransportErrorKind::Invalid, "no root certificate to trust")
 }
 
+/// A transport's `Debug`: its timeouts, nothing of its connections or observer.
+pub fn debug_transport(
+    f: &mut core::fmt::Formatter<'_>,
+    read_timeout: Duration,
+    total_timeout: Duration,
+) -> core::fmt::Result {
+    f.debug_struct("Transport")
+        .field("read_timeout", &read_timeout)
+        .field("total_timeout", &total_timeout)
+        .finish_non_exhaustive()
+}
+
 /// A driver's transport, built from [`TransportSettings`].
 pub trait BuildTransport: Sized {
     /// The transport for `settings`.
@@ -380,6 +392,12 @@ pub trait BuildTransport: Sized {
 }
 
 /// Builds a driver's transport `T`: roots, timeouts, plain HTTP for tests.
+///
+/// # Logs
+///
+/// `tracing` events: each request at `debug` (method, URL, status), refusals and
+/// transport failures at `info` (with the problem type). Never a JWS body, a key or a
+/// key authorization.
 #[derive(Debug)]
 pub struct TransportBuilder<T> {
     settings: TransportSettings,

@@ -42,13 +42,8 @@
 //! * [`RingSigner`] signs with ring (ES256, ES384, EdDSA), five times faster than the
 //!   core's pure-Rust ECDSA; its ECDSA is randomized, so golden tests use the core's key.
 //!
-//! # Logs
-//!
-//! `tracing` events: each request at `debug` (method, URL, status), refusals and
-//! transport failures at `info` (with the problem type). Never a JWS body, a key or a
-//! key authorization.
-#![forbid(unsafe_code)]
-#![deny(missing_docs)]
+//! What is logged, at which level, and what never is: [`TransportBuilder`'s
+//! docs](TransportBuilder#logs).
 
 mod accept;
 mod client;
