@@ -18,6 +18,7 @@ use acme_proto::client::{
 use acme_proto::{Error, MalformedKind, Misuse, Policy};
 use acme_proto_fake_ca::{Config, Fault, RequestKind};
 use common::ca::{Harness, Solver, csr, dns};
+use url::Url;
 
 fn order(names: &[&str]) -> OrderFlow {
     OrderFlow::new(NewOrder::new(names.iter().map(|n| dns(n)))).unwrap()
@@ -365,6 +366,136 @@ fn a_resumed_order_checks_the_certificate_against_the_saved_key() {
     keyless.key = None;
     let result = h.order(&mut OrderFlow::resume(keyless), &mut Solver::default());
     assert!(matches!(result, Err(Error::Misuse(_))), "{result:?}");
+}
+
+/// The resumed order `snapshot` against the harness's client: the error it ends with,
+/// and how many requests it sent.
+fn refused(h: &mut Harness, snapshot: OrderSnapshot) -> (Error, usize) {
+    let before = h.sent.len();
+    let error = h
+        .order(&mut OrderFlow::resume(snapshot), &mut Solver::default())
+        .unwrap_err();
+    (error, h.sent.len() - before)
+}
+
+fn misuse_says(error: &Error, what: &str) {
+    match error {
+        Error::Misuse(m) => assert!(m.to_string().contains(what), "{m}"),
+        other => panic!("not a misuse: {other:?}"),
+    }
+}
+
+#[test]
+fn a_snapshot_names_its_directory_and_account_and_resumes_only_there() {
+    let mut h = Harness::with_account();
+    let mut flow = order(&["www.example.org"]);
+    let snapshot = stop_at_snapshot(&mut h, &mut flow, false);
+    assert_eq!(snapshot.version, 3);
+    assert_eq!(snapshot.directory.as_ref(), Some(h.client.directory_url()));
+    assert_eq!(snapshot.account.as_ref(), h.client.account_url());
+    let read = OrderSnapshot::from_json(&snapshot.to_json()).unwrap();
+    assert_eq!(read, snapshot);
+
+    // Planted for another CA, or another account: refused before any request.
+    let mut other_ca = snapshot.clone();
+    other_ca.directory = Some(Url::parse("https://evil.test/directory").unwrap());
+    let (error, sent) = refused(&mut h, other_ca);
+    misuse_says(&error, "another CA");
+    assert_eq!(sent, 0);
+    let mut other_account = snapshot.clone();
+    other_account.account = Some(Url::parse("https://ca.test/acct/999").unwrap());
+    let (error, sent) = refused(&mut h, other_account);
+    misuse_says(&error, "another account");
+    assert_eq!(sent, 0);
+
+    // Its own directory and account, but an order URL elsewhere: refused too.
+    let mut elsewhere = snapshot.clone();
+    elsewhere.url = Url::parse("https://evil.test/order/1").unwrap();
+    let (error, sent) = refused(&mut h, elsewhere);
+    misuse_says(&error, "origin");
+    assert_eq!(sent, 0);
+    let mut challenge_elsewhere = snapshot.clone();
+    challenge_elsewhere.provisioned = vec![Url::parse("http://ca.test/chall/1").unwrap()];
+    let (error, sent) = refused(&mut h, challenge_elsewhere);
+    misuse_says(&error, "origin");
+    assert_eq!(sent, 0);
+
+    // As saved: resumes.
+    let resumed = h.order(&mut OrderFlow::resume(snapshot), &mut Solver::default());
+    assert!(resumed.is_ok(), "{resumed:?}");
+}
+
+#[test]
+fn older_snapshots_are_checked_against_the_directory_origin_and_then_bound() {
+    let mut h = Harness::with_account();
+    let mut flow = order(&["www.example.org"]);
+    let snapshot = stop_at_snapshot(&mut h, &mut flow, false);
+    let mut v2 = snapshot.clone();
+    (v2.version, v2.directory, v2.account) = (2, None, None);
+    let v2 = OrderSnapshot::from_json(&v2.to_json()).unwrap();
+    // Half-bound or a version 3 without its binding: not a snapshot this wrote.
+    let mut half = snapshot.clone();
+    half.account = None;
+    assert!(OrderSnapshot::from_json(&half.to_json()).is_err());
+    let mut unbound = snapshot.clone();
+    (unbound.directory, unbound.account) = (None, None);
+    assert!(OrderSnapshot::from_json(&unbound.to_json()).is_err());
+
+    let mut elsewhere = v2.clone();
+    elsewhere.url = Url::parse("https://evil.test/order/1").unwrap();
+    let (error, sent) = refused(&mut h, elsewhere);
+    misuse_says(&error, "origin");
+    assert_eq!(sent, 0);
+
+    // A version 2 order resumed here saves itself as version 3, bound to this client.
+    let mut resumed = OrderFlow::resume(v2);
+    let mut solver = Solver::default();
+    let mut again = None;
+    for _ in 0..100 {
+        again = resumed.snapshot().filter(|s| s.version == 3);
+        if again.is_some() {
+            break;
+        }
+        match resumed.poll(&mut h.client, h.now) {
+            Step::Send(request) => {
+                let response = h.ca.handle(&request, h.now);
+                resumed
+                    .handle_response(&mut h.client, request.id, response, h.now)
+                    .unwrap();
+            }
+            Step::Event(event) => solver.on_event(&mut resumed, event),
+            other => panic!("{other:?}"),
+        }
+    }
+    let again = again.expect("a version 3 snapshot");
+    assert_eq!(again.version, 3);
+    assert_eq!(again.directory.as_ref(), Some(h.client.directory_url()));
+    assert_eq!(again.account.as_ref(), h.client.account_url());
+    assert!(h.order(&mut resumed, &mut solver).is_ok());
+}
+
+#[test]
+fn a_certificate_expiring_sooner_than_the_policy_allows_is_refused() {
+    let mut h = Harness::with_account();
+    // The fake CA's certificates end in 2099; ask for more.
+    let mut policy = Policy::default();
+    policy.min_certificate_validity = std::time::Duration::from_secs(100 * 365 * 86_400);
+    h.restart_client_with(policy);
+    let mut flow = order(&["www.example.org"]);
+    let result = h.order(&mut flow, &mut Solver::default());
+    match result {
+        Err(Error::Malformed(m)) => {
+            assert_eq!(m.context, "certificate");
+            assert!(m.to_string().contains("min_certificate_validity"), "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The default (an hour) takes it.
+    let mut h = Harness::with_account();
+    assert!(
+        h.order(&mut order(&["www.example.org"]), &mut Solver::default())
+            .is_ok()
+    );
 }
 
 #[test]

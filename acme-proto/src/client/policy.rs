@@ -103,6 +103,12 @@ pub struct Policy {
     pub poll_patience: Duration,
     /// The total time one operation may take, from its first output to its outcome.
     pub operation_timeout: Duration,
+    /// How long a downloaded certificate must still be valid: one whose `notAfter` is
+    /// sooner than this after the caller's clock is refused (as
+    /// [`Error::Malformed`](crate::Error::Malformed)), not handed over to be installed.
+    /// It matters for a resumed order, whose certificate may have been issued long ago
+    /// (or planted in an old saved order); raise it to what you would accept to install.
+    pub min_certificate_validity: Duration,
 }
 
 impl Default for Policy {
@@ -132,6 +138,8 @@ impl Default for Policy {
             // 40 s is 11 polls at the default intervals.
             poll_patience: Duration::from_secs(40),
             operation_timeout: Duration::from_secs(600),
+            // Expired, or about to: an hour is no certificate to install.
+            min_certificate_validity: Duration::from_secs(3600),
         }
     }
 }

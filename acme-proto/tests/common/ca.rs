@@ -2,7 +2,9 @@
 #![allow(dead_code, unreachable_pub)]
 
 use acme_proto::client::{AccountInfo, NewAccount, Operation, OrderEvent, OrderFlow, Step};
-use acme_proto::{AccountKey, Client, Error, Identifier, Request, SignatureAlgorithm, UnixTime};
+use acme_proto::{
+    AccountKey, Client, Error, Identifier, Policy, Request, SignatureAlgorithm, UnixTime,
+};
 use acme_proto_fake_ca::{Config, FakeCa};
 use url::Url;
 
@@ -49,11 +51,17 @@ impl Harness {
     /// "Another process": a new client from the same key (seed 1, as [`Harness::new`]
     /// with seed 1 makes) and the same account URL, with an empty nonce pool.
     pub fn restart_client(&mut self) {
+        self.restart_client_with(Policy::default());
+    }
+
+    /// [`Harness::restart_client`], the new client with `policy`.
+    pub fn restart_client_with(&mut self, policy: Policy) {
         let account = self.client.account_url().unwrap().clone();
         let key = AccountKey::generate(SignatureAlgorithm::Es256, &mut TestRng::new(1)).unwrap();
         self.client = Client::new(self.client.directory_url().clone(), key)
             .unwrap()
-            .with_account(account);
+            .with_account(account)
+            .with_policy(policy);
     }
 
     pub fn create_account(&mut self) -> AccountInfo {

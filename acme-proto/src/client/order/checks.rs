@@ -6,12 +6,14 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use super::OrderFlow;
+use super::state::OrderMachine;
 use crate::certificate::CertificateChain;
 use crate::client::Client;
 use crate::error::Error;
 use crate::fault::{Malformed, MalformedKind, Misuse};
 use crate::identifier::Identifier;
 use crate::resource::Order;
+use crate::time::UnixTime;
 
 /// The bounds [`OrderFlow::new`] keeps on identifiers, so every snapshot reads back.
 pub(super) fn check_identifiers(identifiers: &[Identifier]) -> Result<(), Misuse> {
@@ -102,18 +104,35 @@ fn check_order(requested: &mut Vec<Identifier>, order: &Order) -> Result<(), Err
 
 /// Checks a downloaded chain's end-entity certificate against the CSR's key and the
 /// order's identifiers; gives the names the CA added.
-pub(super) fn check_certificate(
-    csr_key: Option<&[u8]>,
-    identifiers: &[Identifier],
-    chain: &CertificateChain,
-) -> Result<Vec<String>, Error> {
-    let key = csr_key.ok_or(Misuse::InvalidArgument(
-        "no CSR to check the certificate against: give the CSR of a resumed order \
-         with provide_csr before its certificate is downloaded",
-    ))?;
-    Ok(crate::certificate::check_issued(
-        chain.end_entity(),
-        key,
-        identifiers,
-    )?)
+impl OrderMachine {
+    /// Checks a downloaded chain: its end-entity certificate is for the CSR's key,
+    /// names every identifier of the order, and is valid until `valid_until` at least.
+    /// Gives the names it holds beyond the order's.
+    pub(super) fn check_certificate(
+        &self,
+        chain: &CertificateChain,
+        valid_until: UnixTime,
+    ) -> Result<Vec<String>, Error> {
+        let key = self.csr_key.as_deref().ok_or(Misuse::InvalidArgument(
+            "no CSR to check the certificate against: give the CSR of a resumed order \
+             with provide_csr before its certificate is downloaded",
+        ))?;
+        let identifiers = &self
+            .live()
+            .ok_or(Error::Bug("a certificate checked for an order not live"))?
+            .order
+            .identifiers;
+        let end_entity = chain.end_entity();
+        let unrequested = crate::certificate::check_issued(end_entity, key, identifiers)?;
+        if end_entity.not_after() < valid_until {
+            return Err(Malformed::new(
+                "certificate",
+                MalformedKind::Invalid(
+                    "it expires sooner than Policy::min_certificate_validity from now",
+                ),
+            )
+            .into());
+        }
+        Ok(unrequested)
+    }
 }

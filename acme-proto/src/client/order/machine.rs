@@ -18,9 +18,10 @@ use alloc::vec::Vec;
 use url::Url;
 
 use super::OrderFlow;
-use super::checks::{check_certificate, read_order};
+use super::checks::read_order;
 use super::events::{Issued, OrderEvent};
 use super::request::{Purpose, create_request};
+use super::snapshot::{bound_of, check_resumed};
 use super::state::{
     Downloaded, Ended, ISSUANCE, Live, LiveState, OrderMachine, OrderState, VALIDATION,
 };
@@ -52,6 +53,7 @@ impl OrderMachine {
             identifiers,
             stage,
             csr,
+            bound,
             effects,
             ..
         } = self;
@@ -59,9 +61,13 @@ impl OrderMachine {
             OrderState::Done(_) => return Ok(Next::Again),
             OrderState::Creating(request) => {
                 let (purpose, spec) = create_request(client, identifiers, request)?;
+                *bound = Some(bound_of(client)?);
                 return Ok(Next::Send(purpose, spec));
             }
             OrderState::Resuming(resuming) => {
+                // Before anything is sent: a snapshot for another CA or account, or
+                // pointing off the directory's origin, is not followed.
+                *bound = Some(check_resumed(client, bound.as_ref(), resuming)?);
                 let spec = Spec::fetch(resuming.url.clone(), ResponseKind::Order);
                 return Ok(Next::Send(Purpose::Order, spec));
             }
@@ -183,6 +189,7 @@ impl OrderMachine {
         now: UnixTime,
     ) -> Result<(), Error> {
         let limits = client.limits().clone();
+        let valid_until = now.saturating_add(client.policy().min_certificate_validity);
         match (purpose, result) {
             (Purpose::Directory, Ok(exchanged)) => {
                 let directory: Directory =
@@ -299,9 +306,8 @@ impl OrderMachine {
             (Purpose::Certificate, Ok(exchanged)) => {
                 let chain =
                     CertificateChain::from_pem(exchanged.response.pem_chain(&limits, now)?)?;
+                let unrequested_names = self.check_certificate(&chain, valid_until)?;
                 let live = live_mut(&mut self.stage)?;
-                let unrequested_names =
-                    check_certificate(self.csr_key.as_deref(), &live.order.identifiers, &chain)?;
                 let links = exchanged.response.links(&exchanged.url)?;
                 let mut alternate_urls = Vec::new();
                 for url in crate::headers::links_with(&links, &LinkRelation::Alternate)
@@ -323,8 +329,8 @@ impl OrderMachine {
             (Purpose::Alternate(index), Ok(exchanged)) => {
                 let chain =
                     CertificateChain::from_pem(exchanged.response.pem_chain(&limits, now)?)?;
+                self.check_certificate(&chain, valid_until)?;
                 let live = live_mut(&mut self.stage)?;
-                check_certificate(self.csr_key.as_deref(), &live.order.identifiers, &chain)?;
                 let LiveState::Download(Some(downloaded)) = &mut live.phase else {
                     return Err(Error::Bug("an alternate chain without its certificate"));
                 };

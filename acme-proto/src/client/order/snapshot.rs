@@ -11,9 +11,12 @@ use url::Url;
 use super::OrderFlow;
 use super::checks::check_identifiers;
 use super::events::OrderEvent;
-use super::state::{OrderMachine, OrderState, Resuming};
+use super::state::{Bound, OrderMachine, OrderState, Resuming};
 use crate::b64;
+use crate::client::Client;
 use crate::client::run::Effects;
+use crate::error::Error;
+use crate::fault::Misuse;
 use crate::fault::{Malformed, MalformedKind};
 use crate::identifier::Identifier;
 use crate::limits::Limits;
@@ -27,9 +30,17 @@ use crate::limits::Limits;
 /// checked against, as the first process checked it: the server's order must still list
 /// exactly these identifiers, and the certificate must be for this key.
 ///
-/// Version 1 snapshots (without identifiers or key) still read back; a resumed version 1
-/// order takes the identifiers of the order as first fetched, and needs the CSR again
-/// ([`OrderFlow::provide_csr`]) to check a certificate.
+/// It also names where the order belongs: the directory and the account. A resumed order
+/// checks them against the client's before it sends anything, and every URL in the
+/// snapshot against the directory's origin (scheme, host and port): a snapshot planted
+/// or left over from another CA or account is refused with [`Error::Misuse`], never
+/// followed.
+///
+/// Older snapshots still read back, with the checks their data allows: version 2 (no
+/// directory or account) has its URLs checked against the client's directory's origin;
+/// version 1 (without identifiers or key either) also takes the identifiers of the order
+/// as first fetched, and needs the CSR again ([`OrderFlow::provide_csr`]) to check a
+/// certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderSnapshot {
@@ -47,11 +58,17 @@ pub struct OrderSnapshot {
     /// The challenges the caller provisioned and has not been told to clean up.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub provisioned: Vec<Url>,
+    /// The directory URL of the CA the order was made at (from version 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<Url>,
+    /// The account URL the order was made by (from version 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<Url>,
 }
 
 impl OrderSnapshot {
     /// The current format version.
-    pub const VERSION: u32 = 2;
+    pub const VERSION: u32 = 3;
     /// The most provisioned challenges a snapshot may list: far above any real CA's
     /// names per order (100 at Let's Encrypt).
     pub const MAX_PROVISIONED: usize = 1000;
@@ -63,8 +80,9 @@ impl OrderSnapshot {
     ///
     /// The identifiers ([`OrderFlow::MAX_IDENTIFIERS`], each at most
     /// [`OrderFlow::MAX_IDENTIFIER_LEN`] bytes of JSON, doubled by escaping) and the key
-    /// ([`OrderFlow::MAX_CSR_KEY_LEN`] bytes, in base64url) are counted too.
-    pub const MAX_LEN: usize = (Self::MAX_PROVISIONED + 1) * (2 * Limits::MAX_URL_LEN + 3)
+    /// ([`OrderFlow::MAX_CSR_KEY_LEN`] bytes, in base64url) are counted too, and the
+    /// directory and account URLs.
+    pub const MAX_LEN: usize = (Self::MAX_PROVISIONED + 3) * (2 * Limits::MAX_URL_LEN + 3)
         + OrderFlow::MAX_IDENTIFIERS * (2 * OrderFlow::MAX_IDENTIFIER_LEN + 1)
         + OrderFlow::MAX_CSR_KEY_LEN.div_ceil(3) * 4
         + 128;
@@ -79,7 +97,7 @@ impl OrderSnapshot {
     pub fn from_json(bytes: &[u8]) -> Result<Self, Malformed> {
         const CONTEXT: &str = "order snapshot";
         let snapshot: Self = crate::resource::bounded_json(CONTEXT, bytes, Self::MAX_LEN)?;
-        if snapshot.version != Self::VERSION && snapshot.version != 1 {
+        if !(1..=Self::VERSION).contains(&snapshot.version) {
             return Err(Malformed::new(
                 CONTEXT,
                 MalformedKind::Invalid("unsupported snapshot version"),
@@ -95,6 +113,16 @@ impl OrderSnapshot {
             return Err(Malformed::new(
                 CONTEXT,
                 MalformedKind::Invalid("a version 1 snapshot has no identifiers or key"),
+            ));
+        }
+        if (snapshot.version < 3) != (snapshot.directory.is_none() && snapshot.account.is_none())
+            || (snapshot.directory.is_none() != snapshot.account.is_none())
+        {
+            return Err(Malformed::new(
+                CONTEXT,
+                MalformedKind::Invalid(
+                    "a version 3 snapshot names its directory and account, an older one neither",
+                ),
             ));
         }
         if snapshot.version != 1 && snapshot.identifiers.is_empty() {
@@ -123,6 +151,8 @@ impl OrderSnapshot {
         }
         if core::iter::once(&snapshot.url)
             .chain(&snapshot.provisioned)
+            .chain(&snapshot.directory)
+            .chain(&snapshot.account)
             .any(|url| crate::client::check_url_len(url).is_err())
         {
             return Err(Malformed::new(
@@ -142,6 +172,10 @@ impl OrderMachine {
                 url: snapshot.url,
                 provisioned: snapshot.provisioned,
             })),
+            bound: snapshot
+                .directory
+                .zip(snapshot.account)
+                .map(|(directory, account)| Bound { directory, account }),
             csr: None,
             csr_key: snapshot
                 .key
@@ -188,12 +222,17 @@ impl OrderMachine {
             _ => self.identifiers.clone(),
         };
         // A version 1 order resumed before its order was fetched has nothing to save but
-        // what it was resumed from.
-        let version = if identifiers.is_empty() {
-            1
-        } else {
-            OrderSnapshot::VERSION
+        // what it was resumed from; one resumed from version 2 learns where it belongs at
+        // its first step.
+        let version = match &self.bound {
+            _ if identifiers.is_empty() => 1,
+            None => 2,
+            Some(_) => OrderSnapshot::VERSION,
         };
+        let bound = self
+            .bound
+            .clone()
+            .filter(|_| version == OrderSnapshot::VERSION);
         Some(OrderSnapshot {
             version,
             url: url.clone(),
@@ -204,6 +243,55 @@ impl OrderMachine {
                 .filter(|_| version > 1)
                 .map(b64::encode),
             provisioned,
+            directory: bound.as_ref().map(|b| b.directory.clone()),
+            account: bound.map(|b| b.account),
         })
     }
+}
+
+/// Where an order made or resumed by `client` belongs: its directory and account.
+pub(super) fn bound_of(client: &Client) -> Result<Bound, Error> {
+    let account = client.account_url().ok_or(Misuse::InvalidArgument(
+        "no account yet: create or find the account first",
+    ))?;
+    Ok(Bound {
+        directory: client.directory_url().clone(),
+        account: account.clone(),
+    })
+}
+
+/// Checks a resumed order against `client` before anything is sent: the directory and
+/// account its snapshot names (version 3) are the client's, and every URL it holds is on
+/// the directory's origin.
+pub(super) fn check_resumed(
+    client: &Client,
+    snapshot_bound: Option<&Bound>,
+    resuming: &Resuming,
+) -> Result<Bound, Error> {
+    let bound = bound_of(client)?;
+    if let Some(saved) = snapshot_bound {
+        if saved.directory != bound.directory {
+            return Err(Misuse::InvalidArgument(
+                "the saved order is for another CA: its directory is not the client's",
+            )
+            .into());
+        }
+        if saved.account != bound.account {
+            return Err(Misuse::InvalidArgument(
+                "the saved order is for another account than the client's",
+            )
+            .into());
+        }
+    }
+    let origin = bound.directory.origin();
+    if core::iter::once(&resuming.url)
+        .chain(&resuming.provisioned)
+        .any(|url| url.origin() != origin)
+    {
+        return Err(Misuse::InvalidArgument(
+            "the saved order holds a URL off the directory's origin",
+        )
+        .into());
+    }
+    Ok(bound)
 }

@@ -117,7 +117,17 @@ pub(crate) struct OrderMachine {
     pub(super) csr: Option<Box<[u8]>>,
     /// The CSR's public key (DER SPKI): what the certificate must be for.
     pub(super) csr_key: Option<Box<[u8]>>,
+    /// The directory and the account the order belongs to: the client's, from the first
+    /// step on; for a resumed order, what its snapshot says until that step checks it.
+    pub(super) bound: Option<Bound>,
     pub(super) effects: Effects<OrderEvent, Issued>,
+}
+
+/// Where an order belongs: a snapshot records it, and resuming checks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Bound {
+    pub(super) directory: Url,
+    pub(super) account: Url,
 }
 
 /// What an order waits for while its challenges are validated.
@@ -140,6 +150,7 @@ impl OrderMachine {
             stage: OrderState::Creating(rest),
             csr: None,
             csr_key: None,
+            bound: None,
             effects: Effects::default(),
         })
     }

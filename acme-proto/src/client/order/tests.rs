@@ -289,7 +289,9 @@ fn the_largest_snapshot_fits_max_len() {
         url: url.clone(),
         identifiers,
         key: Some(b64::encode([0xff; OrderFlow::MAX_CSR_KEY_LEN])),
-        provisioned: vec![url; OrderSnapshot::MAX_PROVISIONED],
+        provisioned: vec![url.clone(); OrderSnapshot::MAX_PROVISIONED],
+        directory: Some(url.clone()),
+        account: Some(url),
     };
     let json = snapshot.to_json();
     assert!(
@@ -381,6 +383,7 @@ impl Scenario {
             })),
             csr: None,
             csr_key: None,
+            bound: None,
             effects: Effects::default(),
         };
         Self { machine }
