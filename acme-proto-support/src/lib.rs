@@ -34,6 +34,7 @@ mod saved;
 mod signer;
 mod tls_alpn;
 mod transport;
+mod trusted_file;
 
 pub use dns_hook::DnsHook;
 pub use error::{CsrError, DriverError, KeyChangeError, SolverError};
@@ -44,6 +45,7 @@ pub use saved::{SaveError, SaveOrder, SavedOrder};
 pub use signer::RingSigner;
 pub use tls_alpn::ACME_TLS_ALPN;
 pub use transport::{Roots, TransportBuilder, TransportError, TransportErrorKind};
+pub use trusted_file::read_trusted_file;
 
 // The drivers' insides: public for them, not for users (no promise across releases).
 #[doc(hidden)]

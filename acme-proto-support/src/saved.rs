@@ -27,6 +27,15 @@ pub type SaveError = Box<dyn std::error::Error + Send + Sync>;
 /// The key is made before the order is created and saved with it, so it is on disk
 /// before the CSR is sent: an order resumed after finalize still holds the key its
 /// certificate is for. `Debug` never shows the key.
+///
+/// Where it may be read from: only a file the user wrote. Read it back with
+/// [`read_trusted_file`](crate::read_trusted_file) (with [`MAX_LEN`](Self::MAX_LEN)),
+/// which refuses a symbolic link, a file of another owner than the user or root, and one
+/// writable by group or others. What it holds is checked again on resume: the snapshot
+/// names its directory and account, and an order saved at another CA or by another
+/// account, or pointing off the directory's origin, is refused before anything is sent
+/// (see [`OrderSnapshot`]); a certificate expiring within the client's
+/// `Policy::min_certificate_validity` is refused, not handed over.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SavedOrder {
     snapshot: OrderSnapshot,

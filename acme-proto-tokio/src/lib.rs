@@ -59,7 +59,7 @@ mod transport;
 pub use acme_proto;
 pub use acme_proto_support::{
     Certificate, CsrError, RingSigner, RsaSigner, SaveError, SaveOrder, SavedOrder, account_signer,
-    certificate_request, csr_for_key, generate_account_key,
+    certificate_request, csr_for_key, generate_account_key, read_trusted_file,
 };
 pub use client::AcmeClient;
 pub use dns_hook::DnsHook;

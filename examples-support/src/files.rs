@@ -29,29 +29,52 @@ pub fn write_atomically(path: &Path, bytes: &[u8], private: bool) -> Result<(), 
 
 /// Writes every file as [`write_atomically`] does, as a set: all the temporary files
 /// first, then all the renames. A failure before the renames leaves every target as it
-/// was; so a certificate and its key are replaced together, or neither is.
+/// was; a failure between two renames puts back what the earlier renames replaced (each
+/// target's old file is kept under a hard link until every rename is done). So a
+/// certificate and its key are replaced together, or neither is.
 pub fn write_together(files: &[FileToWrite<'_>]) -> Result<(), String> {
     let mut temps: Vec<(PathBuf, &FileToWrite<'_>)> = Vec::with_capacity(files.len());
-    let cleanup = |temps: &[(PathBuf, &FileToWrite<'_>)]| {
-        for (temp, _) in temps {
-            let _ = std::fs::remove_file(temp);
+    let remove = |paths: &mut dyn Iterator<Item = &PathBuf>| {
+        for path in paths {
+            let _ = std::fs::remove_file(path);
         }
     };
     for file in files {
         match write_temp(file) {
             Ok(temp) => temps.push((temp, file)),
             Err(e) => {
-                cleanup(&temps);
+                remove(&mut temps.iter().map(|(temp, _)| temp));
+                return Err(e);
+            }
+        }
+    }
+    // The old files, kept until the set is in place.
+    let mut backups: Vec<Option<PathBuf>> = Vec::with_capacity(files.len());
+    for (_, file) in &temps {
+        match backup(file.path) {
+            Ok(kept) => backups.push(kept),
+            Err(e) => {
+                remove(&mut temps.iter().map(|(temp, _)| temp));
+                remove(&mut backups.iter().flatten());
                 return Err(e);
             }
         }
     }
     for (at, (temp, file)) in temps.iter().enumerate() {
-        if let Err(e) = std::fs::rename(temp, file.path) {
-            cleanup(temps.get(at..).unwrap_or_default());
+        if let Err(e) = rename(at, temp, file.path) {
+            remove(&mut temps.iter().skip(at).map(|(temp, _)| temp));
+            // Put back what the renames before this one replaced.
+            for ((_, done), kept) in temps.iter().zip(&backups).take(at) {
+                let _ = match kept {
+                    Some(kept) => std::fs::rename(kept, done.path),
+                    None => std::fs::remove_file(done.path),
+                };
+            }
+            remove(&mut backups.iter().flatten());
             return Err(format!("writing {}: {e}", file.path.display()));
         }
     }
+    remove(&mut backups.iter().flatten());
     for file in files {
         sync_directory(directory_of(file.path)).map_err(|e| {
             format!(
@@ -61,6 +84,37 @@ pub fn write_together(files: &[FileToWrite<'_>]) -> Result<(), String> {
         })?;
     }
     Ok(())
+}
+
+/// The rename of the set's `at`-th temporary file over its target; in this crate's
+/// own tests, [`FAIL_RENAME_AT`] makes one fail, as a full disk or a crash would.
+fn rename(at: usize, from: &Path, to: &Path) -> std::io::Result<()> {
+    #[cfg(test)]
+    if FAIL_RENAME_AT.with(|fail| fail.get() == Some(at)) {
+        return Err(std::io::Error::other("a failure the test asked for"));
+    }
+    #[cfg(not(test))]
+    let _ = at;
+    std::fs::rename(from, to)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The rename of a set to fail, in this crate's tests.
+    pub(crate) static FAIL_RENAME_AT: std::cell::Cell<Option<usize>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// A hard link to `path`'s current file, under a new random name beside it (`None`
+/// when there is no file yet).
+fn backup(path: &Path) -> Result<Option<PathBuf>, String> {
+    if std::fs::symlink_metadata(path).is_err() {
+        return Ok(None);
+    }
+    let kept = beside(path, "old")?;
+    std::fs::hard_link(path, &kept)
+        .map_err(|e| format!("writing {}: keeping the old file: {e}", path.display()))?;
+    Ok(Some(kept))
 }
 
 fn directory_of(path: &Path) -> &Path {
@@ -73,21 +127,7 @@ fn directory_of(path: &Path) -> &Path {
 /// Writes `file`'s bytes to a new temporary file beside it, synced; gives its path.
 fn write_temp(file: &FileToWrite<'_>) -> Result<PathBuf, String> {
     let fail = |e: std::io::Error| format!("writing {}: {e}", file.path.display());
-    let name = file
-        .path
-        .file_name()
-        .ok_or_else(|| format!("writing {}: not a file name", file.path.display()))?;
-    // A random name: a stale temporary file (a PID reused in a container, say) is never
-    // in the way, and `create_new` never opens one another process made.
-    let mut random = [0_u8; 8];
-    getrandom::fill(&mut random).map_err(|e| format!("writing {}: {e}", file.path.display()))?;
-    let mut temp_name = OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(".tmp-");
-    for byte in random {
-        temp_name.push(format!("{byte:02x}"));
-    }
-    let temp = directory_of(file.path).join(temp_name);
+    let temp = beside(file.path, "tmp")?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -103,6 +143,24 @@ fn write_temp(file: &FileToWrite<'_>) -> Result<PathBuf, String> {
         return Err(fail(e));
     }
     Ok(temp)
+}
+
+/// A new path beside `path`, `.NAME.TAG-RANDOM`: a random name, so that a stale one (a
+/// PID reused in a container, say) is never in the way, and `create_new` never opens
+/// one another process made.
+fn beside(path: &Path, tag: &str) -> Result<PathBuf, String> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("writing {}: not a file name", path.display()))?;
+    let mut random = [0_u8; 8];
+    getrandom::fill(&mut random).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    let mut sibling = OsString::from(".");
+    sibling.push(name);
+    sibling.push(format!(".{tag}-"));
+    for byte in random {
+        sibling.push(format!("{byte:02x}"));
+    }
+    Ok(directory_of(path).join(sibling))
 }
 
 /// Removes `path` (if it is there) durably: its directory is synced after.

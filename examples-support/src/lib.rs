@@ -77,6 +77,10 @@ impl std::fmt::Debug for EabKey {
     }
 }
 
+/// The largest account file read (`--account`, `--account-key`): credentials with an
+/// RSA-4096 key take under 4 KiB.
+const MAX_ACCOUNT_FILE: usize = 64 * 1024;
+
 /// The account `--account` gives, or a new one to create.
 #[derive(Debug)]
 pub enum AccountToUse {
@@ -185,9 +189,8 @@ impl Args {
         let Some(path) = &self.account_key else {
             return Ok(None);
         };
-        let bytes = zeroize::Zeroizing::new(
-            std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?,
-        );
+        let bytes = acme_proto_support::read_trusted_file(path, MAX_ACCOUNT_FILE)
+            .map_err(|e| format!("reading {}: {e}", path.display()))?;
         acme_proto_support::account_signer(&bytes)
             .map(Some)
             .map_err(|e| format!("reading {}: {e}", path.display()))
@@ -199,8 +202,8 @@ impl Args {
         let Some(path) = &self.account else {
             return Ok(None);
         };
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => zeroize::Zeroizing::new(bytes),
+        let bytes = match acme_proto_support::read_trusted_file(path, MAX_ACCOUNT_FILE) {
+            Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(format!("reading {}: {e}", path.display())),
         };
@@ -628,6 +631,9 @@ mod tests {
         std::fs::remove_dir_all(&dir).map_err(|e| e.to_string())
     }
 }
+
+#[cfg(all(test, unix))]
+mod trust_tests;
 
 #[cfg(test)]
 #[allow(clippy::panic, clippy::indexing_slicing)]

@@ -1,7 +1,5 @@
 //! `--order-state FILE`: the order saved as it goes, and resumed from on the next run.
 
-use std::io::Read as _;
-
 use acme_proto::client::ChallengeOffer;
 use acme_proto_support::SavedOrder;
 
@@ -15,16 +13,12 @@ impl Args {
         let Some(path) = &self.order_state else {
             return Ok(None);
         };
-        let file = match std::fs::File::open(path) {
-            Ok(file) => file,
+        // Bounded, and only a file the user wrote (see `read_trusted_file`).
+        let bytes = match acme_proto_support::read_trusted_file(path, SavedOrder::MAX_LEN) {
+            Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(format!("--order-state {}: {e}", path.display())),
         };
-        // Bounded: a larger file is not one this program wrote.
-        let mut bytes = zeroize::Zeroizing::new(Vec::new());
-        file.take(SavedOrder::MAX_LEN as u64 + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("--order-state {}: {e}", path.display()))?;
         let saved = SavedOrder::from_json(&bytes)
             .map_err(|e| format!("--order-state {}: {e}", path.display()))?;
         let mut saved_ids = saved.snapshot().identifiers.clone();
@@ -89,7 +83,8 @@ pub fn report_challenge(what: &str, offer: &ChallengeOffer) {
     progress(&format!("issue: challenge {what}: {}", offer.url));
 }
 
-/// The variable that makes a run kill itself at a progress line, for the crash test:
+/// The variable that makes a run kill itself at a progress line, for the crash test
+/// (read only when built with the `kill-at` feature, which the tests' builds enable):
 /// `TEXT[|TEXT…]#N` kills the process at the `N`-th progress line containing one of
 /// the `TEXT`s, right after printing it.
 const KILL_AT: &str = "ACME_PROTO_EXAMPLE_KILL_AT";
@@ -101,10 +96,17 @@ const KILL_AT: &str = "ACME_PROTO_EXAMPLE_KILL_AT";
 /// next (the challenge answered, say).
 #[allow(clippy::print_stderr, reason = "the examples' progress lines")]
 fn progress(line: &str) {
+    eprintln!("{line}");
+    if cfg!(feature = "kill-at") {
+        kill_if_asked(line);
+    }
+}
+
+/// Under [`KILL_AT`] (in the tests' builds only), dies if `line` is the one asked for.
+fn kill_if_asked(line: &str) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static SEEN: AtomicUsize = AtomicUsize::new(0);
 
-    eprintln!("{line}");
     let Ok(spec) = std::env::var(KILL_AT) else {
         return;
     };

@@ -9,6 +9,7 @@ use acme_proto::Identifier;
 use acme_proto::crypto::{EabAlgorithm, SignatureAlgorithm};
 use lexopt::{Arg, Parser};
 use url::Url;
+use zeroize::Zeroizing;
 
 use crate::{Args, ChallengeKind, Command, EabKey, same_file};
 
@@ -131,7 +132,7 @@ impl Reading {
         }
         let eab_key = eab_key_from(eab_key, eab_key_file, eab_kid.is_some())?;
         args.eab = match (eab_kid, eab_key) {
-            (Some(kid), Some(key)) => Some((kid, EabKey(key.into()), eab_alg)),
+            (Some(kid), Some(key)) => Some((kid, EabKey(key), eab_alg)),
             (None, None) => None,
             _ => {
                 return Err("--eab-kid and --eab-hmac-key (or its file, or \
@@ -221,22 +222,28 @@ fn key_type(text: &str) -> Result<SignatureAlgorithm, String> {
     }
 }
 
-/// The EAB key from `--eab-hmac-key`, its file, or `ACME_EAB_HMAC_KEY`.
+/// The EAB key from `--eab-hmac-key`, its file (read as a state file is: see
+/// [`acme_proto_support::read_trusted_file`]), or `ACME_EAB_HMAC_KEY`; in a buffer
+/// zeroized on drop, with no other copy left behind.
 fn eab_key_from(
     key: Option<String>,
     file: Option<PathBuf>,
     has_kid: bool,
-) -> Result<Option<String>, String> {
+) -> Result<Option<Zeroizing<String>>, String> {
     match (key, file) {
         (Some(_), Some(_)) => Err("give --eab-hmac-key or --eab-hmac-key-file, not both".into()),
-        (Some(key), None) => Ok(Some(key)),
+        (Some(key), None) => Ok(Some(Zeroizing::new(key))),
         (None, Some(file)) => {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| format!("--eab-hmac-key-file {}: {e}", file.display()))?;
-            Ok(Some(text.trim().to_owned()))
+            let failed =
+                |e: &dyn std::fmt::Display| format!("--eab-hmac-key-file {}: {e}", file.display());
+            // A key is some tens of bytes; a larger file is not one.
+            let bytes =
+                acme_proto_support::read_trusted_file(&file, 4096).map_err(|e| failed(&e))?;
+            let text = std::str::from_utf8(&bytes).map_err(|e| failed(&e))?;
+            Ok(Some(Zeroizing::new(text.trim().to_owned())))
         }
         // Only with a key id: the variable alone asks for nothing.
-        (None, None) if has_kid => Ok(std::env::var("ACME_EAB_HMAC_KEY").ok()),
+        (None, None) if has_kid => Ok(std::env::var("ACME_EAB_HMAC_KEY").ok().map(Zeroizing::new)),
         (None, None) => Ok(None),
     }
 }
@@ -252,6 +259,26 @@ fn check_conflicts(args: &Args) -> Result<(), String> {
                     account is found again by its key on each run"
                 .into(),
         );
+    }
+    // The account's file is never written over by an output: a typo there would lose
+    // the account (its key replaced by a certificate chain).
+    for (flag, account) in [
+        ("--account", &args.account),
+        ("--account-key", &args.account_key),
+    ] {
+        let Some(account) = account else { continue };
+        let outputs = [
+            ("--out", Some(&args.out)),
+            ("--key-out", Some(&args.key_out)),
+        ];
+        let state = [("--order-state", args.order_state.as_ref())];
+        for (output, path) in outputs.into_iter().chain(state) {
+            if path.is_some_and(|path| same_file(account, path)) {
+                return Err(format!(
+                    "{flag} and {output} name the same file: {flag} would be lost"
+                ));
+            }
+        }
     }
     if same_file(&args.out, &args.key_out) {
         return Err("--out and --key-out must be different files".into());

@@ -73,6 +73,9 @@ fn build(package: &str, kind: &str, name: &str) -> Result<PathBuf, HarnessError>
             "--all-features",
             "-p",
             package,
+            // The crash tests' switch (ACME_PROTO_EXAMPLE_KILL_AT), off in users' builds.
+            "--features",
+            "acme-proto-examples-support/kill-at",
         ])
         .args([kind, name, "--message-format", "json-render-diagnostics"])
         .stderr(Stdio::inherit())
