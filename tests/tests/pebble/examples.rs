@@ -165,7 +165,16 @@ pub fn example(package: &str) {
         ("pkcs1", "rsa2048-pkcs1.pem"),
         ("jwk", "rsa2048-certbot.json"),
     ] {
-        let key_file = keys.join(file).to_string_lossy().into_owned();
+        // A copy of the user's own (a checkout's mode depends on the umask, and a key
+        // file group or others can write is refused).
+        let key_file = path(file);
+        std::fs::copy(keys.join(file), &key_file).expect("key copied");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let private = std::fs::Permissions::from_mode(0o600);
+            std::fs::set_permissions(&key_file, private).expect("chmod");
+        }
         let domain = format!("rsa-{form}.example.org");
         let output = Command::new(&binary)
             .args([
@@ -214,4 +223,63 @@ pub fn example(package: &str) {
         stderr.contains("use es256") && stderr.contains("--account-key"),
         "{stderr}"
     );
+    #[cfg(unix)]
+    planted_files_are_refused_before_anything_is_sent(&binary, &path, package);
+}
+
+/// Account files the user did not write (mode 0666, another owner, a symbolic link), and
+/// an account named again as `--out`: one line each, exit 1 or 2, before anything is
+/// sent. The directory is a port where nothing listens, so a run that went on would
+/// fail to connect instead, with another message.
+#[cfg(unix)]
+fn planted_files_are_refused_before_anything_is_sent(
+    binary: &Path,
+    path: &dyn Fn(&str) -> String,
+    package: &str,
+) {
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::process::Command;
+
+    let nowhere = "https://127.0.0.1:9/directory";
+    let run = |account: &str, out: &str| {
+        let output = Command::new(binary)
+            .args(["--directory", nowhere, "--account", &path(account)])
+            .args(["--domain", "planted.example.org", "--listen", "127.0.0.1"])
+            .args(["--out", &path(out), "--key-out", &path("planted-key.pem")])
+            .output()
+            .expect("the example runs");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(!output.status.success(), "{package}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{package}: {stderr}");
+        assert!(
+            !stderr.contains("connect"),
+            "{package}: it went on: {stderr}"
+        );
+        stderr
+    };
+    std::fs::copy(path("account.json"), path("planted.json")).expect("copy");
+    let chmod = |mode| {
+        std::fs::set_permissions(path("planted.json"), std::fs::Permissions::from_mode(mode))
+            .expect("chmod");
+    };
+    chmod(0o666);
+    let stderr = run("planted.json", "planted-chain.pem");
+    assert!(
+        stderr.contains("writable by its group or others"),
+        "{stderr}"
+    );
+    chmod(0o600);
+    // Another user's (chown needs root, which CI has; without it, the rule is the
+    // support crate's unit-tested one).
+    if std::os::unix::fs::chown(path("planted.json"), Some(65534), None).is_ok() {
+        let stderr = run("planted.json", "planted-chain.pem");
+        assert!(stderr.contains("owned by user 65534"), "{stderr}");
+    }
+    std::os::unix::fs::symlink(path("account.json"), path("linked.json")).expect("symlink");
+    let stderr = run("linked.json", "planted-chain.pem");
+    assert!(stderr.contains("symbolic link"), "{stderr}");
+    // The typo: the account as --out.
+    let stderr = run("account.json", "account.json");
+    assert!(stderr.contains("same file"), "{stderr}");
+    assert!(!Path::new(&path("planted-chain.pem")).exists());
 }
