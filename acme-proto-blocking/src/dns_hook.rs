@@ -1,6 +1,6 @@
 //! [`DnsHook`] on `std::process`: DNS challenges (dns-01, dns-account-01, and
 //! dns-persist-01 when opted in with [`DnsHook::dns_persist01`]) through the caller's
-//! own command.
+//! own command; at its time limit, its process group is killed.
 
 use std::io::Read as _;
 use std::process::{Child, ExitStatus};
@@ -47,7 +47,12 @@ fn run(hook: &DnsHook, step: &str, offer: &ChallengeOffer) -> Result<(), SolverE
     let kept = match kept_rx.recv_timeout(remaining) {
         Ok(kept) => kept,
         Err(mpsc::RecvTimeoutError::Disconnected) => Vec::new(),
-        Err(mpsc::RecvTimeoutError::Timeout) => return Err(hook.timed_out(step, &name)),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            // Something the command started still holds standard error: its group is
+            // still there (so its ID is not reused), killed with it.
+            DnsHook::kill_group(Some(child.id()));
+            return Err(hook.timed_out(step, &name));
+        }
     };
     DnsHook::outcome(step, &name, status, &kept)
 }
@@ -71,8 +76,10 @@ fn wait(child: &mut Child, deadline: Instant) -> Option<std::io::Result<ExitStat
     }
 }
 
-/// Kills the child and reaps it, so that no zombie is left.
+/// Kills the child's process group (what it started too), then the child, and reaps
+/// it, so that no zombie is left.
 fn stop(child: &mut Child) {
+    DnsHook::kill_group(Some(child.id()));
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -13,12 +13,28 @@ use crate::error::SolverError;
 const DNS_PERSIST_01: &str = "dns-persist-01";
 
 /// A solver that runs a command to put DNS records in place and remove them:
-/// `PROGRAM [ARGS…] present RECORD_NAME VALUE`, then `PROGRAM [ARGS…] cleanup
-/// RECORD_NAME VALUE`, with `ACME_CHALLENGE_TYPE` (`dns-01`, `dns-account-01` or, when
-/// opted in, `dns-persist-01`) and `ACME_IDENTIFIER` in its environment.
 ///
-/// A non-zero exit, or no exit within the timeout (the command is then killed), fails
-/// the step with the first 4 KiB of what the command wrote to its standard error.
+/// ```text
+/// PROGRAM [ARGS…] present -- RECORD_NAME VALUE
+/// PROGRAM [ARGS…] cleanup -- RECORD_NAME VALUE
+/// ```
+///
+/// The record name and value are in the command's environment too, as
+/// `ACME_RECORD_NAME` and `ACME_RECORD_VALUE`, beside `ACME_CHALLENGE_TYPE` (`dns-01`,
+/// `dns-account-01` or, when opted in, `dns-persist-01`) and `ACME_IDENTIFIER`. The value
+/// is made from what the server sent (a server can pick tokens until a dns-01 value
+/// starts with `-`): a hook takes the record name and value from the variables, or as
+/// the two arguments after `--`, never as options.
+///
+/// The command gets this process's environment without the variables through which
+/// this library's users and its examples pass secrets
+/// ([`ENV_REMOVED`](Self::ENV_REMOVED)), nothing on its standard input, and its
+/// standard output discarded. A non-zero exit, or no exit within the timeout, fails the
+/// step with the first 4 KiB of what the command wrote to its standard error. On Unix
+/// the command leads a process group of its own, and a run that does not end in time is
+/// killed with the whole group: the command and whatever it started (unless that left
+/// the group, as `setsid` does); elsewhere the command alone is killed.
+///
 /// Record names are passed without a trailing dot. The command must only return once
 /// the record can be seen by the CA's resolvers.
 ///
@@ -38,6 +54,11 @@ impl DnsHook {
     /// The most of a hook's standard error kept for an error message.
     pub const STDERR_KEPT: u64 = 4096;
 
+    /// The environment variables a hook never gets, whatever this process has: those
+    /// through which the library or its examples take a secret (`ACME_EAB_HMAC_KEY`,
+    /// the examples' EAB MAC key).
+    pub const ENV_REMOVED: &'static [&'static str] = &["ACME_EAB_HMAC_KEY"];
+
     /// A hook running `program` (looked up in `PATH` when it has no slash).
     pub fn new(program: impl Into<OsString>) -> Self {
         Self {
@@ -49,7 +70,8 @@ impl DnsHook {
         }
     }
 
-    /// Arguments put before `present`/`cleanup`.
+    /// Arguments put before `present`/`cleanup` (taken as they are: only what follows
+    /// `--` comes from the server).
     #[must_use]
     pub fn args(mut self, args: impl IntoIterator<Item = impl Into<OsString>>) -> Self {
         self.args = args.into_iter().map(Into::into).collect();
@@ -115,7 +137,8 @@ impl DnsHook {
     }
 
     /// The command for `step` (`present` or `cleanup`) of `offer`, its standard error
-    /// piped and nothing else connected, and the record name (for messages).
+    /// piped and nothing else connected, in a process group of its own on Unix, and the
+    /// record name (for messages).
     pub fn command(
         &self,
         step: &str,
@@ -136,13 +159,51 @@ impl DnsHook {
         let mut command = Command::new(&self.program);
         command
             .args(&self.args)
-            .args([step, name, value.as_str()])
+            // `--`: a value starting with `-` is not an option.
+            .args([step, "--", name, value.as_str()])
             .env("ACME_CHALLENGE_TYPE", offer.type_name())
             .env("ACME_IDENTIFIER", offer.identifier.to_string())
+            .env("ACME_RECORD_NAME", name)
+            .env("ACME_RECORD_VALUE", value.as_str())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
+        for secret in Self::ENV_REMOVED {
+            command.env_remove(secret);
+        }
+        // Its own process group, so that a timeout kills what it started too.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
         Ok((command, name.to_owned()))
+    }
+
+    /// Kills the process group of a run that did not end in time (SIGKILL to `-id`, `id`
+    /// the command's process ID, which [`command`](Self::command) made the group's ID):
+    /// the command and whatever it started. Not on other systems, nor without an `id`
+    /// (tokio's once the command was reaped): the driver kills the command itself
+    /// either way.
+    ///
+    /// Called while the group can still be named: the command not reaped yet, or a
+    /// process it started still running (what keeps a group, and so its ID, in use).
+    pub fn kill_group(id: Option<u32>) {
+        #[cfg(unix)]
+        {
+            use rustix::process::{Pid, Signal, kill_process_group};
+            // Never 1 (every process this one may signal) nor 0 (its own group).
+            let Some(pid) = id
+                .filter(|id| *id > 1)
+                .and_then(|id| i32::try_from(id).ok())
+                .and_then(Pid::from_raw)
+            else {
+                return;
+            };
+            if let Err(error) = kill_process_group(pid, Signal::KILL) {
+                // ESRCH: the group ended on its own meanwhile.
+                tracing::debug!(%error, "killing the DNS hook's process group");
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = id;
     }
 
     /// The error of a run that could not start.

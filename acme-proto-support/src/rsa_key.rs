@@ -3,7 +3,8 @@
 //! another client, certbot's among them, whose keys are RSA by default.
 //!
 //! ring signs RSASSA-PKCS1-v1_5 with SHA-256 in constant time, with blinding. It cannot
-//! make RSA keys, and neither can this crate by default: a new account gets ES256.
+//! make RSA keys, and neither can this crate by default: a new account gets ES256. An
+//! RSA [`AccountKey`] (the `rsa` feature) signs here too: [`RingSigner`] hands it over.
 
 use acme_proto::crypto::{AccountKey, Jwk, SignatureAlgorithm, Signer};
 use acme_proto::{CryptoError, Error, Misuse};
@@ -15,7 +16,8 @@ use zeroize::Zeroizing;
 
 use crate::signer::RingSigner;
 
-/// An RS256 account key signing with ring.
+/// An RS256 account key signing with ring: from a key file's DER here, or from an RSA
+/// [`AccountKey`] through [`RingSigner::new`].
 pub struct RsaSigner {
     pair: RsaKeyPair,
     rng: SystemRandom,

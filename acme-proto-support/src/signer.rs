@@ -1,5 +1,6 @@
 //! An account-key [`Signer`] on `ring`, which both drivers' TLS stacks link anyway and
-//! which signs P-256 about five times faster than the core's pure-Rust signer.
+//! which signs P-256 about five times faster than the core's pure-Rust signer, and RSA
+//! in constant time (the core's `rsa` crate does not: RUSTSEC-2023-0071).
 //!
 //! ring's ECDSA draws a random nonce per signature, so its JWS are not byte-for-byte
 //! reproducible: golden transcript tests stay on the core's
@@ -14,15 +15,22 @@ use ring::signature::{
     KeyPair as _,
 };
 
+use crate::rsa_key::RsaSigner;
+
 enum Key {
     Ecdsa(EcdsaKeyPair, SystemRandom),
     Ed25519(Ed25519KeyPair),
-    /// ES512 and RS256: ring cannot sign them; the core's signer does.
+    Rsa(RsaSigner),
+    /// ES512: ring cannot sign it; the core's signer does.
     Core(AccountKey),
 }
 
-/// An account key signing with `ring` where it can (ES256, ES384, EdDSA), and with the
-/// core's signer otherwise (ES512, RS256).
+/// An account key signing with `ring` where it can (ES256, ES384, EdDSA, RS256), and
+/// with the core's signer otherwise (ES512).
+///
+/// An RS256 key (the `rsa` feature) always signs with ring, in constant time, never with
+/// the core's `rsa` crate (RUSTSEC-2023-0071): a key ring refuses (fewer than 2048 or
+/// more than 8192 bits, a public exponent under 65537) is refused here.
 pub struct RingSigner {
     key: Key,
     jwk: Jwk,
@@ -31,7 +39,7 @@ pub struct RingSigner {
 impl std::fmt::Debug for RingSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let backend = match self.key {
-            Key::Ecdsa(..) | Key::Ed25519(_) => "ring",
+            Key::Ecdsa(..) | Key::Ed25519(_) | Key::Rsa(_) => "ring",
             Key::Core(_) => "acme-proto",
         };
         f.debug_struct("RingSigner")
@@ -46,7 +54,7 @@ impl RingSigner {
     /// The same key as `key`, signing with ring when ring has the algorithm.
     ///
     /// The key goes over as PKCS#8 DER (zeroized after); the public key ring derives
-    /// is checked to be the one the core's key has.
+    /// is checked to be the one the core's key has. An RSA key ring refuses is an error.
     pub fn new(key: AccountKey) -> Result<Self, Error> {
         let jwk = key.jwk().clone();
         let algorithm = key.algorithm();
@@ -79,12 +87,19 @@ impl RingSigner {
                 check_same(&ring_jwk, &jwk)?;
                 Key::Ed25519(pair)
             }
+            SignatureAlgorithm::Rs256 => {
+                let der = key.to_pkcs8_der()?;
+                let signer = RsaSigner::from_pkcs8_der(&der)?;
+                check_same(&signer.public_jwk(), &jwk)?;
+                Key::Rsa(signer)
+            }
             _ => Key::Core(key),
         };
         Ok(Self { key: ring_key, jwk })
     }
 
-    /// Whether signatures come from ring (ES256, ES384, EdDSA) rather than the core.
+    /// Whether signatures come from ring (ES256, ES384, EdDSA, RS256) rather than the
+    /// core.
     pub fn uses_ring(&self) -> bool {
         !matches!(self.key, Key::Core(_))
     }
@@ -116,6 +131,7 @@ impl Signer for RingSigner {
                 .map(|sig| sig.as_ref().to_vec())
                 .map_err(|_| CryptoError::new("ring ECDSA signing failed")),
             Key::Ed25519(pair) => Ok(pair.sign(signing_input).as_ref().to_vec()),
+            Key::Rsa(signer) => signer.sign(signing_input),
             Key::Core(key) => key.sign(signing_input),
         }
     }

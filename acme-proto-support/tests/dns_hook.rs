@@ -1,5 +1,6 @@
 //! `DnsHook`'s choice among real offers (the core's, from the fake CA): dns-persist-01
-//! only when opted in, with this client's account and an allowed issuer domain name.
+//! only when opted in, with this client's account and an allowed issuer domain name;
+//! the command: the record after `--` and in the environment, secrets left out.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -8,6 +9,9 @@
 )]
 
 mod common;
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
 
 use acme_proto::Identifier;
 use acme_proto::client::{
@@ -93,6 +97,7 @@ fn an_opted_in_hook_publishes_this_clients_account_and_the_directorys_host() {
             "--zone",
             "z",
             "present",
+            "--",
             "_validation-persist.www.example.org",
             &format!("ca.test; accounturi={}", account.as_str()),
         ]
@@ -117,7 +122,38 @@ fn an_issuer_the_caller_did_not_allow_is_not_chosen() {
     let hook = DnsHook::new("hook").dns_persist01(PersistIssuers::only(["evil.example"]).unwrap());
     let chosen = hook.choose(&persist).unwrap();
     assert_eq!(
-        args(&hook, "cleanup", chosen)[2],
+        args(&hook, "cleanup", chosen)[3],
         format!("evil.example; accounturi={}", account.as_str())
     );
+}
+
+#[test]
+fn the_record_comes_after_dashes_and_in_the_environment_without_secrets() {
+    let (offers, _) = offers("www.example.org", None);
+    let dns01 = only(&offers, &["dns-01"]);
+    let hook = DnsHook::new("hook").args(["--zone", "z"]);
+    for step in ["present", "cleanup"] {
+        let (command, name) = hook.command(step, &dns01[0]).unwrap();
+        assert_eq!(name, "_acme-challenge.www.example.org");
+        let argv = args(&hook, step, &dns01[0]);
+        // A value starting with `-` cannot be read as an option: `--` comes first.
+        assert_eq!(argv[..5], ["--zone", "z", step, "--", name.as_str()]);
+        assert_eq!(argv.len(), 6);
+        let value = argv[5].as_str();
+        assert_eq!(value.len(), 43);
+        let envs: HashMap<&OsStr, Option<&OsStr>> = command.get_envs().collect();
+        let var = |name: &str| envs.get(OsStr::new(name)).copied();
+        assert_eq!(var("ACME_RECORD_NAME"), Some(Some(OsStr::new(&name))));
+        assert_eq!(var("ACME_RECORD_VALUE"), Some(Some(OsStr::new(value))));
+        assert_eq!(var("ACME_CHALLENGE_TYPE"), Some(Some(OsStr::new("dns-01"))));
+        assert_eq!(
+            var("ACME_IDENTIFIER"),
+            Some(Some(OsStr::new("www.example.org")))
+        );
+        // Removed (`None`), whatever this process has: the examples' EAB MAC key.
+        assert_eq!(var("ACME_EAB_HMAC_KEY"), Some(None));
+        for secret in DnsHook::ENV_REMOVED {
+            assert_eq!(var(secret), Some(None), "{secret}");
+        }
+    }
 }

@@ -115,3 +115,45 @@ fn es512_falls_back_to_the_core_signer() {
         "{debug}"
     );
 }
+
+/// RS256 signs on ring, not with the `rsa` crate (RUSTSEC-2023-0071): the same public
+/// key as the core's, and, PKCS#1 v1.5 being deterministic, the same signatures.
+#[cfg(feature = "rsa")]
+#[test]
+fn rs256_signs_on_ring_exactly_as_the_core_would() {
+    use ring::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
+
+    let core = AccountKey::from_pem(keys::RSA2048).unwrap();
+    let signer = RingSigner::new(AccountKey::from_pem(keys::RSA2048).unwrap()).unwrap();
+    assert!(signer.uses_ring());
+    assert_eq!(signer.algorithm(), SignatureAlgorithm::Rs256);
+    assert_eq!(signer.public_jwk(), *core.jwk());
+    let debug = format!("{signer:?}");
+    assert!(debug.contains("\"ring\""), "{debug}");
+
+    let body = jws::sign(
+        &signer,
+        KeyId::Jwk,
+        "oFvnlFP1wIhRlYS2jTaXbA",
+        "https://ca.example/acme/new-account",
+        br#"{"termsOfServiceAgreed":true}"#,
+    )
+    .unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let signing_input = format!(
+        "{}.{}",
+        body["protected"].as_str().unwrap(),
+        body["payload"].as_str().unwrap()
+    );
+    let sig = b64d(body["signature"].as_str().unwrap());
+    assert_eq!(sig.len(), 256);
+    assert_eq!(sig, core.sign(signing_input.as_bytes()).unwrap());
+    let jwk = core.jwk();
+    let (n, e) = jwk.rsa_components().unwrap();
+    RsaPublicKeyComponents { n, e }
+        .verify(&RSA_PKCS1_2048_8192_SHA256, signing_input.as_bytes(), &sig)
+        .unwrap();
+    for input in [&b""[..], b"x", &[0xff; 1000]] {
+        assert_eq!(signer.sign(input).unwrap(), core.sign(input).unwrap());
+    }
+}

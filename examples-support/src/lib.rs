@@ -37,7 +37,7 @@ Issues a certificate from an ACME CA and writes the chain (and its new key).
                              IPv6 and IPv4, as a CA's validation servers connect from outside)
   --http-port N              the http-01 responder's port (default 80)
   --tls-port N               the tls-alpn-01 responder's port (default 443)
-  --dns-hook CMD             run as `CMD present RECORD_NAME VALUE` and `CMD cleanup RECORD_NAME VALUE`
+  --dns-hook CMD             run as `CMD present -- RECORD_NAME VALUE` and `CMD cleanup -- RECORD_NAME VALUE`
   --eab-kid KID              External Account Binding key id
   --eab-hmac-key B64URL      External Account Binding MAC key (or --eab-hmac-key-file FILE,
                              or the environment variable ACME_EAB_HMAC_KEY: kept off the

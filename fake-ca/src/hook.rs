@@ -26,7 +26,7 @@ pub fn script(tail: &str) -> (PathBuf, PathBuf) {
     (path, log)
 }
 
-/// The lines of a script's log: `PID TYPE IDENTIFIER STEP NAME VALUE`.
+/// The lines of a script's log: `PID TYPE IDENTIFIER STEP -- NAME VALUE`.
 pub fn lines(log: &Path) -> Vec<String> {
     std::fs::read_to_string(log)
         .unwrap_or_default()

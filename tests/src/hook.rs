@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use crate::error::HarnessError;
 
 const SCRIPT: &str = r#"import json, sys, urllib.request
-# python3 challtestsrv-hook.py MANAGEMENT_URL present|cleanup RECORD_NAME VALUE
-url, step, name, value = sys.argv[1:5]
+# python3 challtestsrv-hook.py MANAGEMENT_URL present|cleanup -- RECORD_NAME VALUE
+url, step, dashes, name, value = sys.argv[1:6]
+if dashes != "--":
+    sys.exit("expected -- before the record name and value")
 path, body = ("set-txt", {"host": name + ".", "value": value}) if step == "present" else ("clear-txt", {"host": name + "."})
 request = urllib.request.Request(url + "/" + path, data=json.dumps(body).encode(), method="POST")
 with urllib.request.urlopen(request, timeout=10) as response:
@@ -16,7 +18,7 @@ with urllib.request.urlopen(request, timeout=10) as response:
 "#;
 
 /// A DNS hook: the program (`python3`) and the arguments to put before
-/// `present|cleanup NAME VALUE`, putting records in this challtestsrv. The script lives
+/// `present|cleanup -- NAME VALUE`, putting records in this challtestsrv. The script lives
 /// in `dir` (the caller's temporary directory).
 pub fn challtestsrv_hook(
     dir: &std::path::Path,
