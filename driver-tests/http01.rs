@@ -1,7 +1,6 @@
 //! The http-01 responder, asked over real HTTP (std sockets) as a validation server
 //! would: exactly the presented tokens, shared presents, its bounds on a request head,
-//! and its stop on drop. How each driver bounds a flood of connections is in its own
-//! tests.
+//! and its stop on drop. Floods of connections are `flood.rs`'s.
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;

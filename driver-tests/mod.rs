@@ -31,6 +31,7 @@
 mod account;
 mod cold_start;
 mod dns_hook;
+mod flood;
 pub(crate) mod hangs;
 mod http01;
 mod issue;

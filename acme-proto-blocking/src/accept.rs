@@ -1,23 +1,22 @@
-//! The built-in responders' accept loop on `std::net`: a thread accepting connections,
-//! each served on its own thread, at most [`MAX_CONNECTIONS`] at once (more wait in the
-//! listener's backlog), every socket with read and write timeouts. What the responders serve (values presented by one or
-//! more orders, kept until the last of them cleans up) is `acme-proto-support`'s.
+//! The built-in responders' accept loop on `std::net`: a thread accepting every
+//! connection at once (the listener's backlog never fills behind a flood), each then
+//! closed at once when over a limit, or served on a thread of its own, every socket with
+//! read and write timeouts. What the responders serve (values presented by one or more
+//! orders, kept until the last of them cleans up) and how many connections they serve
+//! (`ResponderLimits`, counted by a `ConnectionLimiter`) are `acme-proto-support`'s.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// The most connections a responder serves at once; while that many are open, new ones
-/// wait in the listener's backlog (they are not closed: a validation server making many
-/// connections at once must not see its fetches fail), so that a flood cannot grow the
-/// number of threads without bound.
-pub(crate) const MAX_CONNECTIONS: usize = 64;
+use acme_proto_support::ConnectionLimiter;
 
-/// How long a connection may stay silent, or refuse to take what is written to it.
-pub(crate) const IO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long writing an answer may block (a peer that does not read it), once its
+/// request head (or handshake message) is in.
+pub(crate) const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A running accept loop; stopped (and its thread joined) when dropped.
 #[derive(Debug)]
@@ -28,18 +27,20 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    /// Serves `listener`, handing each connection to `handle` on its own thread.
+    /// Serves `listener`, handing each connection `limiter` admits to `handle` on its
+    /// own thread.
     pub(crate) fn start(
         listener: TcpListener,
-        what: &'static str,
+        limiter: ConnectionLimiter,
         handle: impl Fn(TcpStream) + Send + Sync + 'static,
     ) -> io::Result<Self> {
         let local_addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
+        let what = limiter.what();
         let thread = std::thread::Builder::new()
             .name(format!("{what} responder"))
-            .spawn(move || accept(&listener, what, &stopped, Arc::new(handle)))?;
+            .spawn(move || accept(&listener, &stopped, &limiter, Arc::new(handle)))?;
         Ok(Self {
             local_addr,
             stop,
@@ -75,25 +76,19 @@ impl Drop for Server {
 
 fn accept(
     listener: &TcpListener,
-    what: &'static str,
     stop: &AtomicBool,
+    limiter: &ConnectionLimiter,
     handle: Arc<dyn Fn(TcpStream) + Send + Sync>,
 ) {
-    let active = Arc::new(AtomicUsize::new(0));
+    let what = limiter.what();
+    let head_timeout = limiter.limits().head_timeout;
     loop {
-        // Full: wait for a connection to end (each has its timeouts) before taking more.
-        while active.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
-            if stop.load(Ordering::SeqCst) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
         let accepted = listener.accept();
         if stop.load(Ordering::SeqCst) {
             return;
         }
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(error) => {
                 // Out of file descriptors and the like: wait instead of spinning.
                 tracing::warn!(%error, "{what} responder: accept failed");
@@ -101,34 +96,29 @@ fn accept(
                 continue;
             }
         };
+        // Over a limit: closed here and now (dropped), without a thread.
+        let Some(admission) = limiter.admit(peer.ip()) else {
+            continue;
+        };
+        // The handlers shorten the read timeout as their deadline nears; a zero
+        // timeout would mean none, so a zero head timeout reads 1 ms.
         let ready = stream.set_nodelay(true).and_then(|()| {
-            stream.set_read_timeout(Some(IO_TIMEOUT))?;
-            stream.set_write_timeout(Some(IO_TIMEOUT))
+            stream.set_read_timeout(Some(head_timeout.max(Duration::from_millis(1))))?;
+            stream.set_write_timeout(Some(ANSWER_TIMEOUT))
         });
         if ready.is_err() {
             continue;
         }
-        active.fetch_add(1, Ordering::SeqCst);
-        let slot = Slot(Arc::clone(&active));
         let handle = Arc::clone(&handle);
         let spawned = std::thread::Builder::new()
             .name(format!("{what} connection"))
             .spawn(move || {
-                let _slot = slot;
+                let _admission = admission;
                 handle(stream);
             });
         if let Err(error) = spawned {
-            // The closure, and with it the slot, was dropped: the count is right again.
+            // The closure, and with it the admission, was dropped: the count is right.
             tracing::warn!(%error, "{what} responder: no thread for a connection");
         }
-    }
-}
-
-/// One connection counted in `active`, for as long as it lives.
-struct Slot(Arc<AtomicUsize>);
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }

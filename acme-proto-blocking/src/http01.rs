@@ -7,7 +7,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use acme_proto::client::ChallengeOffer;
-use acme_proto_support::Http01Tokens;
+use acme_proto_support::{ConnectionLimiter, Http01Tokens, ResponderLimits};
 
 use crate::accept::Server;
 use crate::solver::{Solver, SolverError};
@@ -17,15 +17,18 @@ const MAX_HEAD: usize = 8 * 1024;
 /// The most header lines in a request head.
 const MAX_HEADERS: usize = 64;
 
-/// How long reading one request head may take in all.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// An http-01 responder: serves exactly the tokens presented to it, on one address,
 /// for as many concurrent orders (and threads) as share it. It stops serving when
 /// dropped.
 ///
 /// The validation server connects to port 80 of each name, so the responder must be
 /// reachable there (bind `0.0.0.0:80`, or a port a proxy forwards to).
+///
+/// A flood of connections cannot keep the validation server out: each connection is
+/// accepted at once, and served (on a thread of its own) only within the
+/// [`ResponderLimits`] (by default 8 at once from one address, 256 in all, the request
+/// head within 3 s; one request per connection); see there for what to set behind a
+/// load balancer.
 #[derive(Debug)]
 pub struct Http01Responder {
     tokens: Http01Tokens,
@@ -33,18 +36,31 @@ pub struct Http01Responder {
 }
 
 impl Http01Responder {
-    /// Binds `addr` and starts serving on a background thread.
+    /// Binds `addr` and starts serving on a background thread, within the default
+    /// [`ResponderLimits`].
     pub fn bind(addr: SocketAddr) -> io::Result<Self> {
-        Self::from_listener(TcpListener::bind(addr)?)
+        Self::bind_with(addr, ResponderLimits::default())
+    }
+
+    /// Binds `addr` and starts serving on a background thread, within `limits`.
+    pub fn bind_with(addr: SocketAddr, limits: ResponderLimits) -> io::Result<Self> {
+        Self::from_listener_with(TcpListener::bind(addr)?, limits)
     }
 
     /// Serves on a listener bound by the caller (socket activation, a port held since
-    /// start-up), on a background thread.
+    /// start-up), on a background thread, within the default [`ResponderLimits`].
     pub fn from_listener(listener: TcpListener) -> io::Result<Self> {
+        Self::from_listener_with(listener, ResponderLimits::default())
+    }
+
+    /// [`from_listener`](Self::from_listener), within `limits`.
+    pub fn from_listener_with(listener: TcpListener, limits: ResponderLimits) -> io::Result<Self> {
         let tokens = Http01Tokens::default();
         let served = tokens.clone();
-        let server = Server::start(listener, "http-01", move |stream| {
-            if let Err(error) = answer(&served, stream) {
+        let limiter = ConnectionLimiter::new("http-01", limits);
+        let head_timeout = limiter.limits().head_timeout;
+        let server = Server::start(listener, limiter, move |stream| {
+            if let Err(error) = answer(&served, stream, head_timeout) {
                 tracing::debug!(%error, "http-01 connection failed");
             }
         })?;
@@ -82,9 +98,10 @@ impl Solver for Http01Responder {
     }
 }
 
-/// Answers one request on `stream`, then closes it.
-fn answer(tokens: &Http01Tokens, mut stream: TcpStream) -> io::Result<()> {
-    let (status, body, head_only) = match read_head(&mut stream)? {
+/// Answers one request on `stream` (its head read within `head_timeout`), then closes
+/// it: no keep-alive.
+fn answer(tokens: &Http01Tokens, mut stream: TcpStream, head_timeout: Duration) -> io::Result<()> {
+    let (status, body, head_only) = match read_head(&mut stream, head_timeout)? {
         Head::TooLarge => ("431 Request Header Fields Too Large", None, false),
         Head::Malformed => ("400 Bad Request", None, false),
         Head::Request { method, path } => {
@@ -123,9 +140,9 @@ enum Head {
 }
 
 /// Reads a request head (up to the empty line), at most [`MAX_HEAD`] bytes (and
-/// [`MAX_HEADERS`] header lines) and [`HEAD_TIMEOUT`] in all, parsed by httparse.
-fn read_head(stream: &mut TcpStream) -> io::Result<Head> {
-    let deadline = Instant::now() + HEAD_TIMEOUT;
+/// [`MAX_HEADERS`] header lines) and `head_timeout` in all, parsed by httparse.
+fn read_head(stream: &mut TcpStream, head_timeout: Duration) -> io::Result<Head> {
+    let deadline = Instant::now() + head_timeout;
     let mut head = Vec::with_capacity(1024);
     let mut buf = [0u8; 1024];
     loop {
@@ -148,7 +165,7 @@ fn read_head(stream: &mut TcpStream) -> io::Result<Head> {
         if remaining.is_zero() {
             return Err(io::ErrorKind::TimedOut.into());
         }
-        stream.set_read_timeout(Some(remaining.min(crate::accept::IO_TIMEOUT)))?;
+        stream.set_read_timeout(Some(remaining))?;
         let n = stream.read(&mut buf)?;
         if n == 0 {
             return Ok(Head::Closed);

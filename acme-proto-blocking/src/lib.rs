@@ -35,6 +35,9 @@
 //!   and polling are all the core's.
 //! * [`Solver`] puts challenges in place; [`Http01Responder`], [`TlsAlpn01Responder`]
 //!   and [`DnsHook`] are the built-in ones.
+//! * [`ResponderLimits`]: how many connections the built-in responders serve (from one
+//!   address, in all) and how long a request head may take, so that a flood of
+//!   connections cannot keep the validation server out (`bind_with`).
 //! * [`AcmeClient`] ties them together: accounts, [`issue`](AcmeClient::issue),
 //!   revocation, renewal information. It is `Send + Sync`: many threads may order at
 //!   once over one client, sharing one nonce pool and one connection pool (the core
@@ -61,6 +64,7 @@ mod tlsalpn01;
 mod transport;
 
 pub use acme_proto;
+pub use acme_proto_support::ResponderLimits;
 pub use acme_proto_support::{
     Certificate, CsrError, RingSigner, RsaSigner, SaveError, SaveOrder, SavedOrder, account_signer,
     certificate_request, csr_for_key, generate_account_key, read_trusted_file,

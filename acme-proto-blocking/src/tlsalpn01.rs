@@ -11,14 +11,11 @@ use std::time::{Duration, Instant};
 
 use acme_proto::client::ChallengeOffer;
 pub use acme_proto_support::ACME_TLS_ALPN;
-use acme_proto_support::TlsAlpnCertificates;
+use acme_proto_support::{ConnectionLimiter, ResponderLimits, TlsAlpnCertificates};
 use rustls::{ServerConfig, ServerConnection};
 
 use crate::accept::Server;
 use crate::solver::{Solver, SolverError};
-
-/// How long one validation handshake may take in all.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A tls-alpn-01 responder: answers `acme-tls/1` handshakes for exactly the
 /// challenges presented to it, on one address, for as many concurrent orders (and
@@ -27,6 +24,11 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 ///
 /// The validation server connects to port 443 of each name, so the responder must be
 /// reachable there (bind `0.0.0.0:443`, or a port a proxy forwards `acme-tls/1` to).
+///
+/// A flood of connections cannot keep the validation server out: each connection is
+/// accepted at once, and served (on a thread of its own) only within the
+/// [`ResponderLimits`] (by default 8 at once from one address, 256 in all, the whole
+/// handshake within 3 s); see there for what to set behind a load balancer.
 #[derive(Debug)]
 pub struct TlsAlpn01Responder {
     certificates: TlsAlpnCertificates,
@@ -34,20 +36,32 @@ pub struct TlsAlpn01Responder {
 }
 
 impl TlsAlpn01Responder {
-    /// Binds `addr` and starts serving on a background thread.
+    /// Binds `addr` and starts serving on a background thread, within the default
+    /// [`ResponderLimits`].
     pub fn bind(addr: SocketAddr) -> io::Result<Self> {
-        Self::from_listener(TcpListener::bind(addr)?)
+        Self::bind_with(addr, ResponderLimits::default())
+    }
+
+    /// Binds `addr` and starts serving on a background thread, within `limits`.
+    pub fn bind_with(addr: SocketAddr, limits: ResponderLimits) -> io::Result<Self> {
+        Self::from_listener_with(TcpListener::bind(addr)?, limits)
     }
 
     /// Serves on a listener bound by the caller (socket activation, a port held since
-    /// start-up), on a background thread.
+    /// start-up), on a background thread, within the default [`ResponderLimits`].
     pub fn from_listener(listener: TcpListener) -> io::Result<Self> {
+        Self::from_listener_with(listener, ResponderLimits::default())
+    }
+
+    /// [`from_listener`](Self::from_listener), within `limits`.
+    pub fn from_listener_with(listener: TcpListener, limits: ResponderLimits) -> io::Result<Self> {
         let certificates = TlsAlpnCertificates::default();
         let config = Arc::new(certificates.server_config().map_err(io::Error::other)?);
-        let server = Server::start(listener, "tls-alpn-01", move |stream| {
-            match handshake(&config, stream) {
-                Ok(()) => {}
-                Err(error) => tracing::debug!(%error, "tls-alpn-01 handshake refused"),
+        let limiter = ConnectionLimiter::new("tls-alpn-01", limits);
+        let head_timeout = limiter.limits().head_timeout;
+        let server = Server::start(listener, limiter, move |stream| {
+            if let Err(error) = handshake(&config, stream, head_timeout) {
+                tracing::debug!(%error, "tls-alpn-01 handshake refused");
             }
         })?;
         Ok(Self {
@@ -87,11 +101,15 @@ impl Solver for TlsAlpn01Responder {
     }
 }
 
-/// One handshake, driven by hand so that the whole of it stays within
-/// [`HANDSHAKE_TIMEOUT`]; the handshake is the whole answer, then the connection is
-/// closed.
-fn handshake(config: &Arc<ServerConfig>, mut tcp: TcpStream) -> io::Result<()> {
-    let deadline = Instant::now() + HANDSHAKE_TIMEOUT;
+/// One handshake, driven by hand so that the whole of it stays within `head_timeout`
+/// (writes aside: each may block for `ANSWER_TIMEOUT`); the handshake is the whole
+/// answer, then the connection is closed.
+fn handshake(
+    config: &Arc<ServerConfig>,
+    mut tcp: TcpStream,
+    head_timeout: Duration,
+) -> io::Result<()> {
+    let deadline = Instant::now() + head_timeout;
     let mut tls = ServerConnection::new(Arc::clone(config)).map_err(io::Error::other)?;
     while tls.is_handshaking() {
         if tls.wants_write() {
@@ -102,7 +120,7 @@ fn handshake(config: &Arc<ServerConfig>, mut tcp: TcpStream) -> io::Result<()> {
         if remaining.is_zero() {
             return Err(io::ErrorKind::TimedOut.into());
         }
-        tcp.set_read_timeout(Some(remaining.min(crate::accept::IO_TIMEOUT)))?;
+        tcp.set_read_timeout(Some(remaining))?;
         if tls.read_tls(&mut tcp)? == 0 {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }

@@ -29,6 +29,7 @@ mod issue;
 mod keys;
 mod operations;
 mod presented;
+mod responder_limits;
 mod rsa_key;
 mod saved;
 mod signer;
@@ -40,6 +41,7 @@ pub use dns_hook::DnsHook;
 pub use error::{CsrError, DriverError, KeyChangeError, SolverError};
 pub use issue::{Certificate, certificate_request, csr_for_key};
 pub use keys::generate_account_key;
+pub use responder_limits::ResponderLimits;
 pub use rsa_key::{RsaSigner, account_signer};
 pub use saved::{SaveError, SaveOrder, SavedOrder};
 pub use signer::RingSigner;
@@ -54,6 +56,8 @@ pub use account::Account;
 pub use issue::{Action, action, copy_key, report_unrequested_names};
 #[doc(hidden)]
 pub use presented::{Http01Tokens, Presented, first_offer};
+#[doc(hidden)]
+pub use responder_limits::{Admission, ConnectionLimiter};
 #[doc(hidden)]
 pub use saved::SavingOrder;
 #[doc(hidden)]

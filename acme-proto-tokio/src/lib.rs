@@ -38,6 +38,9 @@
 //!   (tls-alpn-01 inside your own rustls server, with [`CertificateSlot`] to swap its
 //!   certificate when an order completes), and [`DnsHook`] (the DNS challenges through
 //!   your command).
+//! * [`ResponderLimits`]: how many connections the built-in responders serve (from one
+//!   address, in all) and how long a request head may take, so that a flood of
+//!   connections cannot keep the validation server out (`bind_with`).
 //! * [`AcmeClient`] ties them together: accounts, and [`issue`](AcmeClient::issue).
 //! * [`RingSigner`] signs with ring (ES256, ES384, EdDSA), five times faster than the
 //!   core's pure-Rust ECDSA; its ECDSA is randomized, so golden tests use the core's key.
@@ -57,6 +60,7 @@ mod tlsalpn01;
 mod transport;
 
 pub use acme_proto;
+pub use acme_proto_support::ResponderLimits;
 pub use acme_proto_support::{
     Certificate, CsrError, RingSigner, RsaSigner, SaveError, SaveOrder, SavedOrder, account_signer,
     certificate_request, csr_for_key, generate_account_key, read_trusted_file,

@@ -5,20 +5,16 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use acme_proto::client::ChallengeOffer;
 pub use acme_proto_support::ACME_TLS_ALPN;
-use acme_proto_support::TlsAlpnCertificates;
+use acme_proto_support::{ConnectionLimiter, ResponderLimits, TlsAlpnCertificates};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-use crate::accept::serve_connections;
+use crate::accept::{ANSWER_TIMEOUT, serve_connections};
 use crate::solver::{Solver, SolverError};
-
-/// How long one validation handshake may take.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A tls-alpn-01 responder: answers `acme-tls/1` handshakes for exactly the
 /// challenges presented to it, on one address, for as many concurrent orders as share
@@ -27,6 +23,11 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 ///
 /// The validation server connects to port 443 of each name, so the responder must be
 /// reachable there (bind `0.0.0.0:443`, or a port a proxy forwards `acme-tls/1` to).
+///
+/// A flood of connections cannot keep the validation server out: each connection is
+/// accepted at once, and served only within the [`ResponderLimits`] (by default 8 at
+/// once from one address, 256 in all, the whole handshake within 3 s); see there for
+/// what to set behind a load balancer.
 #[derive(Debug)]
 pub struct TlsAlpn01Responder {
     certificates: TlsAlpnCertificates,
@@ -35,25 +36,41 @@ pub struct TlsAlpn01Responder {
 }
 
 impl TlsAlpn01Responder {
-    /// Binds `addr` and starts serving (on the current tokio runtime).
+    /// Binds `addr` and starts serving (on the current tokio runtime), within the
+    /// default [`ResponderLimits`].
     pub async fn bind(addr: SocketAddr) -> std::io::Result<Self> {
-        Self::serve(TcpListener::bind(addr).await?)
+        Self::bind_with(addr, ResponderLimits::default()).await
+    }
+
+    /// Binds `addr` and starts serving (on the current tokio runtime), within `limits`.
+    pub async fn bind_with(addr: SocketAddr, limits: ResponderLimits) -> std::io::Result<Self> {
+        Self::serve(TcpListener::bind(addr).await?, limits)
     }
 
     /// Serves on a listener bound by the caller (socket activation, a port held since
-    /// start-up), on the current tokio runtime.
+    /// start-up), on the current tokio runtime, within the default [`ResponderLimits`].
     pub fn from_listener(listener: std::net::TcpListener) -> std::io::Result<Self> {
-        listener.set_nonblocking(true)?;
-        Self::serve(TcpListener::from_std(listener)?)
+        Self::from_listener_with(listener, ResponderLimits::default())
     }
 
-    fn serve(listener: TcpListener) -> std::io::Result<Self> {
+    /// [`from_listener`](Self::from_listener), within `limits`.
+    pub fn from_listener_with(
+        listener: std::net::TcpListener,
+        limits: ResponderLimits,
+    ) -> std::io::Result<Self> {
+        listener.set_nonblocking(true)?;
+        Self::serve(TcpListener::from_std(listener)?, limits)
+    }
+
+    fn serve(listener: TcpListener, limits: ResponderLimits) -> std::io::Result<Self> {
         let certificates = TlsAlpnCertificates::default();
         let config = certificates
             .server_config()
             .map_err(std::io::Error::other)?;
         let local_addr = listener.local_addr()?;
-        let task = tokio::spawn(serve(listener, TlsAcceptor::from(Arc::new(config))));
+        let limiter = ConnectionLimiter::new("tls-alpn-01", limits);
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+        let task = tokio::spawn(serve(listener, acceptor, limiter));
         Ok(Self {
             certificates,
             local_addr,
@@ -99,14 +116,17 @@ impl Solver for TlsAlpn01Responder {
     }
 }
 
-async fn serve(listener: TcpListener, acceptor: TlsAcceptor) {
-    serve_connections(listener, "tls-alpn-01", move |stream| {
+async fn serve(listener: TcpListener, acceptor: TlsAcceptor, limiter: ConnectionLimiter) {
+    let head_timeout = limiter.limits().head_timeout;
+    serve_connections(listener, limiter, move |stream| {
         let acceptor = acceptor.clone();
         async move {
-            // The handshake is the whole answer; the validation server then closes.
-            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+            // The whole handshake within the head timeout; it is the whole answer, then
+            // close_notify (the validation server then closes).
+            match tokio::time::timeout(head_timeout, acceptor.accept(stream)).await {
                 Ok(Ok(mut tls)) => {
-                    let _ = tokio::io::AsyncWriteExt::shutdown(&mut tls).await;
+                    let shutdown = tokio::io::AsyncWriteExt::shutdown(&mut tls);
+                    let _ = tokio::time::timeout(ANSWER_TIMEOUT, shutdown).await;
                 }
                 Ok(Err(error)) => tracing::debug!(%error, "tls-alpn-01 handshake refused"),
                 Err(_) => tracing::debug!("tls-alpn-01 handshake timed out"),

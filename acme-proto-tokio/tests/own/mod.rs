@@ -10,6 +10,5 @@
 
 mod cancellation;
 mod hangs;
-mod http01;
 mod issue;
 mod pebble;
