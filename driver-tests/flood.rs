@@ -19,10 +19,8 @@ use acme_proto_fake_ca::validation::{check_challenge_certificate, validation_cli
 use rustls::pki_types::ServerName;
 use socket2::{Domain, Socket, Type};
 
-use super::support::{CaServer, keys, quick_account};
-use crate::driver::{
-    ACME_TLS_ALPN, Http01Responder, ResponderLimits, Solver, SolverError, TlsAlpn01Responder,
-};
+use super::support::{CaServer, Recording, http01_parts, keys, quick_account};
+use crate::driver::{ACME_TLS_ALPN, Http01Responder, ResponderLimits, Solver, TlsAlpn01Responder};
 
 driver_tests!(
     an_http01_validation_is_answered_during_a_flood_from_another_address,
@@ -138,29 +136,6 @@ impl Drop for Flood {
             let _ = thread.join();
         }
     }
-}
-
-/// Records the offers of a real order, presenting them to the responder too.
-struct Recording<R> {
-    responder: R,
-    seen: Mutex<Vec<ChallengeOffer>>,
-}
-
-impl<R: Solver> Solver for Recording<R> {
-    fn choose<'a>(&self, offers: &'a [ChallengeOffer]) -> Option<&'a ChallengeOffer> {
-        self.responder.choose(offers)
-    }
-    solver_method!(
-        fn present(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
-            self.seen.lock().unwrap().push(offer.clone());
-            aw!(self.responder.present(offer))
-        }
-    );
-    solver_method!(
-        fn cleanup(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
-            aw!(self.responder.cleanup(offer))
-        }
-    );
 }
 
 /// `responder` with the offer of a real order for `name` (issued against the fake CA)
@@ -295,19 +270,12 @@ fn validated_during_a_flood<T>(
 pub async fn an_http01_validation_is_answered_during_a_flood_from_another_address() {
     let responder = aw!(Http01Responder::bind("127.0.0.1:0".parse().unwrap())).unwrap();
     let (responder, offer) = presented(responder, "flood.example.org").await;
-    let Solution::Http01 {
-        path,
-        key_authorization,
-        ..
-    } = &offer.solution
-    else {
-        panic!("chose {}", offer.type_name());
-    };
+    let (path, key_authorization) = http01_parts(&offer);
     let target = responder.local_addr();
     // Idle connections: connected, then silent.
     let bodies = validated_during_a_flood(target, b"", || fetch_from_validator(target, path));
     for body in bodies {
-        assert_eq!(body, key_authorization.as_str());
+        assert_eq!(body, key_authorization);
     }
 }
 

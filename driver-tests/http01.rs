@@ -10,8 +10,8 @@ use std::time::Duration;
 use acme_proto::Identifier;
 use acme_proto::client::{ChallengeOffer, Solution};
 
-use super::support::{CaServer, keys, quick_account};
-use crate::driver::{Http01Responder, Solver, SolverError};
+use super::support::{CaServer, Recording, http01_parts, keys, quick_account};
+use crate::driver::{Http01Responder, Solver};
 
 driver_tests!(
     serves_exactly_the_presented_tokens,
@@ -50,29 +50,6 @@ fn fetch(responder: &Http01Responder, method: &str, path: &str) -> (u16, String)
     )
 }
 
-/// Records the offers of a real order (then lets the responder answer them).
-struct Recording {
-    responder: Http01Responder,
-    seen: Mutex<Vec<ChallengeOffer>>,
-}
-
-impl Solver for Recording {
-    fn choose<'a>(&self, offers: &'a [ChallengeOffer]) -> Option<&'a ChallengeOffer> {
-        self.responder.choose(offers)
-    }
-    solver_method!(
-        fn present(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
-            self.seen.lock().unwrap().push(offer.clone());
-            aw!(self.responder.present(offer))
-        }
-    );
-    solver_method!(
-        fn cleanup(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
-            aw!(self.responder.cleanup(offer))
-        }
-    );
-}
-
 /// Real offers, from an order issued against the fake CA.
 async fn issued_offers() -> (Http01Responder, Vec<ChallengeOffer>) {
     let server = CaServer::start();
@@ -95,15 +72,8 @@ async fn issued_offers() -> (Http01Responder, Vec<ChallengeOffer>) {
 pub async fn serves_exactly_the_presented_tokens() {
     let (responder, offers) = issued_offers().await;
     let offer = &offers[0];
-    let Solution::Http01 {
-        path,
-        key_authorization,
-        ..
-    } = &offer.solution
-    else {
-        panic!("not http-01");
-    };
-    let key_authorization = key_authorization.as_str().to_owned();
+    let (path, key_authorization) = http01_parts(offer);
+    let key_authorization = key_authorization.to_owned();
     assert_eq!(fetch(&responder, "GET", path).0, 404);
     aw!(responder.present(offer)).unwrap();
     assert_eq!(

@@ -11,7 +11,7 @@ use acme_proto::Identifier;
 use acme_proto::client::{AccountCredentials, ChallengeOffer, NewAccount, NewOrder, Solution};
 use acme_proto_fake_ca::{Fault, RequestKind, RetryAfter};
 
-use super::support::{CaServer, key, keys, quick_account, transport};
+use super::support::{CaServer, http01_parts, key, keys, quick_account, transport};
 use crate::driver::{
     AcmeClient, DriverError, Http01Responder, Roots, Solver, SolverError, Transport,
     TransportErrorKind,
@@ -62,17 +62,10 @@ impl Solver for Checked {
     solver_method!(
         fn present(&self, offer: &ChallengeOffer) -> Result<(), SolverError> {
             aw!(self.responder.present(offer))?;
-            let Solution::Http01 {
-                path,
-                key_authorization,
-                ..
-            } = &offer.solution
-            else {
-                panic!("chose {}", offer.type_name());
-            };
+            let (path, key_authorization) = http01_parts(offer);
             assert_eq!(
                 fetch(&self.responder, "GET", path),
-                (200, key_authorization.as_str().to_owned())
+                (200, key_authorization.to_owned())
             );
             self.seen.lock().unwrap().push(offer.clone());
             Ok(())

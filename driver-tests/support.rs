@@ -53,3 +53,47 @@ async fn create(client: AcmeClient) -> AcmeClient {
     assert!(info.created);
     client
 }
+
+/// Records the offers of a real order, presenting them to the responder too.
+pub struct Recording<R> {
+    pub responder: R,
+    pub seen: std::sync::Mutex<Vec<acme_proto::client::ChallengeOffer>>,
+}
+
+impl<R: crate::driver::Solver> crate::driver::Solver for Recording<R> {
+    fn choose<'a>(
+        &self,
+        offers: &'a [acme_proto::client::ChallengeOffer],
+    ) -> Option<&'a acme_proto::client::ChallengeOffer> {
+        self.responder.choose(offers)
+    }
+    solver_method!(
+        fn present(
+            &self,
+            offer: &acme_proto::client::ChallengeOffer,
+        ) -> Result<(), crate::driver::SolverError> {
+            self.seen.lock().unwrap().push(offer.clone());
+            aw!(self.responder.present(offer))
+        }
+    );
+    solver_method!(
+        fn cleanup(
+            &self,
+            offer: &acme_proto::client::ChallengeOffer,
+        ) -> Result<(), crate::driver::SolverError> {
+            aw!(self.responder.cleanup(offer))
+        }
+    );
+}
+
+/// An http-01 offer's path and key authorization; a panic naming what was chosen else.
+pub fn http01_parts(offer: &acme_proto::client::ChallengeOffer) -> (&str, &str) {
+    match &offer.solution {
+        acme_proto::client::Solution::Http01 {
+            path,
+            key_authorization,
+            ..
+        } => (path.as_str(), key_authorization.as_str()),
+        _ => panic!("chose {}", offer.type_name()),
+    }
+}

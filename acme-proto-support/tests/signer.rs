@@ -19,6 +19,25 @@ fn b64d(text: &str) -> Vec<u8> {
         .unwrap()
 }
 
+/// A newAccount JWS signed by `signer`: its signing input and its signature.
+fn signed_jws(signer: &dyn Signer) -> (String, Vec<u8>) {
+    let body = jws::sign(
+        signer,
+        KeyId::Jwk,
+        "oFvnlFP1wIhRlYS2jTaXbA",
+        "https://ca.example/acme/new-account",
+        br#"{"termsOfServiceAgreed":true}"#,
+    )
+    .unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let signing_input = format!(
+        "{}.{}",
+        body["protected"].as_str().unwrap(),
+        body["payload"].as_str().unwrap()
+    );
+    (signing_input, b64d(body["signature"].as_str().unwrap()))
+}
+
 /// The raw public key ring's verifier takes, read from the core key's JWK.
 fn public_key(key: &AccountKey) -> Vec<u8> {
     let jwk: serde_json::Value = serde_json::from_str(&key.jwk().to_canonical_json()).unwrap();
@@ -60,27 +79,13 @@ fn ring_signatures_verify_against_the_core_keys_jwk() {
         assert_eq!(ring_signer.public_jwk().thumbprint(), *core.thumbprint());
 
         // A whole JWS, as a request body.
-        let body = jws::sign(
-            &ring_signer,
-            KeyId::Jwk,
-            "oFvnlFP1wIhRlYS2jTaXbA",
-            "https://ca.example/acme/new-account",
-            br#"{"termsOfServiceAgreed":true}"#,
-        )
-        .unwrap();
-        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        let signing_input = format!(
-            "{}.{}",
-            body["protected"].as_str().unwrap(),
-            body["payload"].as_str().unwrap()
-        );
-        let sig = b64d(body["signature"].as_str().unwrap());
+        let (signing_input, sig) = signed_jws(&ring_signer);
         assert_eq!(Some(sig.len()), algorithm.fixed_signature_len());
         UnparsedPublicKey::new(verifier, public_key(&core))
             .verify(signing_input.as_bytes(), &sig)
             .unwrap();
         let protected: serde_json::Value =
-            serde_json::from_slice(&b64d(body["protected"].as_str().unwrap())).unwrap();
+            serde_json::from_slice(&b64d(signing_input.split('.').next().unwrap())).unwrap();
         assert_eq!(protected["alg"], algorithm.name());
 
         // And the core's signature verifies under ring's view of the key.
@@ -131,21 +136,7 @@ fn rs256_signs_on_ring_exactly_as_the_core_would() {
     let debug = format!("{signer:?}");
     assert!(debug.contains("\"ring\""), "{debug}");
 
-    let body = jws::sign(
-        &signer,
-        KeyId::Jwk,
-        "oFvnlFP1wIhRlYS2jTaXbA",
-        "https://ca.example/acme/new-account",
-        br#"{"termsOfServiceAgreed":true}"#,
-    )
-    .unwrap();
-    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    let signing_input = format!(
-        "{}.{}",
-        body["protected"].as_str().unwrap(),
-        body["payload"].as_str().unwrap()
-    );
-    let sig = b64d(body["signature"].as_str().unwrap());
+    let (signing_input, sig) = signed_jws(&signer);
     assert_eq!(sig.len(), 256);
     assert_eq!(sig, core.sign(signing_input.as_bytes()).unwrap());
     let jwk = core.jwk();
