@@ -26,6 +26,7 @@ mod hook;
 mod http;
 mod options;
 mod pebble;
+mod pebble_version;
 mod ports;
 mod process;
 mod record;
@@ -38,6 +39,7 @@ pub use example::{example_binary, program_binary};
 pub use hook::challtestsrv_hook;
 pub use options::PebbleOptions;
 pub use pebble::Pebble;
+pub use pebble_version::{PEBBLE_VERSION, pebble_bin_dir};
 pub use record::{RECORD_DIR, exchange, recorder_from_env, recorder_into};
 pub use verify::verify_chain;
 

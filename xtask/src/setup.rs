@@ -1,8 +1,14 @@
 //! Installs what the checks need on a fresh machine, idempotently: nothing happens when a
 //! tool is already there, and every install says what it is doing.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+/// The Pebble the tests run by default, pinned once in the tests' harness.
+#[allow(unreachable_pub, dead_code)]
+mod pinned {
+    include!("../../tests/src/pebble_version.rs");
+}
 
 /// The target the core's no_std build is checked on.
 pub(crate) const NO_STD_TARGET: &str = "thumbv7em-none-eabihf";
@@ -99,14 +105,74 @@ fn rust_target() -> Result<(), String> {
         .map_err(|e| format!("could not install the Rust target {NO_STD_TARGET}: {e}"))
 }
 
-/// Debian's `pebble` package brings `pebble` and `pebble-challtestsrv`.
+/// Both Pebbles the tests run: Pebble and pebble-challtestsrv at the pinned version, built
+/// from the Go module proxy into the workspace's `.tools/` (the main test server), and
+/// Debian's package (2.4.0, on PATH: the older server a few scenarios still run against).
 pub(crate) fn pebble() -> Result<(), String> {
+    go_pebble()?;
+    debian_pebble()
+}
+
+/// The workspace's root (this crate lives in `xtask/`).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// `go install` of Pebble's two commands at [`pinned::PEBBLE_VERSION`] into
+/// `.tools/pebble-VERSION/bin` (GOBIN), unless both are there already.
+fn go_pebble() -> Result<(), String> {
+    let version = pinned::PEBBLE_VERSION;
+    let bin = pinned::pebble_bin_dir(&root());
+    let programs = ["pebble", "pebble-challtestsrv"];
+    if programs.iter().all(|p| is_executable(&bin.join(p))) {
+        return Ok(());
+    }
+    if !on_path("go") {
+        return Err(format!(
+            "cannot install Pebble {version}: `go` is not on PATH (Go 1.24 or later builds it)"
+        ));
+    }
+    let module = "github.com/letsencrypt/pebble/v2/cmd";
+    let packages: Vec<String> = programs
+        .iter()
+        .map(|p| format!("{module}/{p}@{version}"))
+        .collect();
+    println!(
+        "xtask: installing Pebble and pebble-challtestsrv {version} from the Go module proxy \
+         (go install {}) into {}, the tests' main ACME server",
+        packages.join(" "),
+        bin.display()
+    );
+    std::fs::create_dir_all(&bin).map_err(|e| format!("cannot create {}: {e}", bin.display()))?;
+    let status = Command::new("go")
+        .arg("install")
+        .args(&packages)
+        .env("GOBIN", &bin)
+        .status()
+        .map_err(|e| format!("cannot run go: {e}"))?;
+    if !status.success() {
+        return Err(format!("go install of Pebble {version} failed ({status})"));
+    }
+    match programs.iter().find(|p| !is_executable(&bin.join(p))) {
+        Some(missing) => Err(format!(
+            "go install succeeded, but {} is missing",
+            bin.join(missing).display()
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Debian's `pebble` package (2.4.0) brings `pebble` and `pebble-challtestsrv` on PATH.
+fn debian_pebble() -> Result<(), String> {
     if on_path("pebble") && on_path("pebble-challtestsrv") {
         return Ok(());
     }
     println!(
-        "xtask: installing Debian's package `pebble` (Let's Encrypt's test CA and \
-         pebble-challtestsrv, for the integration tests)"
+        "xtask: installing Debian's package `pebble` (Pebble 2.4.0 and pebble-challtestsrv, \
+         the older server some integration tests run against)"
     );
     apt_install(&["pebble"])?;
     if !(on_path("pebble") && on_path("pebble-challtestsrv")) {
