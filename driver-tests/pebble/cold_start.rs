@@ -1,7 +1,8 @@
 //! Every operation of the driver, each started on a client made from saved credentials
 //! and nothing else (no directory fetched, no nonce), against Pebble: the path of a
 //! renewal job that starts from disk. A GET operation once read the directory, fetched
-//! first, as its own answer (`renewal_info` failed as `Malformed` on such a client).
+//! first, as its own answer (`renewal_info` failed as `Malformed` on such a client). On
+//! Pebble 2.10.3, which serves renewal information.
 
 use acme_proto::ProblemType;
 use acme_proto::client::{AccountCredentials, NewAccount};
@@ -9,7 +10,7 @@ use acme_proto::crypto::SignatureAlgorithm;
 use acme_proto_tests::PebbleOptions;
 
 use super::{Challenge, Fixture, transport};
-use crate::driver::{AcmeClient, DriverError, generate_account_key};
+use crate::driver::{AcmeClient, generate_account_key};
 
 driver_tests!(every_operation_on_a_fresh_client);
 
@@ -38,14 +39,12 @@ pub async fn every_operation_on_a_fresh_client() {
         .unwrap_or_else(|e| panic!("{name}: issue on a fresh client: {e:?}"));
     f.check(&first, &["cold1.example.org"]);
 
-    // Pebble 2.4.0 has no renewalInfo: a typed refusal once the directory is read, not
-    // the directory taken for renewal information.
-    let error = aw!(cold(&f, &credentials).renewal_info(&first.issued.chain))
-        .expect_err("no ARI in Pebble 2.4.0");
-    assert!(
-        matches!(error, DriverError::Acme(acme_proto::Error::Misuse(_))),
-        "{name}: renewal_info on a fresh client: {error:?}"
-    );
+    // Renewal information, read from the directory that a fresh client fetches first (not
+    // the directory taken for renewal information). On Pebble 2.4.0, which has none, the
+    // same call is a typed refusal: `pebble_2_4.rs`.
+    let suggestion = aw!(cold(&f, &credentials).renewal_info(&first.issued.chain))
+        .unwrap_or_else(|e| panic!("{name}: renewal_info on a fresh client: {e:?}"));
+    super::check_window(&suggestion, first.issued.chain.end_entity(), name);
 
     let fetched = aw!(cold(&f, &credentials).fetch_account())
         .unwrap_or_else(|e| panic!("{name}: fetch_account on a fresh client: {e:?}"));
@@ -62,6 +61,16 @@ pub async fn every_operation_on_a_fresh_client() {
 
     aw!(cold(&f, &credentials).revoke(&first.issued.chain, None))
         .unwrap_or_else(|e| panic!("{name}: revoke on a fresh client: {e:?}"));
+    // A revoked certificate is due for renewal at once: Pebble's window is in the past.
+    let revoked = aw!(cold(&f, &credentials).renewal_info(&first.issued.chain))
+        .unwrap_or_else(|e| panic!("{name}: renewal_info of a revoked certificate: {e:?}"));
+    let now = acme_proto::UnixTime::from(std::time::SystemTime::now());
+    assert!(
+        revoked.info.suggested_window.end <= now,
+        "{name}: a revoked certificate's window {:?}",
+        revoked.info.suggested_window
+    );
+    assert_eq!(revoked.renewal_time(0, now), now, "{name}: renew at once");
     let second = f
         .issue(&account, &["cold2.example.org"], Challenge::Http01)
         .await;

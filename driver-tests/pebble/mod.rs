@@ -3,6 +3,10 @@
 //! responders on Pebble's validation ports, and a DNS hook that sets TXT records in
 //! challtestsrv. Each issued chain is validated by rustls-webpki up to Pebble's root
 //! (management `/roots/N`), and every responder is empty once an order is over.
+//!
+//! The scenarios run on Pebble 2.10.3 (the harness's default, built from the Go module
+//! proxy); `pebble_2_4.rs` runs a few on Debian's Pebble 2.4.0, an older server without
+//! ARI.
 
 use std::path::Path;
 
@@ -17,6 +21,7 @@ use crate::driver::{
 };
 
 mod cold_start;
+mod pebble_2_4;
 mod scenarios;
 
 /// The challenge a scenario answers with.
@@ -94,6 +99,36 @@ pub fn order(names: &[&str]) -> NewOrder {
         Ok(ip) => Identifier::Ip(ip),
         Err(_) => Identifier::dns(name).expect("a DNS name"),
     }))
+}
+
+/// Checks Pebble 2.10's renewal information for a certificate it issued and has not
+/// revoked: a window of at most two days, inside the validity, two thirds through it
+/// (`RenewalInfoSimple`), and a `Retry-After` (6 hours).
+pub fn check_window(
+    suggestion: &acme_proto::client::RenewalSuggestion,
+    certificate: &acme_proto::CertificateInfo,
+    driver: &str,
+) {
+    let window = suggestion.info.suggested_window;
+    let (not_before, not_after) = (certificate.not_before(), certificate.not_after());
+    assert!(
+        not_before <= window.start && window.start < window.end && window.end <= not_after,
+        "{driver}: window {window:?} outside the validity {not_before:?} .. {not_after:?}"
+    );
+    assert!(
+        window.duration() <= std::time::Duration::from_secs(2 * 24 * 3600),
+        "{driver}: window {window:?}"
+    );
+    let validity = not_after.saturating_duration_since(not_before);
+    let into = window.start.saturating_duration_since(not_before);
+    assert!(
+        into >= validity / 2,
+        "{driver}: window {window:?} starts before half of the validity"
+    );
+    assert!(
+        suggestion.retry_after.is_some(),
+        "{driver}: no Retry-After on renewalInfo"
+    );
 }
 
 pub fn problem(error: &DriverError) -> acme_proto::ProblemType {

@@ -1,6 +1,7 @@
 //! The scenarios against Pebble: every challenge type, wildcards, IP addresses, EAB,
 //! key rollover, contacts, deactivation, both revocations, alternate chains,
-//! authorization reuse, strict mode, rejected nonces, order listing.
+//! authorization reuse, strict mode, rejected nonces, order listing and renewal
+//! information, on Pebble 2.10.3 (`pebble_2_4.rs` has what still runs on Debian's 2.4.0).
 
 use acme_proto::client::{NewAccount, RevocationReason};
 use acme_proto::crypto::{EabAlgorithm, ExternalAccountBinding, SignatureAlgorithm, Signer as _};
@@ -10,7 +11,7 @@ use acme_proto_tests::{PebbleOptions, verify_chain};
 use super::{Challenge, Fixture, problem, transport};
 use acme_proto_support::copy_key;
 
-use crate::driver::{AcmeClient, DriverError, generate_account_key};
+use crate::driver::{AcmeClient, generate_account_key};
 
 /// For messages: which driver ran the scenario.
 const DRIVER: &str = crate::DRIVER_NAME;
@@ -32,7 +33,7 @@ driver_tests!(
     authz_reuse_skips_the_challenge,
     strict_mode,
     nonce_rejection,
-    orders_listed_and_renewal_info_unsupported,
+    orders_listed_and_renewal_info,
 );
 
 pub async fn http01() {
@@ -310,16 +311,30 @@ pub async fn nonce_rejection() {
     }
 }
 
-pub async fn orders_listed_and_renewal_info_unsupported() {
+pub async fn orders_listed_and_renewal_info() {
     let Some(f) = Fixture::start(PebbleOptions::default()) else {
         return;
     };
     let client = f.account().await;
+    let (first, second) = orders_listed(&f, &client).await;
+    // Pebble 2.10 serves ARI: a window two thirds into the validity, inside it.
+    for issued in [&first.issued, &second.issued] {
+        let suggestion = aw!(client.renewal_info(&issued.chain))
+            .unwrap_or_else(|e| panic!("{}: renewal_info: {e}\n{}", DRIVER, f.pebble.log_tail()));
+        super::check_window(&suggestion, issued.chain.end_entity(), DRIVER);
+    }
+}
+
+/// Issues two certificates and checks that the account's order list has both orders.
+pub async fn orders_listed(
+    f: &Fixture,
+    client: &AcmeClient,
+) -> (crate::driver::Certificate, crate::driver::Certificate) {
     let first = f
-        .issue(&client, &["list1.example.org"], Challenge::Http01)
+        .issue(client, &["list1.example.org"], Challenge::Http01)
         .await;
     let second = f
-        .issue(&client, &["list2.example.org"], Challenge::Http01)
+        .issue(client, &["list2.example.org"], Challenge::Http01)
         .await;
     let listed =
         aw!(client.list_orders(10)).unwrap_or_else(|e| panic!("{}: list orders: {e}", DRIVER));
@@ -331,11 +346,5 @@ pub async fn orders_listed_and_renewal_info_unsupported() {
             issued.order_url
         );
     }
-    // Pebble 2.4.0 has no renewalInfo (ARI): a typed error, before any request.
-    let error = aw!(client.renewal_info(&first.issued.chain)).expect_err("no ARI in Pebble 2.4.0");
-    assert!(
-        matches!(error, DriverError::Acme(acme_proto::Error::Misuse(_))),
-        "{}: {error:?}",
-        DRIVER
-    );
+    (first, second)
 }

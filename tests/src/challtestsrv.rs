@@ -10,6 +10,7 @@ use ureq::Agent;
 use crate::HarnessError;
 use crate::dns;
 use crate::http;
+use crate::options::PebbleVersion;
 use crate::ports::{PortLease, loopback};
 use crate::process::{self, Process};
 
@@ -18,8 +19,9 @@ const START_LIMIT: Duration = Duration::from_secs(10);
 /// How long one DNS query may take.
 const DNS_LIMIT: Duration = Duration::from_secs(2);
 
-/// A running `pebble-challtestsrv` with only its DNS server on (http-01, https-01 and
-/// tls-alpn-01 responders are the drivers' job). A and AAAA queries it has no record
+/// A running `pebble-challtestsrv` with only its DNS server on, over UDP and TCP (Pebble
+/// 2.10 asks over TCP only; http-01, https-01, tls-alpn-01 and DNS-over-HTTPS are off: the
+/// responders are the drivers' job). A and AAAA queries it has no record
 /// for are answered with 127.0.0.1 and nothing, so every name Pebble validates lands on
 /// loopback. Dropping it kills and reaps the process.
 #[derive(Debug)]
@@ -31,13 +33,24 @@ pub struct ChallTestSrv {
 }
 
 impl ChallTestSrv {
-    pub(crate) fn start(program: &Path, log_dir: &Path) -> Result<Self, HarnessError> {
+    pub(crate) fn start(
+        program: &Path,
+        log_dir: &Path,
+        version: PebbleVersion,
+    ) -> Result<Self, HarnessError> {
         let dns = PortLease::take(true)?;
         let management = PortLease::take(false)?;
         let mut command = process::command(program);
+        match version {
+            // 2.10 renamed `-dns01` and added a DNS-over-HTTPS server (`-doh`, on :8443 of
+            // every interface unless emptied, so two would collide).
+            PebbleVersion::V2_10 => command
+                .arg("-dnsserver")
+                .arg(loopback(dns.port()).to_string())
+                .args(["-doh", ""]),
+            PebbleVersion::Debian2_4 => command.arg("-dns01").arg(loopback(dns.port()).to_string()),
+        };
         command
-            .arg("-dns01")
-            .arg(loopback(dns.port()).to_string())
             .args(["-http01", "", "-https01", "", "-tlsalpn01", ""])
             .args(["-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""])
             .arg("-management")

@@ -7,7 +7,9 @@ use std::time::Duration;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum HarnessError {
-    /// `pebble` or `pebble-challtestsrv` is not on `PATH` (or in the chosen directory).
+    /// `pebble` or `pebble-challtestsrv` is not where its version is installed (the
+    /// workspace's `.tools/` for 2.10.3, `PATH` for Debian's 2.4.0) or in the chosen
+    /// directory.
     NotInstalled {
         /// The program that was looked for.
         program: &'static str,
@@ -76,8 +78,10 @@ impl fmt::Display for HarnessError {
         match self {
             Self::NotInstalled { program } => write!(
                 f,
-                "{program} is not installed: run `cargo xtask test`, which installs \
-                 Debian's pebble package"
+                "{program} is not installed: run `cargo xtask test` (or `cargo xtask setup`), \
+                 which installs Pebble {} into .tools/ with `go install` and Debian's \
+                 pebble package (2.4.0)",
+                crate::PEBBLE_VERSION
             ),
             Self::Exited {
                 program,

@@ -37,7 +37,7 @@ pub use challtestsrv::ChallTestSrv;
 pub use error::HarnessError;
 pub use example::{example_binary, program_binary};
 pub use hook::challtestsrv_hook;
-pub use options::PebbleOptions;
+pub use options::{PebbleOptions, PebbleVersion};
 pub use pebble::Pebble;
 pub use pebble_version::{PEBBLE_VERSION, pebble_bin_dir};
 pub use record::{RECORD_DIR, exchange, recorder_from_env, recorder_into};
@@ -46,7 +46,7 @@ pub use verify::verify_chain;
 /// Starts Pebble, or skips the test when Pebble is not installed and this is not CI.
 ///
 /// Returns `None` after printing why to stderr when `pebble` or `pebble-challtestsrv`
-/// is missing and `CI` is not `true` (or `1`). Panics, failing the test, when Pebble is
+/// (of the version asked for: [`PebbleVersion`]) is missing and `CI` is not `true` (or `1`). Panics, failing the test, when Pebble is
 /// missing in CI or fails to start for any other reason.
 // Test infrastructure: a panic here is the test failing, with the harness's message.
 #[allow(clippy::panic, clippy::print_stderr)]

@@ -3,9 +3,26 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+/// Which Pebble a test runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum PebbleVersion {
+    /// Pebble [`PEBBLE_VERSION`](crate::PEBBLE_VERSION) (2.10.3), built from the Go module
+    /// proxy by `cargo xtask setup` into the workspace's `.tools/` directory
+    /// ([`pebble_bin_dir`](crate::pebble_bin_dir)): the main test server, with ARI,
+    /// profiles, Retry-After and a required User-Agent.
+    #[default]
+    V2_10,
+    /// Debian's `pebble` package, 2.4.0 (2023), found on `PATH`: an older server, as
+    /// many in the wild are (no ARI, no profiles).
+    Debian2_4,
+}
+
 /// How to start Pebble: a builder, `PebbleOptions::default()` for a plain, fast server.
 ///
-/// Defaults: not strict, no nonce rejected (Pebble's own default is 5 %), authorization
+/// Defaults: Pebble 2.10.3 from the workspace's `.tools/` ([`PebbleVersion::V2_10`]),
+/// its config listing the profiles `default` (90 days) and `shortlived` (6 days), no
+/// Retry-After; not strict, no nonce rejected (Pebble's own default is 5 %), authorization
 /// reuse at Pebble's default of 50 %, Pebble's default chain length, no alternate roots,
 /// no EAB, challenges really validated, and `PEBBLE_VA_NOSLEEP` on (Pebble otherwise
 /// sleeps up to 15 s before each validation).
@@ -21,6 +38,7 @@ pub struct PebbleOptions {
     pub(crate) no_sleep: bool,
     pub(crate) va_sleep_time: Option<u32>,
     pub(crate) programs_dir: Option<PathBuf>,
+    pub(crate) version: PebbleVersion,
 }
 
 impl Default for PebbleOptions {
@@ -36,6 +54,7 @@ impl Default for PebbleOptions {
             no_sleep: true,
             va_sleep_time: None,
             programs_dir: None,
+            version: PebbleVersion::default(),
         }
     }
 }
@@ -71,7 +90,7 @@ impl PebbleOptions {
         self
     }
 
-    /// `PEBBLE_CHAIN_LENGTH`: how many intermediates Pebble 2.4.0 puts between its root
+    /// `PEBBLE_CHAIN_LENGTH`: how many intermediates Pebble puts between its root
     /// and the leaf (seen here: 3 gives root → 3 intermediates; unset gives 1).
     #[must_use]
     pub fn chain_length(mut self, length: u8) -> Self {
@@ -113,7 +132,22 @@ impl PebbleOptions {
         self
     }
 
-    /// Look for `pebble` and `pebble-challtestsrv` in this directory instead of `PATH`.
+    /// Which Pebble to run: where its programs are looked for, and how they are started
+    /// (flags and config differ between 2.4.0 and 2.10).
+    #[must_use]
+    pub fn version(mut self, version: PebbleVersion) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// Debian's Pebble 2.4.0 from `PATH` instead of 2.10.3: `version(PebbleVersion::Debian2_4)`.
+    #[must_use]
+    pub fn debian_2_4(self) -> Self {
+        self.version(PebbleVersion::Debian2_4)
+    }
+
+    /// Look for `pebble` and `pebble-challtestsrv` in this directory instead of where
+    /// the [`version`](Self::version) is installed (they are started as that version).
     #[must_use]
     pub fn programs_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.programs_dir = Some(dir.into());

@@ -12,7 +12,7 @@ use ureq::Agent;
 use crate::HarnessError;
 use crate::challtestsrv::ChallTestSrv;
 use crate::http;
-use crate::options::PebbleOptions;
+use crate::options::{PebbleOptions, PebbleVersion};
 use crate::ports::{PortLease, loopback};
 use crate::process::{self, Process};
 use crate::tls;
@@ -39,6 +39,7 @@ pub struct Pebble {
     agent: Agent,
     root_pem: String,
     alternate_roots: u8,
+    version: PebbleVersion,
     startup: Duration,
     _dir: TempDir,
 }
@@ -72,9 +73,13 @@ impl Pebble {
     /// A port taken between choosing it and the server binding it is retried with fresh
     /// ports, up to five times.
     pub fn start(options: PebbleOptions) -> Result<Self, HarnessError> {
-        let dir_option = options.programs_dir.as_deref();
-        let pebble = process::find_program("pebble", dir_option)?;
-        let challtestsrv = process::find_program("pebble-challtestsrv", dir_option)?;
+        let dir_option = match (&options.programs_dir, options.version) {
+            (Some(dir), _) => Some(dir.clone()),
+            (None, PebbleVersion::V2_10) => Some(crate::pebble_bin_dir(&workspace_root())),
+            (None, PebbleVersion::Debian2_4) => None,
+        };
+        let pebble = process::find_program("pebble", dir_option.as_deref())?;
+        let challtestsrv = process::find_program("pebble-challtestsrv", dir_option.as_deref())?;
         let began = Instant::now();
         let dir = tempfile::Builder::new()
             .prefix("acme-proto-pebble-")
@@ -122,9 +127,15 @@ impl Pebble {
             agent,
             root_pem: tls.root_pem,
             alternate_roots: options.alternate_roots,
+            version: options.version,
             startup: began.elapsed(),
             _dir: dir,
         })
+    }
+
+    /// Which Pebble this is.
+    pub fn version(&self) -> PebbleVersion {
+        self.version
     }
 
     /// The directory URL, `https://127.0.0.1:PORT/dir`.
@@ -232,7 +243,7 @@ impl Setup<'_> {
         &self,
         attempt: u32,
     ) -> Result<(Process, ChallTestSrv, PortLease, PortLease), HarnessError> {
-        let challtestsrv = ChallTestSrv::start(self.challtestsrv, self.dir)?;
+        let challtestsrv = ChallTestSrv::start(self.challtestsrv, self.dir, self.options.version)?;
         let listen = PortLease::take(false)?;
         let management = PortLease::take(false)?;
         let config = self.write_config(attempt, &listen, &management)?;
@@ -310,9 +321,36 @@ impl Setup<'_> {
         {
             map.insert("externalAccountMACKeys".into(), json!(options.eab_keys));
         }
+        if options.version == PebbleVersion::V2_10
+            && let Some(map) = pebble.as_object_mut()
+        {
+            // As Pebble's own test config (2.7 and later); 2.4.0 has no profiles. No
+            // `retryAfter`: Pebble then sends no Retry-After, and polls stay fast.
+            map.insert(
+                "profiles".into(),
+                json!({
+                    "default": {
+                        "description": "The profile you know and love",
+                        "validityPeriod": 7_776_000,
+                    },
+                    "shortlived": {
+                        "description": "A short-lived cert profile, without actual enforcement",
+                        "validityPeriod": 518_400,
+                    },
+                }),
+            );
+        }
         let path = self.dir.join(format!("pebble-config-{attempt}.json"));
         std::fs::write(&path, json!({ "pebble": pebble }).to_string())
             .map_err(HarnessError::io(format!("cannot write {}", path.display())))?;
         Ok(path)
     }
+}
+
+/// The workspace's root: this crate lives in `tests/`.
+fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map_or_else(|| manifest.to_owned(), Path::to_path_buf)
 }

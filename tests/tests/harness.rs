@@ -13,7 +13,7 @@ use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use acme_proto_tests::{Pebble, PebbleOptions, start_or_skip};
+use acme_proto_tests::{Pebble, PebbleOptions, PebbleVersion, start_or_skip};
 
 fn agent(pebble: &Pebble) -> ureq::Agent {
     let root = ureq::tls::Certificate::from_pem(pebble.root_pem().as_bytes()).unwrap();
@@ -69,6 +69,34 @@ fn the_directory_answers_over_https_trusting_the_harness_root() {
     }
     assert_eq!(dir["meta"]["externalAccountRequired"], false);
     assert_ne!(pebble.http01_port(), pebble.tlsalpn01_port());
+}
+
+#[test]
+fn pebble_2_10_by_default_and_debian_2_4_when_asked() {
+    let Some(current) = started(PebbleOptions::default()) else {
+        return;
+    };
+    assert_eq!(current.version(), PebbleVersion::V2_10);
+    let dir = directory(&current);
+    let ari = dir["renewalInfo"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{dir}"));
+    assert!(
+        ari.ends_with("/draft-ietf-acme-ari-03/renewalInfo/"),
+        "{ari}"
+    );
+    // The profiles of the harness's config.
+    assert!(dir["meta"]["profiles"]["default"].is_string(), "{dir}");
+    assert!(dir["meta"]["profiles"]["shortlived"].is_string(), "{dir}");
+
+    let Some(old) = started(PebbleOptions::default().debian_2_4()) else {
+        return;
+    };
+    assert_eq!(old.version(), PebbleVersion::Debian2_4);
+    let dir = directory(&old);
+    assert!(dir["newOrder"].is_string(), "{dir}");
+    assert!(dir.get("renewalInfo").is_none(), "{dir}");
+    assert!(dir["meta"].get("profiles").is_none(), "{dir}");
 }
 
 #[test]

@@ -17,13 +17,14 @@ use std::time::Instant;
 
 const USAGE: &str = "usage: cargo xtask <test|setup|demo|fuzz|bench|wasm>
 
-  test    install what is missing (Debian's pebble, the thumbv7em-none-eabihf and
+  test    install what is missing (Pebble and pebble-challtestsrv v2.10.3 by go install
+          into .tools/, Debian's pebble 2.4.0, the thumbv7em-none-eabihf and
           wasm32-unknown-unknown targets, Python's cryptography, cargo-fuzz,
           wasm-bindgen-cli), then run fmt, clippy, the WebAssembly example's checks and
           build, the workspace's tests, docs, the no_std check, the fuzz replay, the bench
           smoke and the fuzz smoke: exactly what CI runs
   setup   only the installs
-  demo    start a local Pebble and challtestsrv, issue a certificate with the tokio
+  demo    start a local Pebble 2.10.3 and challtestsrv, issue a certificate with the tokio
           driver's `issue` example over http-01, print it, stop both servers
   fuzz [TARGET] [--seconds N] [--jobs J] | fuzz --smoke
           run every fuzz target (or TARGET) N seconds each (default 60), J at a time, with
@@ -31,9 +32,10 @@ const USAGE: &str = "usage: cargo xtask <test|setup|demo|fuzz|bench|wasm>
           --smoke: the short run `test` ends with
   bench [--quick]
           the benchmarks in release (the core alone; both drivers and instant-acme
-          against a local Pebble, installed first if missing), printing markdown tables and
-          writing the raw figures to target/bench/; --quick: the small run `test` makes,
-          asserting that every scenario completes and the request counts, never a time
+          against a local Pebble 2.10.3, installed first if missing), printing markdown
+          tables and writing the raw figures to target/bench/; --quick: the small run
+          `test` makes, asserting that every scenario completes and the request counts,
+          never a time
   wasm    install the wasm32-unknown-unknown target and wasm-bindgen-cli (the version
           examples/wasm/Cargo.lock pins) if missing, build the WebAssembly example in
           release and run wasm-bindgen into examples/wasm/pkg/, printing the module's size";

@@ -1,12 +1,13 @@
-//! `cargo xtask demo`: a real certificate from a local Pebble. Starts Pebble and
-//! challtestsrv on loopback, runs the tokio driver's `issue` example for a demo name
-//! over http-01, prints what was issued, and stops both servers.
+//! `cargo xtask demo`: a real certificate from a local Pebble (2.10.3, from the
+//! workspace's `.tools/`). Starts Pebble and challtestsrv on loopback, runs the tokio
+//! driver's `issue` example for a demo name over http-01, prints what was issued, and
+//! stops both servers.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::process::{Command, ExitCode};
 
 use acme_proto::{CertificateChain, ServerText};
-use acme_proto_tests::{Pebble, PebbleOptions, example_binary};
+use acme_proto_tests::{PEBBLE_VERSION, Pebble, PebbleOptions, example_binary};
 
 const NAME: &str = "demo.acme-proto.example";
 
@@ -21,7 +22,7 @@ fn main() -> ExitCode {
 }
 
 fn demo() -> Result<(), String> {
-    println!("demo: starting pebble and pebble-challtestsrv on 127.0.0.1");
+    println!("demo: starting pebble and pebble-challtestsrv {PEBBLE_VERSION} on 127.0.0.1");
     let mut pebble = Pebble::start(PebbleOptions::default()).map_err(|e| e.to_string())?;
     println!(
         "demo: pebble is up in {:.1?}: {}",
