@@ -16,8 +16,8 @@ use acme_proto::crypto::{AccountKey, SignatureAlgorithm};
 use acme_proto_tests::{Pebble, PebbleOptions, start_or_skip, verify_chain};
 
 use crate::driver::{
-    AcmeClient, Certificate, DnsHook, DriverError, Http01Responder, TlsAlpn01Responder, Transport,
-    generate_account_key,
+    AcmeClient, Certificate, DnsHook, DriverError, Http01Responder, ResponderLimits,
+    TlsAlpn01Responder, Transport, generate_account_key,
 };
 
 mod cold_start;
@@ -102,8 +102,8 @@ pub fn order(names: &[&str]) -> NewOrder {
 }
 
 /// Checks Pebble 2.10's renewal information for a certificate it issued and has not
-/// revoked: a window of at most two days, inside the validity, two thirds through it
-/// (`RenewalInfoSimple`), and a `Retry-After` (6 hours).
+/// revoked: a window of at most two days, inside the validity, around two thirds through
+/// it (`RenewalInfoSimple`), and a `Retry-After` (6 hours).
 pub fn check_window(
     suggestion: &acme_proto::client::RenewalSuggestion,
     certificate: &acme_proto::CertificateInfo,
@@ -119,11 +119,14 @@ pub fn check_window(
         window.duration() <= std::time::Duration::from_secs(2 * 24 * 3600),
         "{driver}: window {window:?}"
     );
+    // Centred two thirds through the validity, so it starts past a third of it, whichever
+    // profile Pebble picked (at random, for an order that names none: 90 or 6 days).
     let validity = not_after.saturating_duration_since(not_before);
     let into = window.start.saturating_duration_since(not_before);
     assert!(
-        into >= validity / 2,
-        "{driver}: window {window:?} starts before half of the validity"
+        into >= validity / 3,
+        "{driver}: window {window:?} starts before a third of the validity \
+         {not_before:?} .. {not_after:?}"
     );
     assert!(
         suggestion.retry_after.is_some(),
@@ -143,11 +146,20 @@ impl Fixture {
     pub fn start(options: PebbleOptions) -> Option<Self> {
         let mut pebble = start_or_skip(options)?;
         let dir = tempfile::tempdir().expect("temporary directory");
-        let http =
-            Http01Responder::from_listener(pebble.take_http01_listener().expect("http-01 port"))
-                .expect("http-01 responder");
-        let tls = TlsAlpn01Responder::from_listener(
+        // Pebble validates each challenge three times at once ("Starting 3 validations"),
+        // every time from 127.0.0.1: the ten challenges of `ten_names`, answered in a row,
+        // had more than the default 8 connections of one source open now and then, and
+        // the ones past it were reset (1 run in 6 on Pebble 2.10.3). One source is all a
+        // Pebble on loopback has, so it gets the responders' whole total.
+        let limits = ResponderLimits::default().per_source(ResponderLimits::DEFAULT_TOTAL);
+        let http = Http01Responder::from_listener_with(
+            pebble.take_http01_listener().expect("http-01 port"),
+            limits,
+        )
+        .expect("http-01 responder");
+        let tls = TlsAlpn01Responder::from_listener_with(
             pebble.take_tlsalpn01_listener().expect("tls-alpn-01 port"),
+            limits,
         )
         .expect("tls-alpn-01 responder");
         let dns = dns_hook(&pebble, dir.path());
