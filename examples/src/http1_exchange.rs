@@ -63,11 +63,15 @@ fn bad(why: impl std::fmt::Display) -> ExchangeError {
     ExchangeError::Response(TransportFailure::Other, why.to_string())
 }
 
+/// The `User-Agent` the embedding programs send.
+pub const USER_AGENT: &str = concat!("acme-proto-examples/", env!("CARGO_PKG_VERSION"));
+
 impl Exchange {
     /// The largest response head read.
     const MAX_HEAD: usize = 64 * 1024;
 
-    /// Frames `request` (with `Content-Length` and `Connection: close`).
+    /// Frames `request` (with `Content-Length`, `Connection: close`, and
+    /// [`USER_AGENT`] unless the request has a `User-Agent`).
     pub fn new(request: &Request) -> Result<Self, ExchangeError> {
         let framing = |e: ureq_proto::Error| ExchangeError::Request(e.to_string());
         let mut http_request = request
@@ -75,10 +79,17 @@ impl Exchange {
             .map_err(|e| ExchangeError::Request(e.to_string()))?;
         let body = std::mem::take(http_request.body_mut());
         let (parts, ()) = http_request.map(|_| ()).into_parts();
+        let has_user_agent = parts.headers.contains_key(http::header::USER_AGENT);
         let mut call = Call::new(http::Request::from_parts(parts, ())).map_err(framing)?;
         if !body.is_empty() {
             call.header("content-length", body.len().to_string())
                 .map_err(framing)?;
+        }
+        // RFC 8555 §6.1: an ACME client MUST send a User-Agent, and servers enforce it
+        // (Pebble 2.10 refuses a request without one as `malformed`). The core leaves
+        // headers of the transport's own to the transport: this one is ours.
+        if !has_user_agent {
+            call.header("user-agent", USER_AGENT).map_err(framing)?;
         }
         call.header("connection", "close").map_err(framing)?;
         let mut call = call.proceed();
