@@ -38,7 +38,8 @@ pub fn run(spec: &Spec, progress: &Arc<Progress>) -> String {
             .expect("an account on Pebble");
         let listener =
             std::net::TcpListener::bind(("127.0.0.1", spec.http01_port)).expect("the http-01 port");
-        let responder = Http01Responder::from_listener(listener).expect("the http-01 responder");
+        let responder = Http01Responder::from_listener_with(listener, super::responder_limits())
+            .expect("the http-01 responder");
         let context = Arc::new(Context {
             client,
             responder,

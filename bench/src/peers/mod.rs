@@ -12,6 +12,16 @@ use acme_proto::Policy;
 
 use crate::child::Polling;
 
+/// The limits of acme-proto's http-01 responders here: every connection of a Pebble on
+/// loopback comes from 127.0.0.1, and Pebble validates each challenge three times at
+/// once, so c orders of K names open up to 3cK connections from that one source: past the
+/// default 8 per source, the ones over were reset and their orders failed (Pebble 2.10.3,
+/// c = 3, K = 2). The whole total for the one source, as the driver suite's Pebble does.
+pub fn responder_limits() -> acme_proto_tokio::ResponderLimits {
+    acme_proto_tokio::ResponderLimits::default()
+        .per_source(acme_proto_tokio::ResponderLimits::DEFAULT_TOTAL)
+}
+
 /// acme-proto's policy for `polling` (`None`: the core's defaults, untouched).
 pub fn acme_proto_policy(polling: Polling) -> Option<Policy> {
     let mut policy = Policy::default();
