@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// The ACME resources, as Pebble 2.4.0 names their paths.
+/// The ACME resources, as Pebble (2.4.0 and 2.10.3) names their paths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Endpoint {
     Directory,
