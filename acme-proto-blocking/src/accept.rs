@@ -82,6 +82,10 @@ fn accept(
 ) {
     let what = limiter.what();
     let head_timeout = limiter.limits().head_timeout;
+    // Connection threads are named by the responder and its port (`http-01 :8080`), so
+    // that each responder's can be told apart (in a debugger, or /proc/PID/task).
+    let port = listener.local_addr().map_or(0, |address| address.port());
+    let thread_name = format!("{what} :{port}");
     loop {
         let accepted = listener.accept();
         if stop.load(Ordering::SeqCst) {
@@ -111,7 +115,7 @@ fn accept(
         }
         let handle = Arc::clone(&handle);
         let spawned = std::thread::Builder::new()
-            .name(format!("{what} connection"))
+            .name(thread_name.clone())
             .spawn(move || {
                 let _admission = admission;
                 handle(stream);

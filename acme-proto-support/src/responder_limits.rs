@@ -15,30 +15,32 @@ use std::time::{Duration, Instant};
 ///
 /// Every connection is accepted at once, always: the listener's backlog never fills,
 /// so a validation server's connection is never left waiting behind a flood. A
-/// connection is then served if
+/// connection is then served if the responder holds fewer than [`total`](Self::total)
+/// in all (default 256), and either
 ///
+/// * fewer than half the total, whatever its source (a CA validating a 100-name order
+///   may open 100 connections at once from one address), or
 /// * its source holds fewer than [`per_source`](Self::per_source) connections open
-///   (default 8), and
-/// * the responder holds fewer than [`total`](Self::total) in all (default 256);
+///   (default 8);
 ///
 /// otherwise it is closed at once. A source is an IPv4 address, or the /64 prefix of an
 /// IPv6 address (a single host is commonly given a whole /64, and could otherwise open
 /// connections from as many addresses as it likes); an IPv4-mapped IPv6 address
 /// (`::ffff:192.0.2.1`, what a dual-stack `[::]` listener sees) is its IPv4 address.
 ///
-/// Because `per_source` is well under `total`, one source cannot fill the responder:
-/// with the defaults, a new source (the validation server's, each of its vantage points
-/// being one) is served as long as fewer than 32 sources flood it at once, however fast
-/// each opens connections. Each served connection has [`head_timeout`](Self::head_timeout)
+/// So one source can take at most half the total (or `per_source`, if larger), and the
+/// other half is kept for sources under their share: with the defaults, a new source
+/// (the validation server's, each of its vantage points being one) is served as long as
+/// fewer than 16 sources flood it at once, however fast each opens connections. Each served connection has [`head_timeout`](Self::head_timeout)
 /// (default 3 s) for its whole request head (http-01) or its whole TLS handshake
 /// (tls-alpn-01), and is then dropped, so an idle one is not held longer; past the head,
 /// the answer has a few more seconds to be written. http-01 answers one request per
 /// connection (no keep-alive).
 ///
-/// Closed connections are logged at warn, at most once a minute (with their number). A
-/// CA validating many names at once may open several connections at once from one
-/// address, each lasting a round trip or two: 8 leaves room for that; raise
-/// `per_source` if that warning comes with failed validations.
+/// Closed connections are logged at warn, at most once a minute (with their number):
+/// raise `total` (and `per_source`) if that warning comes with failed validations, as
+/// when one responder serves many concurrent orders of many names each (a load test:
+/// give it `per_source` equal to `total`).
 ///
 /// # Behind a load balancer or a proxy
 ///
@@ -169,7 +171,11 @@ impl ConnectionLimiter {
         let source = source_of(peer);
         let mut counts = self.lock();
         let held = counts.by_source.get(&source).copied().unwrap_or(0);
-        if held < self.limits.per_source && counts.total < self.limits.total {
+        // Below half the total, any source gets in (a CA validating a 100-name order
+        // opens that many connections at once from one address); past it, only a source
+        // under its share, so that one source can never take the other half.
+        let under_pressure = counts.total >= self.limits.total / 2;
+        if counts.total < self.limits.total && (held < self.limits.per_source || !under_pressure) {
             counts.total += 1;
             counts.by_source.insert(source, held + 1);
             return Some(Admission {
@@ -259,6 +265,31 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// `n` connections from `n` sources (198.18.x.y) of their own.
+    fn fill(limiter: &ConnectionLimiter, n: u16) -> Vec<Admission> {
+        (0..n)
+            .map(|i| {
+                let [hi, lo] = i.to_be_bytes();
+                limiter.admit(IpAddr::from([198, 18, hi, lo])).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_source_takes_half_the_total_then_only_its_share() {
+        let limiter =
+            ConnectionLimiter::new("test", ResponderLimits::default().per_source(2).total(10));
+        let burst: Vec<_> = (0..6).map(|_| limiter.admit(ip("192.0.2.1"))).collect();
+        let admitted = burst.iter().filter(|a| a.is_some()).count();
+        assert_eq!(admitted, 5, "half the total, from one source");
+        // The other half is for sources under their share.
+        let others: Vec<_> = (2..=6)
+            .map(|i| limiter.admit(IpAddr::from([192, 0, 2, i])))
+            .collect();
+        assert!(others.iter().all(Option::is_some));
+        assert!(limiter.admit(ip("192.0.2.7")).is_none(), "full");
+    }
+
     #[test]
     fn one_source_is_held_to_its_limit_and_others_still_get_in() {
         let limiter =
@@ -287,7 +318,9 @@ mod tests {
 
     #[test]
     fn ipv6_counts_by_64_and_mapped_ipv4_as_ipv4() {
-        let limiter = ConnectionLimiter::new("test", ResponderLimits::default().per_source(1));
+        let limiter =
+            ConnectionLimiter::new("test", ResponderLimits::default().per_source(1).total(8));
+        let _pressure = fill(&limiter, 4);
         let _a = limiter.admit(ip("2001:db8:1:2::1")).unwrap();
         assert!(
             limiter.admit(ip("2001:db8:1:2:ffff::9")).is_none(),
@@ -313,6 +346,7 @@ mod tests {
             ..ResponderLimits::default()
         };
         let limiter = ConnectionLimiter::new("test", raw);
+        let _pressure = fill(&limiter, 128);
         let _one = limiter.admit(ip("192.0.2.1")).unwrap();
         assert!(limiter.admit(ip("192.0.2.1")).is_none());
     }
