@@ -146,12 +146,10 @@ impl Fixture {
     pub fn start(options: PebbleOptions) -> Option<Self> {
         let mut pebble = start_or_skip(options)?;
         let dir = tempfile::tempdir().expect("temporary directory");
-        // Pebble validates each challenge three times at once ("Starting 3 validations"),
-        // every time from 127.0.0.1: the ten challenges of `ten_names`, answered in a row,
-        // had more than the default 8 connections of one source open now and then, and
-        // the ones past it were reset (1 run in 6 on Pebble 2.10.3). One source is all a
-        // Pebble on loopback has, so it gets the responders' whole total.
-        let limits = ResponderLimits::default().per_source(ResponderLimits::DEFAULT_TOTAL);
+        // The responders' default limits, as a user's: Pebble validates each challenge
+        // three times at once, all from 127.0.0.1, which the defaults serve (any source
+        // while under half the total).
+        let limits = ResponderLimits::default();
         let http = Http01Responder::from_listener_with(
             pebble.take_http01_listener().expect("http-01 port"),
             limits,

@@ -14,12 +14,13 @@ use crate::child::Polling;
 
 /// The limits of acme-proto's http-01 responders here: every connection of a Pebble on
 /// loopback comes from 127.0.0.1, and Pebble validates each challenge three times at
-/// once, so c orders of K names open up to 3cK connections from that one source: past the
-/// default 8 per source, the ones over were reset and their orders failed (Pebble 2.10.3,
-/// c = 3, K = 2). The whole total for the one source, as the driver suite's Pebble does.
+/// once, so c orders of K names open up to 3cK connections from that one source (960 at
+/// c = 32, K = 10): a load test from one address, given room for all of them (the
+/// defaults serve one source up to half of 256).
 pub fn responder_limits() -> acme_proto_tokio::ResponderLimits {
     acme_proto_tokio::ResponderLimits::default()
-        .per_source(acme_proto_tokio::ResponderLimits::DEFAULT_TOTAL)
+        .total(1024)
+        .per_source(1024)
 }
 
 /// acme-proto's policy for `polling` (`None`: the core's defaults, untouched).
