@@ -150,6 +150,17 @@ pub fn action(
             tracing::info!(%url, "order created");
             Action::None
         }
+        OrderEvent::ReplacesDropped { cert_id, problem } => {
+            // The core's policy: the order was sent again without `replaces` (it is then
+            // not exempt from the CA's rate limits).
+            tracing::warn!(
+                %cert_id,
+                problem = %problem.kind,
+                detail = %acme_proto::ServerText::new(problem.detail.as_deref().unwrap_or("")),
+                "the CA refused `replaces` (the certificate was already replaced); ordered without it"
+            );
+            Action::None
+        }
         // The CSR is given up front; nothing else needs an answer.
         _ => Action::None,
     })

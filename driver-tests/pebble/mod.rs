@@ -5,8 +5,9 @@
 //! (management `/roots/N`), and every responder is empty once an order is over.
 //!
 //! The scenarios run on Pebble 2.10.3 (the harness's default, built from the Go module
-//! proxy); `pebble_2_4.rs` runs a few on Debian's Pebble 2.4.0, an older server without
-//! ARI.
+//! proxy); `today.rs` has what only 2.10 has among real servers (`replaces`, profiles,
+//! the new DNS challenges, IPv6, an ECDSA hierarchy); `pebble_2_4.rs` runs a few on
+//! Debian's Pebble 2.4.0, an older server without ARI.
 
 use std::path::Path;
 
@@ -23,6 +24,7 @@ use crate::driver::{
 mod cold_start;
 mod pebble_2_4;
 mod scenarios;
+mod today;
 
 /// The challenge a scenario answers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,12 +201,44 @@ impl Fixture {
         names: &[&str],
         challenge: Challenge,
     ) -> Result<Certificate, DriverError> {
+        self.try_issue_order(client, order(names), challenge).await
+    }
+
+    /// Sends `new_order` (a profile, `replaces`…) and answers with `challenge`, the error
+    /// as it came.
+    pub async fn try_issue_order(
+        &self,
+        client: &AcmeClient,
+        new_order: NewOrder,
+        challenge: Challenge,
+    ) -> Result<Certificate, DriverError> {
         match challenge {
-            Challenge::Http01 => aw!(client.issue_order(order(names), &self.http)),
-            Challenge::TlsAlpn01 => aw!(client.issue_order(order(names), &self.tls)),
-            Challenge::Dns01 => aw!(client.issue_order(order(names), &self.dns)),
-            Challenge::Refuse => aw!(client.issue_order(order(names), &Refuse)),
+            Challenge::Http01 => aw!(client.issue_order(new_order, &self.http)),
+            Challenge::TlsAlpn01 => aw!(client.issue_order(new_order, &self.tls)),
+            Challenge::Dns01 => aw!(client.issue_order(new_order, &self.dns)),
+            Challenge::Refuse => aw!(client.issue_order(new_order, &Refuse)),
         }
+    }
+
+    /// Issues `new_order` with `challenge` and checks the chain as [`Self::issue`] does.
+    pub async fn issue_order(
+        &self,
+        client: &AcmeClient,
+        new_order: NewOrder,
+        challenge: Challenge,
+    ) -> Certificate {
+        let names: Vec<String> = new_order
+            .identifiers
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let certificate = self
+            .try_issue_order(client, new_order, challenge)
+            .await
+            .unwrap_or_else(|e| panic!("issuing {names:?}: {e}\n{}", self.pebble.log_tail()));
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.check(&certificate, &names);
+        certificate
     }
 
     /// Issues for `names` (DNS names or IP addresses) with `challenge`, then checks the

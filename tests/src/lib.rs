@@ -32,16 +32,18 @@ mod process;
 mod record;
 mod tls;
 mod verify;
+mod wire;
 
 pub use challtestsrv::ChallTestSrv;
 pub use error::HarnessError;
 pub use example::{example_binary, program_binary};
 pub use hook::challtestsrv_hook;
-pub use options::{PebbleOptions, PebbleVersion};
+pub use options::{IssuerKeyAlgorithm, PebbleOptions, PebbleVersion};
 pub use pebble::Pebble;
 pub use pebble_version::{PEBBLE_VERSION, pebble_bin_dir};
 pub use record::{RECORD_DIR, exchange, recorder_from_env, recorder_into};
 pub use verify::verify_chain;
+pub use wire::{jws_payload, rfc3339};
 
 /// Starts Pebble, or skips the test when Pebble is not installed and this is not CI.
 ///

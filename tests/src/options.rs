@@ -18,13 +18,35 @@ pub enum PebbleVersion {
     Debian2_4,
 }
 
+/// The key algorithm of Pebble's issuing hierarchy (`keyAlgorithm` in its config, 2.9 and
+/// later): what signs the issued certificates and their intermediates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum IssuerKeyAlgorithm {
+    /// RSA 2048 (Pebble's default).
+    #[default]
+    Rsa,
+    /// ECDSA P-256.
+    Ecdsa,
+}
+
+impl IssuerKeyAlgorithm {
+    /// The name in Pebble's config.
+    pub fn config_name(self) -> &'static str {
+        match self {
+            Self::Rsa => "rsa",
+            Self::Ecdsa => "ecdsa",
+        }
+    }
+}
+
 /// How to start Pebble: a builder, `PebbleOptions::default()` for a plain, fast server.
 ///
 /// Defaults: Pebble 2.10.3 from the workspace's `.tools/` ([`PebbleVersion::V2_10`]),
 /// its config listing the profiles `default` (90 days) and `shortlived` (6 days), no
 /// Retry-After; not strict, no nonce rejected (Pebble's own default is 5 %), authorization
 /// reuse at Pebble's default of 50 %, Pebble's default chain length, no alternate roots,
-/// no EAB, challenges really validated, and `PEBBLE_VA_NOSLEEP` on (Pebble otherwise
+/// no EAB, an RSA issuing hierarchy, challenges really validated, and `PEBBLE_VA_NOSLEEP` on (Pebble otherwise
 /// sleeps up to 15 s before each validation).
 #[derive(Debug, Clone)]
 pub struct PebbleOptions {
@@ -39,6 +61,7 @@ pub struct PebbleOptions {
     pub(crate) va_sleep_time: Option<u32>,
     pub(crate) programs_dir: Option<PathBuf>,
     pub(crate) version: PebbleVersion,
+    pub(crate) issuer_key: IssuerKeyAlgorithm,
 }
 
 impl Default for PebbleOptions {
@@ -55,6 +78,7 @@ impl Default for PebbleOptions {
             va_sleep_time: None,
             programs_dir: None,
             version: PebbleVersion::default(),
+            issuer_key: IssuerKeyAlgorithm::default(),
         }
     }
 }
@@ -137,6 +161,13 @@ impl PebbleOptions {
     #[must_use]
     pub fn version(mut self, version: PebbleVersion) -> Self {
         self.version = version;
+        self
+    }
+
+    /// The key algorithm of the issuing hierarchy (Pebble 2.10 only; 2.4.0 is always RSA).
+    #[must_use]
+    pub fn issuer_key(mut self, algorithm: IssuerKeyAlgorithm) -> Self {
+        self.issuer_key = algorithm;
         self
     }
 

@@ -217,6 +217,35 @@ impl Pebble {
         self.process.log()
     }
 
+    /// Sets the renewal information Pebble serves for `certificate_pem` (its end-entity
+    /// certificate, PEM) to `ari_response`, as is (management `POST /set-renewal-info/`,
+    /// Pebble 2.8 and later).
+    pub fn set_renewal_info(
+        &self,
+        certificate_pem: &str,
+        ari_response: &str,
+    ) -> Result<(), HarnessError> {
+        http::post_json(
+            &self.agent,
+            &format!("{}/set-renewal-info/", self.management_url()),
+            &json!({ "Certificate": certificate_pem, "ARIResponse": ari_response }),
+        )
+    }
+
+    /// Waits, at most `limit`, until Pebble's log has `count` lines containing `needle`
+    /// (what Pebble does after answering, such as marking a replaced order, is only
+    /// seen in its log). Returns how many it has then.
+    pub fn wait_for_log(&self, needle: &str, count: usize, limit: Duration) -> usize {
+        let began = Instant::now();
+        loop {
+            let seen = self.log().lines().filter(|l| l.contains(needle)).count();
+            if seen >= count || began.elapsed() >= limit {
+                return seen;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// The PEM root of each issuing hierarchy: `/roots/0`, then `/roots/1` … for each
     /// alternate root, from the management interface. Issued chains end below these.
     pub fn issuer_roots(&self) -> Result<Vec<String>, HarnessError> {
@@ -324,6 +353,10 @@ impl Setup<'_> {
         if options.version == PebbleVersion::V2_10
             && let Some(map) = pebble.as_object_mut()
         {
+            map.insert(
+                "keyAlgorithm".into(),
+                json!(options.issuer_key.config_name()),
+            );
             // As Pebble's own test config (2.7 and later); 2.4.0 has no profiles. No
             // `retryAfter`: Pebble then sends no Retry-After, and polls stay fast.
             map.insert(
