@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use acme_proto::client::ChallengeOffer;
 use acme_proto_blocking::{
-    AcmeClient, DnsHook, Http01Responder, Solver, SolverError, TlsAlpn01Responder, Transport,
+    AcmeClient, Http01Responder, Solver, SolverError, TlsAlpn01Responder, Transport,
 };
 use acme_proto_examples_support::{
     AccountToUse, Args, ChallengeKind, Command, USAGE, bind_first, one_line, report_challenge,
@@ -89,13 +89,7 @@ fn run(args: &Args) -> Result<String, String> {
             let responder = bind_first(&args.tls_addrs(), TlsAlpn01Responder::bind)?;
             issue(&client, args, &responder)
         }
-        _ => {
-            let hook = args
-                .dns_hook
-                .clone()
-                .ok_or("--challenge dns-01 needs --dns-hook")?;
-            issue(&client, args, &DnsHook::new(hook))
-        }
+        _ => issue(&client, args, &args.dns_hook()?),
     }
 }
 
@@ -105,9 +99,9 @@ fn issue<S: Solver>(client: &AcmeClient, args: &Args, solver: &S) -> Result<Stri
         // `--order-state`: saved as it goes, resumed if a run before was stopped.
         Some(saver) => match args.saved_order()? {
             Some(saved) => client.resume(saved, &solver, saver),
-            None => client.issue_saving(args.new_order(), &solver, saver),
+            None => client.issue_saving(args.new_order()?, &solver, saver),
         },
-        None => client.issue_order(args.new_order(), &solver),
+        None => client.issue_order(args.new_order()?, &solver),
     };
     let certificate = issued.map_err(|e| args.order_failed(one_line("issuing", &e)))?;
     let line = args.write_certificate(

@@ -13,7 +13,7 @@ use acme_proto_examples_support::{
     AccountToUse, Args, ChallengeKind, Command, USAGE, bind_first_async, one_line, report_challenge,
 };
 use acme_proto_tokio::{
-    AcmeClient, DnsHook, Http01Responder, Solver, SolverError, TlsAlpn01Responder, Transport,
+    AcmeClient, Http01Responder, Solver, SolverError, TlsAlpn01Responder, Transport,
 };
 
 fn main() -> ExitCode {
@@ -101,13 +101,7 @@ async fn run(args: &Args) -> Result<String, String> {
             let responder = bind_first_async(&args.tls_addrs(), TlsAlpn01Responder::bind).await?;
             issue(&client, args, &responder).await
         }
-        _ => {
-            let hook = args
-                .dns_hook
-                .clone()
-                .ok_or("--challenge dns-01 needs --dns-hook")?;
-            issue(&client, args, &DnsHook::new(hook)).await
-        }
+        _ => issue(&client, args, &args.dns_hook()?).await,
     }
 }
 
@@ -117,9 +111,9 @@ async fn issue<S: Solver>(client: &AcmeClient, args: &Args, solver: &S) -> Resul
         // `--order-state`: saved as it goes, resumed if a run before was stopped.
         Some(saver) => match args.saved_order()? {
             Some(saved) => client.resume(saved, &solver, saver).await,
-            None => client.issue_saving(args.new_order(), &solver, saver).await,
+            None => client.issue_saving(args.new_order()?, &solver, saver).await,
         },
-        None => client.issue_order(args.new_order(), &solver).await,
+        None => client.issue_order(args.new_order()?, &solver).await,
     };
     let certificate = issued.map_err(|e| args.order_failed(one_line("issuing", &e)))?;
     let line = args.write_certificate(

@@ -7,12 +7,13 @@ use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use acme_proto::client::{AccountCredentials, Issued, NewAccount, NewOrder};
+use acme_proto::client::{AccountCredentials, Issued, NewAccount};
 use acme_proto::crypto::{AccountKey, EabAlgorithm, ExternalAccountBinding, SignatureAlgorithm};
 use acme_proto::{CertificateChain, Identifier, ServerText};
 use url::Url;
 
 mod files;
+mod order;
 mod order_state;
 mod parse;
 
@@ -32,12 +33,16 @@ Issues a certificate from an ACME CA and writes the chain (and its new key).
   --contact mailto:ADDR      (repeatable)
   --domain NAME              (repeatable; *.NAME for wildcards)
   --ip ADDR                  (repeatable)
-  --challenge TYPE           http-01 (default), dns-01 or tls-alpn-01
+  --challenge TYPE           http-01 (default), dns-01, tls-alpn-01, or through --dns-hook
+                             dns-account-01 or dns-persist-01
   --listen ADDR              the address the responders listen on (default: every interface,
                              IPv6 and IPv4, as a CA's validation servers connect from outside)
   --http-port N              the http-01 responder's port (default 80)
   --tls-port N               the tls-alpn-01 responder's port (default 443)
   --dns-hook CMD             run as `CMD present -- RECORD_NAME VALUE` and `CMD cleanup -- RECORD_NAME VALUE`
+  --persist-issuer NAME      (repeatable) an issuer domain name a dns-persist-01 record may
+                             name (required with --challenge dns-persist-01: the record
+                             stays, and authorizes that CA's account for the name)
   --eab-kid KID              External Account Binding key id
   --eab-hmac-key B64URL      External Account Binding MAC key (or --eab-hmac-key-file FILE,
                              or the environment variable ACME_EAB_HMAC_KEY: kept off the
@@ -49,6 +54,8 @@ Issues a certificate from an ACME CA and writes the chain (and its new key).
   --key-type TYPE            es256 (default), es384 or ed25519: the account key, when creating
                              one (RSA keys are not made here: bring one with --account-key)
   --profile NAME             certificate profile the directory offers
+  --replaces CERT.pem        renew this certificate: its ARI certID goes in the order (and
+                             its names, unless --domain or --ip are given)
   --preferred-chain CN       the chain whose root (or top issuer) has this common name
   --out CHAIN.pem            where to write the chain (default chain.pem)
   --key-out KEY.pem          where to write the certificate's private key (default key.pem)
@@ -104,6 +111,28 @@ pub enum ChallengeKind {
     Dns01,
     /// tls-alpn-01, with the built-in responder on `--tls-port`.
     TlsAlpn01,
+    /// dns-account-01, through `--dns-hook`.
+    DnsAccount01,
+    /// dns-persist-01, through `--dns-hook`, naming one of `--persist-issuer`.
+    DnsPersist01,
+}
+
+impl ChallengeKind {
+    /// Whether `--dns-hook` answers it.
+    pub fn is_dns(self) -> bool {
+        matches!(self, Self::Dns01 | Self::DnsAccount01 | Self::DnsPersist01)
+    }
+
+    /// The challenge type's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Http01 => "http-01",
+            Self::Dns01 => "dns-01",
+            Self::TlsAlpn01 => "tls-alpn-01",
+            Self::DnsAccount01 => "dns-account-01",
+            Self::DnsPersist01 => "dns-persist-01",
+        }
+    }
 }
 
 /// The parsed command line.
@@ -132,6 +161,10 @@ pub struct Args {
     pub tls_port: u16,
     /// `--dns-hook`.
     pub dns_hook: Option<OsString>,
+    /// `--persist-issuer`, in the order given.
+    pub persist_issuers: Vec<String>,
+    /// `--replaces`: the certificate this one renews.
+    pub replaces: Option<PathBuf>,
     /// `--eab-kid`, `--eab-hmac-key` (or its file, or `ACME_EAB_HMAC_KEY`), `--eab-alg`.
     pub eab: Option<(String, EabKey, EabAlgorithm)>,
     /// `--key-type`.
@@ -253,15 +286,6 @@ impl Args {
             .to_json()
             .map_err(|e| format!("saving the account: {e}"))?;
         write_atomically(path, &json, true)
-    }
-
-    /// The newOrder request: the identifiers and the profile.
-    pub fn new_order(&self) -> NewOrder {
-        let order = NewOrder::new(self.identifiers.iter().cloned());
-        match &self.profile {
-            Some(profile) => order.with_profile(profile.clone()),
-            None => order,
-        }
     }
 
     /// Where the http-01 responder may listen, in the order to try: `--listen`, or every
@@ -393,7 +417,7 @@ pub async fn bind_first_async<T, F: Future<Output = std::io::Result<T>>>(
 }
 
 #[cfg(test)]
-#[allow(clippy::panic, clippy::indexing_slicing)]
+#[allow(clippy::panic, clippy::indexing_slicing, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -439,7 +463,10 @@ mod tests {
         assert_eq!((args.http_port, args.tls_port), (5002, 5001));
         assert_eq!(args.eab.as_ref().map(|e| e.2), Some(EabAlgorithm::Hs384));
         assert_eq!(args.key_type, SignatureAlgorithm::EdDsa);
-        assert_eq!(args.new_order().profile.as_deref(), Some("shortlived"));
+        assert_eq!(
+            args.new_order().expect("the order").profile.as_deref(),
+            Some("shortlived")
+        );
         assert_eq!(args.preferred_chain.as_deref(), Some("Root X2"));
         assert_eq!(
             (args.out.as_path(), args.key_out.as_path()),
@@ -474,6 +501,28 @@ mod tests {
             (
                 "--directory https://x/ --domain a.example --challenge dns-01",
                 "needs --dns-hook",
+            ),
+            (
+                "--directory https://x/ --domain a.example --challenge dns-account-01",
+                "--challenge dns-account-01 needs --dns-hook",
+            ),
+            (
+                "--directory https://x/ --domain a.example --challenge dns-persist-01 \
+                 --dns-hook /bin/h",
+                "needs --persist-issuer",
+            ),
+            (
+                "--directory https://x/ --domain a.example --challenge dns-persist-01 \
+                 --dns-hook /bin/h --persist-issuer *.ca.example",
+                "--persist-issuer",
+            ),
+            (
+                "--directory https://x/ --domain a.example --persist-issuer ca.example",
+                "goes with --challenge dns-persist-01",
+            ),
+            (
+                "--directory https://x/ --challenge tls-alpn-02",
+                "dns-persist-01",
             ),
             (
                 "--directory https://x/ --domain a.example --eab-kid k",

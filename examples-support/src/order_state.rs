@@ -80,7 +80,11 @@ impl Args {
 /// Says on standard error that a challenge was put in place or removed (`what`): the
 /// examples' solvers call it with `--verbose`, so that a run shows what it did.
 pub fn report_challenge(what: &str, offer: &ChallengeOffer) {
-    progress(&format!("issue: challenge {what}: {}", offer.url));
+    progress(&format!(
+        "issue: challenge {what}: {} {}",
+        offer.type_name(),
+        offer.url
+    ));
 }
 
 /// The variable that makes a run kill itself at a progress line, for the crash test

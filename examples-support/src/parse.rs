@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use acme_proto::Identifier;
+use acme_proto::client::PersistIssuers;
 use acme_proto::crypto::{EabAlgorithm, SignatureAlgorithm};
 use lexopt::{Arg, Parser};
 use url::Url;
@@ -66,6 +67,8 @@ impl Reading {
             http_port: 80,
             tls_port: 443,
             dns_hook: None,
+            persist_issuers: Vec::new(),
+            replaces: None,
             eab: None,
             key_type: SignatureAlgorithm::Es256,
             profile: None,
@@ -101,6 +104,8 @@ impl Reading {
             "--http-port" => args.http_port = port(flag, &text(flag, parser)?)?,
             "--tls-port" => args.tls_port = port(flag, &text(flag, parser)?)?,
             "--dns-hook" => args.dns_hook = Some(path(flag, parser)?.into_os_string()),
+            "--persist-issuer" => args.persist_issuers.push(text(flag, parser)?),
+            "--replaces" => args.replaces = Some(path(flag, parser)?),
             "--eab-kid" => self.eab_kid = Some(text(flag, parser)?),
             "--eab-hmac-key" => self.eab_key = Some(text(flag, parser)?),
             "--eab-hmac-key-file" => self.eab_key_file = Some(path(flag, parser)?),
@@ -127,8 +132,8 @@ impl Reading {
             eab_alg,
         } = self;
         args.directory = directory.ok_or("--directory is required (see --help)")?;
-        if args.identifiers.is_empty() {
-            return Err("give at least one --domain or --ip".into());
+        if args.identifiers.is_empty() && args.replaces.is_none() {
+            return Err("give at least one --domain or --ip (or --replaces)".into());
         }
         let eab_key = eab_key_from(eab_key, eab_key_file, eab_kid.is_some())?;
         args.eab = match (eab_kid, eab_key) {
@@ -181,8 +186,11 @@ fn challenge(text: &str) -> Result<ChallengeKind, String> {
         "http-01" => Ok(ChallengeKind::Http01),
         "dns-01" => Ok(ChallengeKind::Dns01),
         "tls-alpn-01" => Ok(ChallengeKind::TlsAlpn01),
+        "dns-account-01" => Ok(ChallengeKind::DnsAccount01),
+        "dns-persist-01" => Ok(ChallengeKind::DnsPersist01),
         other => Err(format!(
-            "--challenge {other:?}: expected http-01, dns-01 or tls-alpn-01"
+            "--challenge {other:?}: expected http-01, dns-01, tls-alpn-01, dns-account-01 \
+             or dns-persist-01"
         )),
     }
 }
@@ -250,8 +258,28 @@ fn eab_key_from(
 
 /// Flags that are each fine alone but not together.
 fn check_conflicts(args: &Args) -> Result<(), String> {
-    if args.challenge == ChallengeKind::Dns01 && args.dns_hook.is_none() {
-        return Err("--challenge dns-01 needs --dns-hook".into());
+    if args.challenge.is_dns() && args.dns_hook.is_none() {
+        return Err(format!(
+            "--challenge {} needs --dns-hook",
+            args.challenge.name()
+        ));
+    }
+    match (args.challenge, args.persist_issuers.is_empty()) {
+        (ChallengeKind::DnsPersist01, true) => {
+            return Err(
+                "--challenge dns-persist-01 needs --persist-issuer: the issuer \
+                        domain names (the CA's) its long-lived record may name"
+                    .into(),
+            );
+        }
+        (ChallengeKind::DnsPersist01, false) => {
+            PersistIssuers::only(&args.persist_issuers)
+                .map_err(|e| format!("--persist-issuer: {e}"))?;
+        }
+        (_, false) => {
+            return Err("--persist-issuer goes with --challenge dns-persist-01".into());
+        }
+        (_, true) => {}
     }
     if args.account.is_some() && args.account_key.is_some() {
         return Err(

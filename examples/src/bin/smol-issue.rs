@@ -111,7 +111,7 @@ async fn run(executor: Rc<LocalExecutor<'static>>, args: &Args) -> Result<String
     // The order. Events are answered at once: an offer is put in place and said ready,
     // a CSR is made when the order is ready, a challenge no longer needed is removed.
     let mut key_pem = None;
-    let mut order = OrderFlow::new(args.new_order()).map_err(|e| one_line("ordering", &e))?;
+    let mut order = OrderFlow::new(args.new_order()?).map_err(|e| one_line("ordering", &e))?;
     let issued = drive(
         &mut order,
         &mut client,

@@ -14,6 +14,7 @@
 
 mod crash;
 mod examples;
+mod renewal_examples;
 
 #[test]
 fn tokio_example_issues_a_certificate() {
@@ -23,6 +24,16 @@ fn tokio_example_issues_a_certificate() {
 #[test]
 fn blocking_example_issues_a_certificate() {
     examples::example("acme-proto-blocking");
+}
+
+#[test]
+fn tokio_example_renews_and_answers_the_new_dns_challenges() {
+    renewal_examples::renewal_and_dns_challenges("acme-proto-tokio");
+}
+
+#[test]
+fn blocking_example_renews_and_answers_the_new_dns_challenges() {
+    renewal_examples::renewal_and_dns_challenges("acme-proto-blocking");
 }
 
 #[test]
