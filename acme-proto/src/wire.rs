@@ -163,6 +163,12 @@ impl fmt::Display for RequestId {
 /// passed since it started sending (handing back [`TransportFailure::TimedOut`]), so
 /// that the resends of one request cannot add up past the policy's
 /// [`request_timeout`](crate::Policy::request_timeout).
+///
+/// The driver also adds a `User-Agent` header naming its client (RFC 8555 §6.1: every
+/// ACME client must send one; Pebble 2.10 refuses a request without it as `malformed`).
+/// The core leaves it out of `headers` because only the driver knows its own name and
+/// version; the drivers of this project send `acme-proto-tokio/VERSION` or
+/// `acme-proto-blocking/VERSION`, then the caller's product token when given one.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Request {
