@@ -40,4 +40,5 @@ mod saved_orders;
 mod signer_accounts;
 pub(crate) mod support;
 mod tls_alpn01;
+mod together;
 mod transport;

@@ -85,8 +85,12 @@ pub enum Turn<E, T> {
     Send(Request),
     /// Hand this event to the caller's handler.
     Event(E),
-    /// Sleep this long.
+    /// Sleep this long; while requests are out, their results are handed back as they
+    /// come (to [`Drive::sent`]), and the next turn taken then.
     Sleep(Duration),
+    /// Wait for one of the requests out, and hand its result to [`Drive::sent`]: the
+    /// core has let out every request it may send together.
+    Await,
     /// The drive is over, with this result.
     Done(Result<T, DriverError>),
 }
@@ -119,10 +123,10 @@ impl Drive {
             }
             Step::Event(event) => Turn::Event(event),
             Step::Wait(wait) => Turn::Sleep(waiting(&wait)),
+            Step::InFlight => Turn::Await,
             Step::Done => Turn::Done(outcome(op, self.last_failure.take())),
             // `AwaitingCaller`: the handler returned without answering the event (a
-            // driver's loop has no later moment to answer in). `InFlight` cannot come:
-            // every request is answered before the next poll. A step added to the core
+            // driver's loop has no later moment to answer in). A step added to the core
             // since is an error too, never a busy loop.
             _ => Turn::Done(Err(DriverError::Stalled)),
         }

@@ -7,6 +7,7 @@
 
 use std::convert::Infallible;
 use std::net::TcpListener as StdListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
@@ -141,15 +142,43 @@ impl CaServer {
         self.late.0.lock().unwrap().push((kind, delay));
     }
 
+    /// The most requests this server was answering at once so far (a request counts
+    /// from when its body was read to when its answer was sent): more than one only for
+    /// a client with requests out together, seen best with [`answer_late`](Self::answer_late).
+    pub fn most_at_once(&self) -> usize {
+        self.late.1.1.load(Ordering::SeqCst)
+    }
+
     /// The protocol rules the clients broke so far.
     pub fn violations(&self) -> Vec<String> {
         self.ca.lock().unwrap().violations().to_vec()
     }
 }
 
-/// The kinds of request answered late, and by how much.
+/// The kinds of request answered late, and by how much; and how many requests were
+/// being answered at once (now, and at most).
 #[derive(Debug, Clone, Default)]
-struct Late(Arc<Mutex<Vec<(RequestKind, Duration)>>>);
+struct Late(
+    Arc<Mutex<Vec<(RequestKind, Duration)>>>,
+    Arc<(AtomicUsize, AtomicUsize)>,
+);
+
+/// One request being answered, counted in [`Late`]'s gauge until dropped.
+struct Answering(Arc<(AtomicUsize, AtomicUsize)>);
+
+impl Answering {
+    fn new(gauge: &Arc<(AtomicUsize, AtomicUsize)>) -> Self {
+        let now = gauge.0.fetch_add(1, Ordering::SeqCst) + 1;
+        gauge.1.fetch_max(now, Ordering::SeqCst);
+        Self(Arc::clone(gauge))
+    }
+}
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        self.0.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 async fn serve(
     listener: TcpListener,
@@ -208,6 +237,7 @@ async fn answer(
     acme.headers = Headers::from(&parts.headers);
     acme.body = body;
     let now = UnixTime::from(SystemTime::now());
+    let _answering = Answering::new(&late.1);
     let late = late.0.lock().unwrap().clone();
     let (response, delay) = {
         let mut ca = ca.lock().unwrap();

@@ -63,6 +63,10 @@ struct Entry {
     /// fetched and checked.
     identifier: Option<u32>,
     slot: Slot,
+    /// Whether a request for it is out (its fetch, or its challenge's answer), among
+    /// others sent together: an order's authorizations are fetched together, and their
+    /// chosen challenges answered together.
+    in_flight: bool,
 }
 
 /// The authorizations of one order (or the one of a pre-authorization), checked against
@@ -143,6 +147,7 @@ impl AuthorizationTable {
                     url,
                     identifier: None,
                     slot: Slot::Unfetched,
+                    in_flight: false,
                 })
                 .collect(),
             resumed,
@@ -150,9 +155,28 @@ impl AuthorizationTable {
         }
     }
 
-    /// The URL of the authorization at `index`.
-    pub(crate) fn url(&self, index: usize) -> Option<&Url> {
-        self.entries.get(index).map(|e| &e.url)
+    /// The first authorization not fetched and not being fetched, now marked as being
+    /// fetched, with its index.
+    pub(crate) fn next_unfetched(&mut self) -> Option<(usize, Url)> {
+        let (index, entry) = self
+            .entries
+            .iter_mut()
+            .enumerate()
+            .find(|(_, e)| matches!(e.slot, Slot::Unfetched) && !e.in_flight)?;
+        entry.in_flight = true;
+        Some((index, entry.url.clone()))
+    }
+
+    /// Whether a request for one of the authorizations is out.
+    pub(crate) fn any_in_flight(&self) -> bool {
+        self.entries.iter().any(|e| e.in_flight)
+    }
+
+    /// The request out for the authorization at `index` ended (whatever it came to).
+    pub(crate) fn landed(&mut self, index: usize) {
+        if let Some(entry) = self.entries.get_mut(index) {
+            entry.in_flight = false;
+        }
     }
 
     /// The first authorization from `index` on that is not valid: the ones to ask why an
@@ -166,12 +190,13 @@ impl AuthorizationTable {
             .map(|(i, e)| (i, &e.url))
     }
 
-    /// The first chosen challenge the server has not been told of, with its
-    /// authorization's index.
+    /// The first chosen challenge the server has not been told of, and is not being
+    /// told of, with its authorization's index.
     pub(crate) fn unanswered(&self) -> Option<(usize, &Url)> {
         self.entries
             .iter()
             .enumerate()
+            .filter(|(_, e)| !e.in_flight)
             .find_map(|(i, e)| match &e.slot {
                 Slot::Chosen {
                     offer,
@@ -179,6 +204,15 @@ impl AuthorizationTable {
                 } => Some((i, &offer.url)),
                 _ => None,
             })
+    }
+
+    /// [`unanswered`](Self::unanswered), now marked as being answered.
+    pub(crate) fn answer_next(&mut self) -> Option<(usize, Url)> {
+        let (index, url) = self.unanswered().map(|(i, url)| (i, url.clone()))?;
+        if let Some(entry) = self.entries.get_mut(index) {
+            entry.in_flight = true;
+        }
+        Some((index, url))
     }
 
     /// Notes that the server was told of the challenge chosen at `index`.

@@ -73,7 +73,8 @@ pub enum Step<E> {
     /// [`AwaitingCaller`](Step::AwaitingCaller)). Poll again at once.
     Event(E),
     /// Nothing to do before `until`: call `poll` again then (earlier is harmless: the
-    /// same wait comes back).
+    /// same wait comes back). With requests out meanwhile (a resend waits beside
+    /// others), hand back their results as they come, and poll after each.
     Wait(Wait),
     /// Every request that can go is out: poll again once a response or a transport
     /// failure has been handed back. A loop that answers each request before it polls

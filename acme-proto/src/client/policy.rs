@@ -109,6 +109,15 @@ pub struct Policy {
     /// It matters for a resumed order, whose certificate may have been issued long ago
     /// (or planted in an old saved order); raise it to what you would accept to install.
     pub min_certificate_validity: Duration,
+    /// The most requests one operation has out at once, when its requests of the moment
+    /// are independent: an order fetches its authorizations together, and answers
+    /// their chosen challenges together, so that an order for K names takes about as
+    /// many round trips as one for a single name. Each such request needs a nonce of
+    /// its own: the first takes the one in hand, the others each fetch one (`HEAD
+    /// newNonce`), also together. A driver that sends one request at a time (hands back
+    /// each response before polling again) never has more than one out, whatever this
+    /// says; `1` makes every driver send one at a time.
+    pub max_requests_in_flight: usize,
 }
 
 impl Default for Policy {
@@ -138,6 +147,9 @@ impl Default for Policy {
             // 40 s is 11 polls at the default intervals.
             poll_patience: Duration::from_secs(40),
             operation_timeout: Duration::from_secs(600),
+            // One round for an order of up to 32 names (Let's Encrypt allows 100 names
+            // per certificate: four rounds), without opening hundreds of connections.
+            max_requests_in_flight: 32,
             // Expired, or about to: an hour is no certificate to install.
             min_certificate_validity: Duration::from_secs(3600),
         }

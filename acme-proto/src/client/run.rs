@@ -8,14 +8,25 @@
 //! 2. a queued event is returned before anything else;
 //! 3. with the outcome set and no request out, `Done` (and only from then on is the
 //!    outcome given: a caller who takes it on `Done` has seen every cleanup);
-//! 4. the exchange in flight, if any, is polled: its request is sent, its wait is
-//!    returned unless it ends past the operation's deadline (then the operation times
-//!    out at once, rather than after a useless wait), and its result goes to
-//!    [`Machine::on_exchanged`];
-//! 5. past the deadline with no request out, the operation times out;
-//! 6. otherwise the machine says what is next ([`Machine::next`]): a request, a wait
+//! 4. the exchanges out, if any, are polled in the order they began: the first request
+//!    to send is returned, and the first result goes to [`Machine::on_exchanged`] (then
+//!    another turn); a wait that ends past the operation's deadline times the operation
+//!    out at once, rather than after a useless wait;
+//! 5. with exchanges out and none to send, the machine may add one, if it says its
+//!    requests of the moment are independent ([`Machine::overlaps`]: an order's
+//!    authorizations fetched together) and fewer than the policy's
+//!    [`max_requests_in_flight`](super::Policy::max_requests_in_flight) are out;
+//!    otherwise the earliest wait of an exchange is returned, or `InFlight` (the caller
+//!    hands back a response, then polls again);
+//! 6. past the deadline with no request out, the operation times out;
+//! 7. otherwise the machine says what is next ([`Machine::next`]): a request, a wait
 //!    (past the deadline: a timeout), nothing until the caller answers an event
 //!    (`AwaitingCaller`), or a move of its own (another turn).
+//!
+//! A caller that sends each request and hands back its result before polling again
+//! never has two out: the requests of an order go one at a time, as they always could.
+//! A caller that polls again after each `Send` gets the ones that may go together, then
+//! `InFlight` (or a `Wait`, during which it still hands back what comes).
 //!
 //! A machine error at any point ends the operation with that error. Turns are bounded
 //! ([`MAX_TURNS`]): a machine whose transitions made no progress ends with
@@ -29,6 +40,7 @@
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
+use alloc::vec::Vec;
 use core::fmt;
 
 use super::exchange::{Delivery, Exchange, ExchangeStep, Exchanged, Spec, deliver};
@@ -101,6 +113,9 @@ pub(crate) enum Next<P> {
     ServerWait { wait: Wait, asked: UnixTime },
     /// Nothing to send until the caller answers an event.
     Caller,
+    /// Nothing to send until a request out lands (only while one is: see
+    /// [`Machine::overlaps`]).
+    Busy,
     /// The machine moved (or queued events): take another turn.
     Again,
 }
@@ -231,6 +246,14 @@ pub(crate) trait Machine {
     /// Called once, when the outcome has been set: queue what ending must undo.
     fn on_end(&mut self) {}
 
+    /// Whether [`next`](Self::next) may be asked for another request while some are
+    /// out: the machine then marks what is out itself, and answers
+    /// [`Next::Busy`] when all it needs now is out. Off by default: one request at a
+    /// time.
+    fn overlaps(&self) -> bool {
+        false
+    }
+
     /// What the machine was doing, for the [`Error::Bug`] that ends it when its
     /// transitions make no progress.
     fn stuck(&self) -> &'static str {
@@ -246,7 +269,8 @@ pub(crate) trait Machine {
 /// Implements [`Operation`] once for every [`Machine`].
 pub(crate) struct Runner<M: Machine> {
     machine: M,
-    exchange: Option<Box<(M::Purpose, Exchange)>>,
+    /// The exchanges out, in the order they began.
+    exchanges: Vec<(M::Purpose, Exchange)>,
     deadline: Deadline,
     /// Whether [`Machine::on_end`] was called.
     ended: bool,
@@ -258,7 +282,10 @@ impl<M: Machine + fmt::Debug> fmt::Debug for Runner<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runner")
             .field("machine", &self.machine)
-            .field("in_flight", &self.exchange.as_ref().map(|e| &e.1))
+            .field(
+                "in_flight",
+                &self.exchanges.iter().map(|e| &e.1).collect::<Vec<_>>(),
+            )
             .field("done_returned", &self.done_returned)
             .finish_non_exhaustive()
     }
@@ -268,7 +295,7 @@ impl<M: Machine> Runner<M> {
     pub(crate) fn new(machine: M) -> Self {
         Self {
             machine,
-            exchange: None,
+            exchanges: Vec::new(),
             deadline: Deadline::default(),
             ended: false,
             done_returned: false,
@@ -285,7 +312,7 @@ impl<M: Machine> Runner<M> {
 
     /// Whether a request is out or about to be (an exchange exists).
     pub(crate) fn busy(&self) -> bool {
-        self.exchange.is_some()
+        !self.exchanges.is_empty()
     }
 
     /// Ends the operation with `error` and queues its cleanups.
@@ -303,7 +330,9 @@ impl<M: Machine> Runner<M> {
     }
 
     fn timeout(&mut self) {
-        self.exchange = None;
+        // What is out is still waited for (its answer is the caller's to hand back);
+        // nothing more is sent.
+        self.exchanges.retain(|(_, e)| e.in_flight().is_some());
         let operation = self.machine.operation();
         self.fail(Error::Timeout { operation });
     }
@@ -316,8 +345,76 @@ impl<M: Machine> Runner<M> {
         now: UnixTime,
     ) -> Result<(), Misuse> {
         let deadline = self.deadline.get();
-        let exchange = self.exchange.as_deref_mut().map(|(_, e)| e);
+        let exchange = self
+            .exchanges
+            .iter_mut()
+            .map(|(_, e)| e)
+            .find(|e| e.in_flight() == Some(id));
         deliver(exchange, client, id, delivery, now, deadline)
+    }
+}
+
+impl<M: Machine> Runner<M> {
+    /// Step 4 and 5 of a turn, with exchanges out: the step to return, or `None` for
+    /// another turn (a result was taken, a request added, or the operation timed out).
+    fn poll_exchanges(
+        &mut self,
+        client: &mut Client,
+        now: UnixTime,
+        deadline: UnixTime,
+    ) -> Option<Step<M::Event>> {
+        let mut earliest: Option<Wait> = None;
+        let mut index = 0;
+        while let Some((purpose, exchange)) = self.exchanges.get_mut(index) {
+            let purpose = *purpose;
+            // No new request once the deadline has passed (a resend included).
+            if now >= deadline && exchange.in_flight().is_none() {
+                self.timeout();
+                return None;
+            }
+            match exchange.poll(client, self.machine.signer(), now) {
+                ExchangeStep::Send(request) => return Some(Step::Send(request)),
+                ExchangeStep::Pending => {}
+                ExchangeStep::Wait(wait) if wait.until > deadline => {
+                    self.timeout();
+                    return None;
+                }
+                ExchangeStep::Wait(wait) => {
+                    if earliest.as_ref().is_none_or(|w| wait.until < w.until) {
+                        earliest = Some(wait);
+                    }
+                }
+                ExchangeStep::Done(result) => {
+                    self.exchanges.remove(index);
+                    if let Err(error) = self.machine.on_exchanged(client, purpose, result, now) {
+                        self.fail(error);
+                    }
+                    return None;
+                }
+            }
+            index += 1;
+        }
+        let room = self.exchanges.len() < client.policy().max_requests_in_flight.max(1);
+        if room && self.machine.overlaps() {
+            match self.machine.next(client, now) {
+                Ok(Next::Send(purpose, spec)) => {
+                    self.exchanges.push((purpose, Exchange::new(spec)));
+                    return None;
+                }
+                // The machine moved (or queued events): another turn.
+                Ok(Next::Again) => return None,
+                // Nothing more until what is out lands (or the caller answers).
+                Ok(Next::Busy | Next::Caller | Next::Wait(_) | Next::ServerWait { .. }) => {}
+                Err(error) => {
+                    self.fail(error);
+                    return None;
+                }
+            }
+        }
+        Some(match earliest {
+            Some(wait) => Step::Wait(wait),
+            None => Step::InFlight,
+        })
     }
 }
 
@@ -334,46 +431,25 @@ impl<M: Machine> Operation for Runner<M> {
             if let Some(event) = self.machine.effects().pop() {
                 return Step::Event(event);
             }
-            if self.machine.effects().is_over() && self.exchange.is_none() {
+            if self.machine.effects().is_over() && self.exchanges.is_empty() {
                 self.done_returned = true;
                 return Step::Done;
             }
-            // Over (abandoned by the caller): nothing more is sent, only what is out
-            // is waited for.
-            if self.machine.effects().is_over()
-                && self
-                    .exchange
-                    .as_deref()
-                    .is_some_and(|(_, e)| e.in_flight().is_none())
-            {
-                self.exchange = None;
-                continue;
-            }
-            let deadline = self.deadline.start(client, now);
-            if let Some(slot) = self.exchange.as_deref_mut() {
-                let (purpose, exchange) = slot;
-                let purpose = *purpose;
-                // No new request once the deadline has passed (a resend included).
-                if now >= deadline && exchange.in_flight().is_none() {
-                    self.timeout();
+            // Over (abandoned by the caller, or failed with others out): nothing more
+            // is sent, only what is out is waited for.
+            if self.machine.effects().is_over() {
+                self.exchanges.retain(|(_, e)| e.in_flight().is_some());
+                if self.exchanges.is_empty() {
                     continue;
                 }
-                match exchange.poll(client, self.machine.signer(), now) {
-                    ExchangeStep::Send(request) => return Step::Send(request),
-                    ExchangeStep::Pending => return Step::InFlight,
-                    ExchangeStep::Wait(wait) if wait.until > deadline => self.timeout(),
-                    ExchangeStep::Wait(wait) => return Step::Wait(wait),
-                    ExchangeStep::Done(result) => {
-                        self.exchange = None;
-                        if !self.machine.effects().is_over()
-                            && let Err(error) =
-                                self.machine.on_exchanged(client, purpose, result, now)
-                        {
-                            self.fail(error);
-                        }
-                    }
+                return Step::InFlight;
+            }
+            let deadline = self.deadline.start(client, now);
+            if !self.exchanges.is_empty() {
+                match self.poll_exchanges(client, now, deadline) {
+                    Some(step) => return step,
+                    None => continue,
                 }
-                continue;
             }
             if now >= deadline {
                 self.timeout();
@@ -381,8 +457,9 @@ impl<M: Machine> Operation for Runner<M> {
             }
             match self.machine.next(client, now) {
                 Ok(Next::Send(purpose, spec)) => {
-                    self.exchange = Some(Box::new((purpose, Exchange::new(spec))));
+                    self.exchanges.push((purpose, Exchange::new(spec)));
                 }
+                Ok(Next::Busy) => self.fail(Error::Bug("busy with no request out")),
                 Ok(Next::Wait(wait)) if wait.until > deadline => self.timeout(),
                 Ok(Next::Wait(wait)) => return Step::Wait(wait),
                 // A long wait the server asked for, past the deadline: waiting cannot
@@ -413,7 +490,7 @@ impl<M: Machine> Operation for Runner<M> {
                 Err(error) => self.fail(error),
             }
         }
-        self.exchange = None;
+        self.exchanges.clear();
         let stuck = self.machine.stuck();
         self.fail(Error::Bug(stuck));
         // Cleanups queued by the failure come first.

@@ -104,6 +104,48 @@ impl Harness {
         panic!("the operation did not finish");
     }
 
+    /// Drives `op` as a driver that sends together whatever the operation lets out at
+    /// once: each round, every request given before `InFlight` (or a `Wait`) is out
+    /// together, and the CA answers them in reverse order. Returns the outcome and the
+    /// requests of each round (a round is one round trip on the critical path).
+    pub fn run_together<O: Operation + std::fmt::Debug>(
+        &mut self,
+        op: &mut O,
+        mut on_event: impl FnMut(&mut O, &mut FakeCa, O::Event),
+    ) -> (Result<O::Output, Error>, Vec<Vec<Request>>) {
+        let mut out: Vec<Request> = Vec::new();
+        let mut rounds = Vec::new();
+        for _ in 0..100_000 {
+            match op.poll(&mut self.client, self.now) {
+                Step::Send(request) => out.push(request),
+                Step::InFlight | Step::Wait(_) if !out.is_empty() => {
+                    for request in out.iter().rev() {
+                        let response = self.ca.handle(request, self.now);
+                        op.handle_response(&mut self.client, request.id, response, self.now)
+                            .unwrap();
+                    }
+                    self.sent.extend(out.iter().cloned());
+                    rounds.push(std::mem::take(&mut out));
+                }
+                Step::Wait(wait) => {
+                    assert!(wait.until > self.now, "a wait in the past: {wait:?}");
+                    self.now = wait.until;
+                }
+                Step::Event(event) => on_event(op, &mut self.ca, event),
+                Step::InFlight | Step::AwaitingCaller => {
+                    panic!("the operation waits for an answer the test never gives: {op:#?}")
+                }
+                Step::Done => {
+                    assert!(out.is_empty(), "done with requests out");
+                    let outcome = op.take_outcome().expect("an outcome once done");
+                    return (outcome, rounds);
+                }
+                _ => unreachable!(),
+            }
+        }
+        panic!("the operation did not finish");
+    }
+
     /// Runs an order, solving it with `solver`.
     pub fn order(
         &mut self,

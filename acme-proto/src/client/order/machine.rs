@@ -75,11 +75,13 @@ impl OrderMachine {
         };
         let (purpose, spec) = match &mut live.phase {
             LiveState::AwaitCsr => return Ok(Next::Again),
-            LiveState::FetchAuthorizations { next } => match live.authorizations.url(*next) {
-                Some(url) => (
-                    Purpose::Authorization(*next),
-                    Spec::fetch(url.clone(), ResponseKind::Authorization),
+            LiveState::FetchAuthorizations => match live.authorizations.next_unfetched() {
+                Some((index, url)) => (
+                    Purpose::Authorization(index),
+                    Spec::fetch(url, ResponseKind::Authorization),
                 ),
+                // The others are fetched as these land.
+                None if live.authorizations.any_in_flight() => return Ok(Next::Busy),
                 None => {
                     // Every authorization passed its check: now the caller may present
                     // challenges.
@@ -91,14 +93,17 @@ impl OrderMachine {
                 }
             },
             LiveState::Respond => {
-                if let Some((index, url)) = live.authorizations.unanswered() {
+                if let Some((index, url)) = live.authorizations.answer_next() {
                     let spec = Spec::post(
-                        Endpoint::Url(url.clone()),
+                        Endpoint::Url(url),
                         ResponseKind::Challenge,
                         b"{}".to_vec(),
                         true,
                     );
                     return Ok(Next::Send(Purpose::Respond(index), spec));
+                }
+                if live.authorizations.any_in_flight() {
+                    return Ok(Next::Busy);
                 }
                 if live.authorizations.offered() {
                     return Ok(Next::Again);
@@ -255,15 +260,14 @@ impl OrderMachine {
                         .response
                         .json(ResponseKind::Authorization, &limits, now)?;
                 let live = live_mut(&mut self.stage)?;
+                live.authorizations.landed(index);
                 live.authorizations.record(
                     client,
                     index,
                     &exchanged.url,
                     &authorization,
                     &self.identifiers,
-                )?;
-                live.phase = LiveState::FetchAuthorizations { next: index + 1 };
-                Ok(())
+                )
             }
             (Purpose::Respond(index), Ok(exchanged)) => {
                 let challenge: Challenge =
@@ -271,6 +275,7 @@ impl OrderMachine {
                         .response
                         .json(ResponseKind::Challenge, &limits, now)?;
                 let live = live_mut(&mut self.stage)?;
+                live.authorizations.landed(index);
                 live.authorizations.responded(index);
                 // RFC 8555 §8.2: the server says when to look again on the challenge.
                 live.polling.hint(exchanged.response.retry_after(now));
@@ -281,9 +286,9 @@ impl OrderMachine {
                         return Err(problem.into());
                     }
                     live.phase = LiveState::Diagnose { next: 0 };
-                    return Ok(());
                 }
-                live.phase = LiveState::Respond;
+                // Otherwise the phase stays: `Respond`, unless an answer that landed
+                // before this one moved it.
                 Ok(())
             }
             (Purpose::Finalize, Err(Error::Problem(problem)))
@@ -372,7 +377,7 @@ impl OrderMachine {
             url,
             order,
             authorizations,
-            phase: LiveState::FetchAuthorizations { next: 0 },
+            phase: LiveState::FetchAuthorizations,
             polling: Polling::default(),
             finalize_attempts: 0,
         });
@@ -553,13 +558,24 @@ impl Machine for OrderMachine {
         self.on_result(client, purpose, result, now)
     }
 
+    fn overlaps(&self) -> bool {
+        // The authorizations' fetches, and their challenges' answers: each request is
+        // for an authorization of its own, and the table marks what is out.
+        self.live().is_some_and(|live| {
+            matches!(
+                live.phase,
+                LiveState::FetchAuthorizations | LiveState::Respond
+            )
+        })
+    }
+
     fn stuck(&self) -> &'static str {
         match &self.stage {
             OrderState::Creating(_) => "an order made no progress before newOrder",
             OrderState::Resuming(_) => "an order made no progress resuming",
             OrderState::Done(_) => "an order made no progress once ended",
             OrderState::Live(live) => match live.phase {
-                LiveState::FetchAuthorizations { .. } => {
+                LiveState::FetchAuthorizations => {
                     "an order made no progress fetching its authorizations"
                 }
                 LiveState::Respond => "an order made no progress answering its challenges",

@@ -14,9 +14,10 @@
 //!              ┌────────── alreadyReplaced: retry without `replaces` ──────────┐
 //!              ▼                                                               │
 //!  (new) ──► Create ──newOrder──► FetchAuthorizations ──► Respond ◄── challenge_ready()
-//!                       │          (each authorization;      │ (POST {} to each chosen
-//!  (resume) ──► Resume ─┘           valid ones skipped,      │  challenge)
-//!                                   pending ones offered)    ▼
+//!                       │          (every authorization,     │ (POST {} to each chosen
+//!  (resume) ──► Resume ─┘           together; valid ones     │  challenge, together)
+//!                                   skipped, pending ones    ▼
+//!                                   offered)
 //!                                                        PollOrder ◄──── processing, pending
 //!                                                            │
 //!                         ready ─► AwaitCsr ──provide_csr()──┤
@@ -36,6 +37,12 @@
 //! answered, the order itself is polled, not each authorization; an authorization is
 //! fetched again only to say why the order failed. A `K`-name order whose server answers
 //! at the first poll takes `2K + 5` requests from `newOrder` to the certificate.
+//!
+//! The authorizations are fetched together, and the chosen challenges answered
+//! together, for a caller that sends requests together (see [`Step::Send`](crate::Step::Send); up to
+//! [`Policy::max_requests_in_flight`](crate::Policy::max_requests_in_flight) at once):
+//! then a `K`-name order takes about as many round trips as a one-name order, one more
+//! for the `K − 1` nonces its parallel fetches need (fetched together too).
 
 mod checks;
 mod events;

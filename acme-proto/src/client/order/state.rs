@@ -64,9 +64,11 @@ pub(super) struct Live {
 /// What a live order does when no request is out.
 #[derive(Debug)]
 pub(super) enum LiveState {
-    /// Fetching each authorization in turn, from `next`.
-    FetchAuthorizations { next: usize },
-    /// Telling the server of each chosen challenge, or waiting for the caller's choice.
+    /// Fetching the authorizations, together (as many at once as the policy's
+    /// [`max_requests_in_flight`](crate::Policy::max_requests_in_flight)).
+    FetchAuthorizations,
+    /// Telling the server of each chosen challenge (together, as the authorizations are
+    /// fetched), or waiting for the caller's choice.
     Respond,
     /// Polling the order, next at `at`.
     PollOrder { at: UnixTime },
