@@ -129,3 +129,65 @@ fn a_failed_fetch_among_others_ends_the_order_once_they_land() {
     // Nothing was presented: the offers are held until every authorization passed.
     assert!(solver.provisioned.is_empty());
 }
+
+/// Answers out of order, with others out, under faults on the requests that go
+/// together: every order ends (issued, or with the server's error), never in a bug, a
+/// refused hand-back or a reused nonce, and everything presented is cleaned up.
+#[test]
+fn answers_in_any_order_under_faults_end_cleanly() {
+    use acme_proto::Error;
+    use acme_proto_fake_ca::{Fault, RequestKind, RetryAfter};
+    let faults = [
+        None,
+        Some((RequestKind::Authorization, Fault::BadNonce, 3)),
+        Some((RequestKind::Challenge, Fault::BadNonce, 2)),
+        Some((
+            RequestKind::Challenge,
+            Fault::Unavailable(Some(RetryAfter::Seconds(1))),
+            2,
+        )),
+        Some((RequestKind::Authorization, Fault::ServerError, 1)),
+        Some((
+            RequestKind::Challenge,
+            Fault::InvalidChallenge {
+                problem_type: "incorrectResponse".into(),
+                detail: "no".into(),
+            },
+            1,
+        )),
+        Some((RequestKind::Any, Fault::BadNonce, 6)),
+    ];
+    let mut issued = 0;
+    for (case, fault) in faults.iter().enumerate() {
+        for seed in 0..8 {
+            let mut h = Harness::with_account();
+            if let Some((kind, fault, times)) = fault {
+                h.ca.script(*kind, fault.clone(), *times);
+            }
+            let mut solver = Solver::preferring(&["http-01"]);
+            let mut flow = order(&names(5));
+            let outcome =
+                h.run_interleaved(&mut flow, |op, _, e| solver.on_event(op, e), seed * 31 + 7);
+            match &outcome {
+                Ok(_) => issued += 1,
+                Err(Error::Bug(what)) => panic!("case {case}, seed {seed}: a bug: {what}"),
+                Err(_) => {}
+            }
+            assert!(
+                h.ca.violations().is_empty(),
+                "case {case}: {:?}",
+                h.ca.violations()
+            );
+            let mut provisioned = solver.provisioned.clone();
+            let mut cleaned = solver.cleaned.clone();
+            provisioned.sort();
+            cleaned.sort();
+            assert_eq!(
+                provisioned, cleaned,
+                "case {case}, seed {seed}: left presented"
+            );
+        }
+    }
+    // The faults that the policy rides out still issue.
+    assert!(issued >= 8 * 4, "issued {issued} of {}", 8 * faults.len());
+}
