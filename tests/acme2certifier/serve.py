@@ -18,6 +18,41 @@ import sys
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 
+class CountingInput:
+    """The request body, counting what the application reads of it."""
+
+    def __init__(self, stream, content_length):
+        self.stream = stream
+        try:
+            self.remaining = max(0, int(content_length or 0))
+        except ValueError:
+            self.remaining = 0
+
+    def read(self, size=-1):
+        if size is None or size < 0 or size > self.remaining:
+            size = self.remaining
+        data = self.stream.read(size) if size else b""
+        self.remaining -= len(data)
+        return data
+
+    def readline(self, size=-1):
+        if size is None or size < 0 or size > self.remaining:
+            size = self.remaining
+        data = self.stream.readline(size) if size else b""
+        self.remaining -= len(data)
+        return data
+
+    def readlines(self, hint=-1):
+        return list(iter(self.readline, b""))
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
+    def drain(self):
+        while self.remaining > 0 and self.read(min(self.remaining, 65536)):
+            pass
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--listen", default="127.0.0.1")
@@ -32,7 +67,14 @@ def main():
     def https_application(environ, start_response):
         environ["wsgi.url_scheme"] = "https"
         environ["HTTPS"] = "on"
-        return application(environ, start_response)
+        body = CountingInput(environ["wsgi.input"], environ.get("CONTENT_LENGTH"))
+        environ["wsgi.input"] = body
+        result = application(environ, start_response)
+        # A body the application did not read (its 404 for an unknown path) is read
+        # here: closing a socket with unread data sends a reset, which can reach the
+        # client before the answer does.
+        body.drain()
+        return result
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(args.cert, args.key)
