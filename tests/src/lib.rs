@@ -119,6 +119,24 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_acme2certifier_is_reported_as_not_installed() {
+        let empty = tempfile::tempdir().map_err(|e| e.to_string());
+        let Ok(empty) = empty else {
+            return;
+        };
+        let error = Acme2Certifier::start(Acme2CertifierOptions::default().venv(empty.path()));
+        assert!(
+            matches!(
+                error,
+                Err(HarnessError::NotInstalled {
+                    program: "acme2certifier"
+                })
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[test]
     fn a_missing_program_is_reported_as_not_installed() {
         let empty = tempfile::tempdir().map_err(|e| e.to_string());
         let Ok(empty) = empty else {
