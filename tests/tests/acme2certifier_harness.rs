@@ -1,6 +1,13 @@
 //! The acme2certifier harness itself: the directory over HTTPS, an address of each
 //! instance's own that its DNS server answers with, the options in the directory, and
 //! nothing left running (or bound) after a drop.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stderr
+)]
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
