@@ -12,10 +12,12 @@
 //! * **newAuthz**: the directory advertises `newAuthz` (`/acme/new-authz`), but no route
 //!   serves it: a pre-authorization ends with a 404 whose body is not a problem document
 //!   (`a2c_pre_authorization_is_refused`).
-//! * **dns-account-01**: never offered (challenges are http-01, dns-01 and tls-alpn-01).
+//! * **dns-account-01**: never offered: an authorization offers http-01, dns-01 and
+//!   tls-alpn-01 (`a2c_offers_no_dns_account_01`; dns-persist-01 is off by default).
 //! * **`replaces`** (ARI): renewal information is served (a GET of
-//!   `/acme/renewal-info/CERTID`), but an order's `replaces` is not checked or recorded.
-//!   Not run here: nothing the client could observe.
+//!   `/acme/renewal-info/CERTID`), but an order's `replaces` is neither checked nor
+//!   recorded: two renewals of one certificate both issue, where Pebble refuses the
+//!   second with `alreadyReplaced` (`a2c_replaces_is_not_enforced`).
 //! * **Profiles** change nothing in what `openssl_ca_handler` issues: the profile is kept
 //!   in the order, the validity comes from the handler's config.
 
@@ -47,6 +49,8 @@ driver_tests!(
     a2c_renewal_info,
     a2c_revocation,
     a2c_pre_authorization_is_refused,
+    a2c_offers_no_dns_account_01,
+    a2c_replaces_is_not_enforced,
 );
 
 /// An acme2certifier of the scenario's own, the driver's responders on its address, and
@@ -419,4 +423,40 @@ pub async fn a2c_pre_authorization_is_refused() {
         f.http.is_empty(),
         "{DRIVER}: a challenge was left presented"
     );
+}
+
+pub async fn a2c_offers_no_dns_account_01() {
+    let Some(f) = Fixture::start(Acme2CertifierOptions::default()) else {
+        return;
+    };
+    let client = f.account().await;
+    let error = f
+        .try_order(
+            &client,
+            super::pebble::order(&["offers.example.org"]),
+            Challenge::Refuse,
+        )
+        .await
+        .expect_err("a solver that chooses nothing");
+    match error {
+        DriverError::NoChallengeChosen { offered, .. } => {
+            assert_eq!(offered, ["http-01", "dns-01", "tls-alpn-01"], "{DRIVER}");
+        }
+        other => panic!("{DRIVER}: {other:?}"),
+    }
+}
+
+pub async fn a2c_replaces_is_not_enforced() {
+    let Some(f) = Fixture::start(Acme2CertifierOptions::default()) else {
+        return;
+    };
+    let client = f.account().await;
+    let names = ["replaced.example.org"];
+    let first = f.issue_names(&client, &names, Challenge::Http01).await;
+    let cert_id = first.issued.chain.cert_id().expect("certID");
+    // Two renewals of the same certificate: acme2certifier issues both.
+    for _ in 0..2 {
+        let request = super::pebble::order(&names).replacing(cert_id.clone());
+        f.issue(&client, request, &names, Challenge::Http01).await;
+    }
 }
