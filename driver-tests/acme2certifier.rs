@@ -159,6 +159,12 @@ impl Fixture {
             names,
         )
         .unwrap_or_else(|e| panic!("{DRIVER}: {names:?}: {e}"));
+        // The leaf and the issuing CA, below the root.
+        assert_eq!(
+            certificate.issued.chain.into_iter().count(),
+            2,
+            "{DRIVER}: the chain"
+        );
         assert!(
             self.http.is_empty() && self.tls.is_empty(),
             "{DRIVER}: a challenge was left presented"

@@ -145,10 +145,8 @@ pub(crate) fn write_config(
     line(format!("issuing_ca_key: {}", path(&ca.issuing_key)));
     line(format!("issuing_ca_cert: {}", path(&ca.issuing_cert)));
     line(format!("issuing_ca_crl: {}", path(&dir.join("crl.pem"))));
-    line(format!(
-        "ca_cert_chain_list: {}",
-        json(serde_json::json!([path(&ca.root)]))
-    ));
+    // No `ca_cert_chain_list`: chains are the leaf and the issuing CA, without the
+    // root, as Pebble serves them.
     line(format!("cert_save_path: {}", path(&certs)));
     line("cert_validity_days: 30".into());
     line(String::new());
