@@ -18,6 +18,9 @@
 //!   `/acme/renewal-info/CERTID`), but an order's `replaces` is neither checked nor
 //!   recorded: two renewals of one certificate both issue, where Pebble refuses the
 //!   second with `alreadyReplaced` (`a2c_replaces_is_not_enforced`).
+//! * **The order list**: an account object has no `orders` URL (RFC 8555 §7.1.2 requires
+//!   it), so `list_orders` ends with a typed `Malformed` error
+//!   (`a2c_account_operations`).
 //! * **Profiles** change nothing in what `openssl_ca_handler` issues: the profile is kept
 //!   in the order, the validity comes from the handler's config.
 
@@ -51,6 +54,7 @@ driver_tests!(
     a2c_pre_authorization_is_refused,
     a2c_offers_no_dns_account_01,
     a2c_replaces_is_not_enforced,
+    a2c_account_operations,
 );
 
 /// An acme2certifier of the scenario's own, the driver's responders on its address, and
@@ -465,4 +469,66 @@ pub async fn a2c_replaces_is_not_enforced() {
         let request = super::pebble::order(&names).replacing(cert_id.clone());
         f.issue(&client, request, &names, Challenge::Http01).await;
     }
+}
+
+/// Finding the account by its key, a contact update, a key rollover, the order list (the
+/// account has none), a deactivation.
+pub async fn a2c_account_operations() {
+    let Some(f) = Fixture::start(Acme2CertifierOptions::default()) else {
+        return;
+    };
+    let client = f.account().await;
+    let credentials = client.credentials().expect("credentials");
+    let same_key = f.client(acme_proto_support::copy_key(credentials.key()).expect("key"));
+    let found = aw!(same_key.find_account()).unwrap_or_else(|e| panic!("{DRIVER}: find: {e}"));
+    assert_eq!(&found.url, credentials.account_url());
+    assert!(!found.created);
+    // RFC 8555 §7.1.2 requires `orders` in an account object; acme2certifier sends none.
+    assert_eq!(found.account.orders, None, "{DRIVER}");
+    let stranger = f.client(generate_account_key(SignatureAlgorithm::Es256).expect("key"));
+    let error = aw!(stranger.find_account()).expect_err("no account");
+    assert_eq!(problem(&error), ProblemType::AccountDoesNotExist, "{error}");
+
+    let updated = aw!(client.update_contacts(["mailto:new@example.org"]))
+        .unwrap_or_else(|e| panic!("{DRIVER}: contact update: {e}"));
+    assert_eq!(updated.account.contact, ["mailto:new@example.org"]);
+    // With no `orders` URL the order list is a typed error, not an empty list.
+    let listed = aw!(client.list_orders(10)).expect_err("no orders URL");
+    assert!(
+        matches!(
+            &listed,
+            DriverError::Acme(acme_proto::Error::Malformed(malformed))
+                if malformed.context == "account"
+        ),
+        "{DRIVER}: {listed:?}"
+    );
+
+    let new_key = generate_account_key(SignatureAlgorithm::Es384).expect("key");
+    aw!(client.change_key(new_key))
+        .map_err(|e| e.error)
+        .unwrap_or_else(|e| panic!("{DRIVER}: key change: {e}\n{}", f.log()));
+    f.issue_names(&client, &["rollover.example.org"], Challenge::Http01)
+        .await;
+
+    let deactivated =
+        aw!(client.deactivate_account()).unwrap_or_else(|e| panic!("{DRIVER}: deactivate: {e}"));
+    assert_eq!(
+        deactivated.account.status,
+        acme_proto::AccountStatus::Deactivated
+    );
+    // RFC 8555 §7.3.6 says `unauthorized` (Pebble's answer); acme2certifier answers
+    // `accountDoesNotExist` (403).
+    let error = f
+        .try_order(
+            &client,
+            super::pebble::order(&["after.example.org"]),
+            Challenge::Http01,
+        )
+        .await
+        .expect_err("a deactivated account");
+    assert_eq!(problem(&error), ProblemType::AccountDoesNotExist, "{error}");
+    assert!(
+        f.http.is_empty(),
+        "{DRIVER}: a challenge was left presented"
+    );
 }
