@@ -21,8 +21,21 @@
 //! * **The order list**: an account object has no `orders` URL (RFC 8555 §7.1.2 requires
 //!   it), so `list_orders` ends with a typed `Malformed` error
 //!   (`a2c_account_operations`).
-//! * **Profiles** change nothing in what `openssl_ca_handler` issues: the profile is kept
-//!   in the order, the validity comes from the handler's config.
+//! * **Revocation signed by the certificate's key** (RFC 8555 §7.6): refused with
+//!   `accountDoesNotExist` (403); only the account key revokes (`a2c_revocation`).
+//! * **Profiles** change nothing in what `openssl_ca_handler` issues, and the order
+//!   object does not echo `profile`; the validity comes from the handler's config.
+//!
+//! Where it answers otherwise than Pebble 2.10, asserted where the scenarios meet it: a
+//! new account needs a contact (`malformed`, "Contact information is missing");
+//! `accountDoesNotExist` is a 403 (Pebble: 400), and is also the answer to a deactivated
+//! account's order (Pebble and RFC 8555 §7.3.6: `unauthorized`); challenges are
+//! validated within the POST that answers them (`valid` at once) and finalize answers
+//! `valid` with the certificate URL at once (Pebble: `processing` first); finalize has a
+//! Location header (Pebble 2.9 and later: none); the three challenges of an
+//! authorization share one token; renewal information is a window from 85 % of the
+//! validity to its end with `Retry-After: 86400` (Pebble: at most two days around two
+//! thirds of it, 6 hours).
 
 use std::net::IpAddr;
 
