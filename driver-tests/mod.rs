@@ -29,6 +29,7 @@
 )]
 
 mod account;
+mod acme2certifier;
 mod cold_start;
 mod dns_hook;
 mod flood;

@@ -23,13 +23,16 @@ const DNS_LIMIT: Duration = Duration::from_secs(2);
 /// 2.10 asks over TCP only; http-01, https-01, tls-alpn-01 and DNS-over-HTTPS are off: the
 /// responders are the drivers' job). A and AAAA queries it has no record
 /// for are answered with 127.0.0.1 and nothing, so every name Pebble validates lands on
-/// loopback. Dropping it kills and reaps the process.
+/// loopback (127.0.0.N instead for acme2certifier, each on its own). Dropping it kills and
+/// reaps the process.
 #[derive(Debug)]
 pub struct ChallTestSrv {
     process: Process,
     agent: Agent,
     management: PortLease,
-    dns: PortLease,
+    dns: SocketAddr,
+    /// The lease on `dns`'s port, when the harness chose a free one on 127.0.0.1.
+    _dns_lease: Option<PortLease>,
 }
 
 impl ChallTestSrv {
@@ -38,7 +41,26 @@ impl ChallTestSrv {
         log_dir: &Path,
         version: PebbleVersion,
     ) -> Result<Self, HarnessError> {
-        let dns = PortLease::take(true)?;
+        let lease = PortLease::take(true)?;
+        let dns = loopback(lease.port());
+        Self::start_on(
+            program,
+            log_dir,
+            version,
+            (dns, Some(lease)),
+            Ipv4Addr::LOCALHOST,
+        )
+    }
+
+    /// Starts it with its DNS server on `dns` (the address, and the lease on its port
+    /// if any) and A queries it has no record for answered with `default_ipv4`.
+    pub(crate) fn start_on(
+        program: &Path,
+        log_dir: &Path,
+        version: PebbleVersion,
+        (dns, dns_lease): (SocketAddr, Option<PortLease>),
+        default_ipv4: Ipv4Addr,
+    ) -> Result<Self, HarnessError> {
         let management = PortLease::take(false)?;
         let mut command = process::command(program);
         match version {
@@ -46,25 +68,28 @@ impl ChallTestSrv {
             // every interface unless emptied, so two would collide).
             PebbleVersion::V2_10 => command
                 .arg("-dnsserver")
-                .arg(loopback(dns.port()).to_string())
+                .arg(dns.to_string())
                 .args(["-doh", ""]),
-            PebbleVersion::Debian2_4 => command.arg("-dns01").arg(loopback(dns.port()).to_string()),
+            PebbleVersion::Debian2_4 => command.arg("-dns01").arg(dns.to_string()),
         };
         command
             .args(["-http01", "", "-https01", "", "-tlsalpn01", ""])
-            .args(["-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""])
+            .arg("-defaultIPv4")
+            .arg(default_ipv4.to_string())
+            .args(["-defaultIPv6", ""])
             .arg("-management")
             .arg(loopback(management.port()).to_string());
         let process = Process::spawn(
             "pebble-challtestsrv",
             command,
-            log_dir.join(format!("challtestsrv-{}.log", dns.port())),
+            log_dir.join(format!("challtestsrv-{}-{}.log", dns.ip(), dns.port())),
         )?;
         let mut srv = Self {
             process,
             agent: http::agent(None)?,
             management,
             dns,
+            _dns_lease: dns_lease,
         };
         let api = srv.management_url();
         let agent = srv.agent.clone();
@@ -97,7 +122,7 @@ impl ChallTestSrv {
 
     /// The DNS server's address (UDP and TCP); Pebble is started with it as `-dnsserver`.
     pub fn dns_server(&self) -> SocketAddr {
-        loopback(self.dns.port())
+        self.dns
     }
 
     /// The process id.

@@ -9,7 +9,7 @@ use std::time::Duration;
 pub enum HarnessError {
     /// `pebble` or `pebble-challtestsrv` is not where its version is installed (the
     /// workspace's `.tools/` for 2.10.3, `PATH` for Debian's 2.4.0) or in the chosen
-    /// directory.
+    /// directory; or acme2certifier's venv has no `bin/python3`.
     NotInstalled {
         /// The program that was looked for.
         program: &'static str,
@@ -79,9 +79,10 @@ impl fmt::Display for HarnessError {
             Self::NotInstalled { program } => write!(
                 f,
                 "{program} is not installed: run `cargo xtask test` (or `cargo xtask setup`), \
-                 which installs Pebble {} into .tools/ with `go install` and Debian's \
-                 pebble package (2.4.0)",
-                crate::PEBBLE_VERSION
+                 which installs Pebble {} into .tools/ with `go install`, Debian's \
+                 pebble package (2.4.0) and acme2certifier {} into a venv in .tools/",
+                crate::PEBBLE_VERSION,
+                crate::ACME2CERTIFIER_VERSION
             ),
             Self::Exited {
                 program,

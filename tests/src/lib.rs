@@ -6,6 +6,9 @@
 //! [`start_or_skip`], which turns a missing Pebble into a skip on a developer's
 //! machine and into a failure in CI:
 //!
+//! [`Acme2Certifier::start`] does the same for acme2certifier, the second real server
+//! (through [`acme2certifier_or_skip`]), on a loopback address 127.0.0.N of its own.
+//!
 //! ```no_run
 //! use acme_proto_tests::{PebbleOptions, start_or_skip};
 //!
@@ -18,12 +21,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod acme2certifier;
+mod acme2certifier_files;
+mod acme2certifier_version;
 mod challtestsrv;
 mod dns;
 mod error;
 mod example;
 mod hook;
 mod http;
+mod loopback_address;
 mod options;
 mod pebble;
 mod pebble_version;
@@ -34,6 +41,11 @@ mod tls;
 mod verify;
 mod wire;
 
+pub use acme2certifier::Acme2Certifier;
+pub use acme2certifier_files::Acme2CertifierOptions;
+pub use acme2certifier_version::{
+    ACME2CERTIFIER_VERSION, acme2certifier_requirements, acme2certifier_venv_dir,
+};
 pub use challtestsrv::ChallTestSrv;
 pub use error::HarnessError;
 pub use example::{example_binary, program_binary};
@@ -67,6 +79,25 @@ pub fn start_or_skip(options: PebbleOptions) -> Option<Pebble> {
     }
 }
 
+/// Starts acme2certifier, or skips the test when it (or pebble-challtestsrv, its DNS
+/// server) is not installed and this is not CI: as [`start_or_skip`] for Pebble.
+// Test infrastructure: a panic here is the test failing, with the harness's message.
+#[allow(clippy::panic, clippy::print_stderr)]
+pub fn acme2certifier_or_skip(options: Acme2CertifierOptions) -> Option<Acme2Certifier> {
+    let ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+    match Acme2Certifier::start(options) {
+        Ok(server) => Some(server),
+        Err(error) if skips(&error, ci) => {
+            eprintln!("skipping: {error}");
+            None
+        }
+        Err(error @ HarnessError::NotInstalled { .. }) => {
+            panic!("{error} (CI is set: a missing acme2certifier fails the test)")
+        }
+        Err(error) => panic!("{error}"),
+    }
+}
+
 /// Only a missing Pebble skips, and only outside CI.
 fn skips(error: &HarnessError, ci: bool) -> bool {
     matches!(error, HarnessError::NotInstalled { .. }) && !ci
@@ -87,6 +118,24 @@ mod tests {
             log_tail: String::new(),
         };
         assert!(!skips(&hung, false));
+    }
+
+    #[test]
+    fn a_missing_acme2certifier_is_reported_as_not_installed() {
+        let empty = tempfile::tempdir().map_err(|e| e.to_string());
+        let Ok(empty) = empty else {
+            return;
+        };
+        let error = Acme2Certifier::start(Acme2CertifierOptions::default().venv(empty.path()));
+        assert!(
+            matches!(
+                error,
+                Err(HarnessError::NotInstalled {
+                    program: "acme2certifier"
+                })
+            ),
+            "{error:?}"
+        );
     }
 
     #[test]

@@ -10,6 +10,12 @@ mod pinned {
     include!("../../tests/src/pebble_version.rs");
 }
 
+/// The acme2certifier the tests run, pinned once in the tests' harness.
+#[allow(unreachable_pub, dead_code)]
+mod pinned_a2c {
+    include!("../../tests/src/acme2certifier_version.rs");
+}
+
 /// The target the core's no_std build is checked on.
 pub(crate) const NO_STD_TARGET: &str = "thumbv7em-none-eabihf";
 
@@ -17,6 +23,7 @@ pub(crate) const NO_STD_TARGET: &str = "thumbv7em-none-eabihf";
 pub(crate) fn all() -> Result<(), String> {
     rust_target()?;
     pebble()?;
+    acme2certifier()?;
     python_cryptography()?;
     cargo_fuzz()?;
     wasm_tools()
@@ -183,6 +190,89 @@ fn debian_pebble() -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// acme2certifier at [`pinned_a2c::ACME2CERTIFIER_VERSION`] from PyPI, with every
+/// dependency at the version `tests/acme2certifier/requirements.txt` pins, in a venv of
+/// its own: `.tools/acme2certifier-VERSION/venv`. Nothing happens when that venv imports
+/// that version; a venv that does not is made again.
+fn acme2certifier() -> Result<(), String> {
+    let version = pinned_a2c::ACME2CERTIFIER_VERSION;
+    let root = root();
+    let venv = pinned_a2c::acme2certifier_venv_dir(&root);
+    let requirements = pinned_a2c::acme2certifier_requirements(&root);
+    let python = venv.join("bin").join("python3");
+    // The modules the harness's configuration loads, at the pinned version.
+    let probe = || {
+        Command::new(&python)
+            .args([
+                "-c",
+                &format!(
+                    "import importlib.metadata as m, sys\n\
+                     import acme2certifier.acme_srv.challenge, \
+                     acme2certifier.cahandlers.openssl_ca_handler, \
+                     acme2certifier.eabhandlers.file_handler, \
+                     acme2certifier.dbhandlers.wsgi_handler\n\
+                     sys.exit(m.version('acme2certifier') != '{version}')"
+                ),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if probe() {
+        return Ok(());
+    }
+    if !on_path("python3") {
+        return Err(format!(
+            "cannot install acme2certifier {version}: python3 is not on PATH"
+        ));
+    }
+    println!(
+        "xtask: installing acme2certifier {version} from PyPI with its pinned dependencies \
+         (pip install --no-deps -r {}) into the venv {}, the tests' second ACME server",
+        requirements.display(),
+        venv.display()
+    );
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv)
+            .map_err(|e| format!("cannot remove the broken venv {}: {e}", venv.display()))?;
+    }
+    let venv_arg = venv.to_string_lossy().into_owned();
+    if run("python3", &["-m", "venv", &venv_arg]).is_err() {
+        // Debian's Python has no ensurepip without python3-venv.
+        let _ = std::fs::remove_dir_all(&venv);
+        println!("xtask: python3 -m venv failed; installing Debian's python3-venv");
+        apt_install(&["python3-venv"])?;
+        run("python3", &["-m", "venv", &venv_arg])
+            .map_err(|e| format!("cannot create the venv {}: {e}", venv.display()))?;
+    }
+    let python_arg = python.to_string_lossy().into_owned();
+    let requirements_arg = requirements.to_string_lossy().into_owned();
+    run(
+        &python_arg,
+        &[
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--require-virtualenv",
+            "-r",
+            &requirements_arg,
+        ],
+    )
+    .map_err(|e| format!("could not install acme2certifier {version}: {e}"))?;
+    if probe() {
+        Ok(())
+    } else {
+        Err(format!(
+            "acme2certifier {version} installed into {}, but does not import",
+            venv.display()
+        ))
+    }
 }
 
 /// The crypto tests check our signatures with an independent implementation: OpenSSL,
