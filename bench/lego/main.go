@@ -122,30 +122,20 @@ func run(s *spec) string {
 		// polls give up 300 ms after finalize.
 		config.Certificate.Timeout = 60 * tunedPoll
 	}
-	client, err := lego.NewClient(config)
-	if err != nil {
-		fatal("a lego client on Pebble: %v", err)
-	}
-	ctx := context.Background()
-	account, err := client.Registration.Register(ctx,
-		registration.RegisterOptions{TermsOfServiceAgreed: true})
-	if err != nil {
-		fatal("a lego account on Pebble: %v", err)
-	}
-	user.registration = account
 	responder, err := startResponder(s.HTTP01Port)
 	if err != nil {
 		fatal("%v", err)
 	}
 	defer responder.Close()
-	certifier := client.Certificate
+	ctx := context.Background()
+	var certifier *certificate.Certifier
 	if tuned {
-		certifier, err = tunedCertifier(config, account.Location, key, responder)
-		if err != nil {
-			fatal("%v", err)
-		}
-	} else if err := client.Challenge.SetHTTP01Provider(responder); err != nil {
-		fatal("the http-01 provider: %v", err)
+		certifier, err = tunedCertifier(ctx, config, user, responder)
+	} else {
+		certifier, err = defaultCertifier(ctx, config, user, responder)
+	}
+	if err != nil {
+		fatal("%v", err)
 	}
 
 	progress.line("ready")
@@ -166,17 +156,44 @@ func run(s *spec) string {
 	return "result " + timed.finish(counts, results)
 }
 
+// defaultCertifier is lego's client as its documentation has it: `lego.NewClient`, the
+// http-01 provider set, the account registered.
+func defaultCertifier(ctx context.Context, config *lego.Config, user *user, provider challenge.Provider) (*certificate.Certifier, error) {
+	client, err := lego.NewClient(config)
+	if err != nil {
+		return nil, fmt.Errorf("a lego client on Pebble: %w", err)
+	}
+	if err := client.Challenge.SetHTTP01Provider(provider); err != nil {
+		return nil, fmt.Errorf("the http-01 provider: %w", err)
+	}
+	account, err := client.Registration.Register(ctx,
+		registration.RegisterOptions{TermsOfServiceAgreed: true})
+	if err != nil {
+		return nil, fmt.Errorf("a lego account on Pebble: %w", err)
+	}
+	user.registration = account
+	return client.Certificate, nil
+}
+
 // tunedCertifier is lego's `Certifier` with the authorization polls tuned: lego polls an
 // authorization from the challenge's Retry-After, or 5 s without one (Pebble sends
 // none), ×1.5 with ±50 % jitter, each wait at most 10× the first; it has no setting for
 // that. `certificate.NewCertifier` takes the resolver and `http01.NewChallenge` the
 // validation function, so the resolver here solves each pending authorization with
-// lego's http-01 challenge and lego's validation, the 5 s replaced by 5 ms.
-func tunedCertifier(config *lego.Config, kid string, key crypto.Signer, provider challenge.Provider) (*certificate.Certifier, error) {
-	core, err := api.New(config.HTTPClient, config.UserAgent, config.CADirURL, kid, key)
+// lego's http-01 challenge and lego's validation, the 5 s replaced by 5 ms. The parts
+// are built as `lego.NewClient` builds them (a core, a registrar and a certifier), the
+// account registered through that core, which keeps the nonce its answer brought.
+func tunedCertifier(ctx context.Context, config *lego.Config, user *user, provider challenge.Provider) (*certificate.Certifier, error) {
+	core, err := api.New(config.HTTPClient, config.UserAgent, config.CADirURL, "", user.key)
 	if err != nil {
 		return nil, fmt.Errorf("a lego core on Pebble: %w", err)
 	}
+	account, err := registration.NewRegistrar(core, user).Register(ctx,
+		registration.RegisterOptions{TermsOfServiceAgreed: true})
+	if err != nil {
+		return nil, fmt.Errorf("a lego account on Pebble: %w", err)
+	}
+	user.registration = account
 	solver := http01.NewChallenge(core, tunedValidate, provider)
 	return certificate.NewCertifier(core, sequentialResolver{solver}, certificate.CertifierOptions{
 		Timeout:             config.Certificate.Timeout,
