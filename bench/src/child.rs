@@ -29,6 +29,9 @@ pub enum Library {
     Blocking,
     /// instant-acme 0.8, a task per order.
     Instant,
+    /// lego v5 (Go), a goroutine per order in flight: the Go program in `bench/lego/`,
+    /// run by the parent in place of `__run` (see [`crate::peers::lego`]).
+    Lego,
 }
 
 impl Library {
@@ -37,6 +40,7 @@ impl Library {
             Self::Tokio => "acme-proto tokio",
             Self::Blocking => "acme-proto blocking",
             Self::Instant => "instant-acme 0.8",
+            Self::Lego => "lego v5.6.0",
         }
     }
 }
@@ -46,7 +50,9 @@ pub enum Polling {
     /// The library's own defaults.
     Defaults,
     /// Polls from 5 ms, ×1.5 (acme-proto: `Policy::poll_initial` and `poll_interval`;
-    /// instant-acme: a `RetryPolicy` from 5 ms, ×1.5, and TCP_NODELAY on its connections).
+    /// instant-acme: a `RetryPolicy` from 5 ms, ×1.5, and TCP_NODELAY on its connections;
+    /// lego: authorizations polled from 5 ms, ×1.5, and the order every 5 ms, see
+    /// `bench/lego/main.go`).
     Tuned,
     /// acme-proto polling every 5 to 20 ms: sees an authorization valid within 20 ms
     /// of the server making it so (the slow CA's measure of what the server needed).
@@ -243,6 +249,7 @@ pub fn main(spec_json: &str) {
         Library::Tokio => peers::acme_tokio::run(&spec, &progress),
         Library::Blocking => peers::acme_blocking::run(&spec, &progress),
         Library::Instant => peers::instant::run(&spec, &progress),
+        Library::Lego => panic!("lego runs as its own program, not as `__run`"),
     };
     progress.line(&format!("result {report}"));
 }

@@ -3,9 +3,9 @@
 //!
 //! * [`core`]: the core alone, against the in-process fake CA, no network.
 //! * [`pebble`]: both drivers against a real local Pebble, side by side with
-//!   instant-acme 0.8, each library's run in a child process of its own (this binary
-//!   run again with the hidden subcommand `__run`), so that its CPU time and peak RSS
-//!   are its own.
+//!   instant-acme 0.8 and lego v5 (Go), each library's run in a child process of its
+//!   own (this binary run again with the hidden subcommand `__run`, or lego's program
+//!   built from `bench/lego/`), so that its CPU time and peak RSS are its own.
 //!
 //! `--quick` runs every scenario small and asserts what must hold whatever the machine
 //! (every order issued, acme-proto's requests per certificate within 2K + 5, no
@@ -53,7 +53,7 @@ fn main() {
         .collect();
     let out = out_dir();
     if only.as_deref().is_none_or(|o| o == "pebble") {
-        pebble::require_pebble();
+        pebble::require(quick, &filters);
     }
     if only.as_deref().is_none_or(|o| o == "core") {
         core::run(quick, &out);

@@ -1,5 +1,6 @@
-//! The Pebble scenarios: acme-proto's two drivers and instant-acme 0.8 against a real
-//! local Pebble, each run with a fresh Pebble and in a child process of its own.
+//! The Pebble scenarios: acme-proto's two drivers, instant-acme 0.8 and lego v5 against
+//! a real local Pebble, each run with a fresh Pebble and in a child process of its own
+//! (this binary's `__run`, or lego's Go program in `bench/lego/`).
 //!
 //! The parent starts Pebble (the integration tests' harness), hands the child the
 //! directory, Pebble's root and the http-01 port, and watches the child's progress: a
@@ -19,11 +20,15 @@ use serde_json::Value;
 
 use crate::child::{Library, Polling, SUBCOMMAND, Spec};
 use crate::measure::{Endpoint, Tally, quantile};
-use crate::report;
+use crate::{peers, report};
 
 /// No certificate for this long while orders were in flight (and no order ended but by
 /// a timeout): Pebble is taken to be stuck.
 const STALL: Duration = Duration::from_secs(20);
+/// What lego with its defaults adds to that per name: it polls each authorization of an
+/// order in turn, the first wait 5 s ± 50 % after an immediate poll (Pebble sends no
+/// Retry-After), then 7.5 s ± 50 %: a certificate of K names may take K × 7.5 s or more.
+const LEGO_STALL_PER_NAME: Duration = Duration::from_secs(12);
 /// From the child's start to its account on Pebble.
 const SETUP_LIMIT: Duration = Duration::from_secs(30);
 /// The most one run may take, whatever its progress.
@@ -205,7 +210,12 @@ fn side_by_side(quick: bool) -> Vec<Plan> {
     for mode in [Mode::Instant, Mode::Http01, Mode::NonceReject] {
         for &(concurrency, names, certificates) in shapes {
             for polling in [Polling::Defaults, Polling::Tuned] {
-                for library in [Library::Tokio, Library::Blocking, Library::Instant] {
+                for library in [
+                    Library::Tokio,
+                    Library::Blocking,
+                    Library::Instant,
+                    Library::Lego,
+                ] {
                     if quick && polling == Polling::Tuned && library != Library::Tokio {
                         continue;
                     }
@@ -233,6 +243,7 @@ fn slow_ca(quick: bool) -> Vec<Plan> {
         (Library::Tokio, Polling::Defaults),
         (Library::Blocking, Polling::Defaults),
         (Library::Instant, Polling::Defaults),
+        (Library::Lego, Polling::Defaults),
         (Library::Tokio, Polling::Reference),
     ]
     .into_iter()
@@ -251,13 +262,9 @@ fn slow_ca(quick: bool) -> Vec<Plan> {
 /// `pebble-quick.json`) to `out`; with `quick`, asserts what must hold.
 pub fn run(quick: bool, filters: &[String], out: &Path) {
     let started = Instant::now();
-    let wanted = |plan: &Plan| {
-        let text = plan.describe();
-        filters.iter().all(|f| text.contains(f.as_str()))
-    };
     let mut runs = Vec::new();
     for (i, plan) in side_by_side(quick).into_iter().enumerate() {
-        if wanted(&plan) {
+        if wanted(&plan, filters) {
             runs.push(run_with_retries(plan, &format!("r{i}")));
         }
     }
@@ -267,7 +274,7 @@ pub fn run(quick: bool, filters: &[String], out: &Path) {
         let threads: Vec<_> = slow_ca(quick)
             .into_iter()
             .enumerate()
-            .filter(|(_, plan)| wanted(plan))
+            .filter(|(_, plan)| wanted(plan, filters))
             .map(|(i, plan)| scope.spawn(move || run_with_retries(plan, &format!("s{i}"))))
             .collect();
         threads
@@ -302,7 +309,7 @@ fn check(runs: &[Run], quick: bool) {
             problems.push(format!("{what}: no attempt completed ({:?})", run.notes));
             continue;
         };
-        if plan.library == Library::Instant {
+        if matches!(plan.library, Library::Instant | Library::Lego) {
             continue;
         }
         if report.failures > 0 || report.issued() != plan.certificates {
@@ -396,11 +403,34 @@ impl Drop for ChildProcess {
     }
 }
 
-/// Fails at once, naming `cargo xtask setup`, when Pebble is not installed: before the
-/// core scenario runs, so that a missing Pebble costs nothing.
-pub fn require_pebble() {
+/// Fails at once, naming `cargo xtask setup`, when Pebble is not installed, and naming
+/// `cargo xtask bench` when lego's program is missing and a run wanted needs it: before
+/// the core scenario runs, so that a missing tool costs nothing.
+pub fn require(quick: bool, filters: &[String]) {
     if let Err(error) = start(PebbleOptions::default()) {
         panic!("{error}");
+    }
+    let lego_wanted = side_by_side(quick)
+        .iter()
+        .chain(&slow_ca(quick))
+        .any(|plan| plan.library == Library::Lego && wanted(plan, filters));
+    if lego_wanted {
+        peers::lego::require();
+    }
+}
+
+/// Whether `plan`'s description holds every filter.
+fn wanted(plan: &Plan, filters: &[String]) -> bool {
+    let text = plan.describe();
+    filters.iter().all(|f| text.contains(f.as_str()))
+}
+
+/// How long the run may go without a certificate before Pebble is taken to be stuck.
+fn stall_limit(plan: &Plan) -> Duration {
+    if plan.library == Library::Lego && plan.polling == Polling::Defaults {
+        STALL + LEGO_STALL_PER_NAME * u32::try_from(plan.names).unwrap_or(u32::MAX)
+    } else {
+        STALL
     }
 }
 
@@ -431,10 +461,18 @@ fn run_once(plan: &Plan, label: &str) -> Result<Report, String> {
         label: label.to_owned(),
     };
     let spec_json = serde_json::to_string(&spec).map_err(|e| e.to_string())?;
-    let exe = std::env::current_exe().map_err(|e| format!("this program's path: {e}"))?;
+    // lego's Go program takes the spec as this binary's `__run` does.
+    let mut command = if plan.library == Library::Lego {
+        Command::new(peers::lego::program())
+    } else {
+        let exe = std::env::current_exe().map_err(|e| format!("this program's path: {e}"))?;
+        let mut command = Command::new(exe);
+        command.arg(SUBCOMMAND);
+        command
+    };
     let mut child = ChildProcess(
-        Command::new(exe)
-            .args([SUBCOMMAND, &spec_json])
+        command
+            .arg(&spec_json)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -456,8 +494,9 @@ fn run_once(plan: &Plan, label: &str) -> Result<Report, String> {
     let mut last = Instant::now();
     let mut ready = false;
     let mut ended = 0usize;
+    let stall = stall_limit(plan);
     let result = loop {
-        let limit = if ready { STALL } else { SETUP_LIMIT };
+        let limit = if ready { stall } else { SETUP_LIMIT };
         let wait = limit
             .saturating_sub(last.elapsed())
             .min(RUN_LIMIT.saturating_sub(began.elapsed()));
@@ -494,7 +533,7 @@ fn run_once(plan: &Plan, label: &str) -> Result<Report, String> {
             Err(RecvTimeoutError::Timeout) => {
                 // Dropping both kills them: the child first, then Pebble.
                 return Err(format!(
-                    "stalled: no certificate for {STALL:?} (nor any order ended but by a timeout) with {} in flight ({ended} of {} ended); Pebble deadlocked? both killed",
+                    "stalled: no certificate for {stall:?} (nor any order ended but by a timeout) with {} in flight ({ended} of {} ended); Pebble deadlocked? both killed",
                     plan.concurrency.min(plan.certificates - ended),
                     plan.certificates
                 ));

@@ -43,8 +43,8 @@ fn ratio(a: f64, b: f64) -> String {
     }
 }
 
-/// The main table, then instant-acme ÷ acme-proto (tokio), then the slow CA's overshoot,
-/// then the notes (retries after stalls).
+/// The main table, then instant-acme ÷ acme-proto (tokio) and lego ÷ acme-proto (tokio),
+/// then the slow CA's overshoot, then the notes (retries after stalls).
 pub fn pebble_tables(runs: &[Run]) {
     println!(
         "| scenario | library | c | K | issued | certs/s | p50 ms | p90 ms | requests/cert | newNonce/cert | badNonce | CPU ms/cert | peak RSS MiB (before the orders) |"
@@ -87,54 +87,8 @@ pub fn pebble_tables(runs: &[Run]) {
         );
     }
 
-    println!("\ninstant-acme 0.8 ÷ acme-proto tokio, same scenario, polling, c and K:\n");
-    println!(
-        "| scenario | polling | c | K | certs/s | p50 | p90 | requests/cert | CPU/cert | peak RSS |"
-    );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for run in runs.iter().filter(|r| r.plan.library == Library::Instant) {
-        let plan = &run.plan;
-        let Some(peer) = runs.iter().find(|o| {
-            o.plan.library == Library::Tokio
-                && o.plan.mode == plan.mode
-                && o.plan.polling == plan.polling
-                && o.plan.concurrency == plan.concurrency
-                && o.plan.names == plan.names
-        }) else {
-            continue;
-        };
-        let (Some(a), Some(b)) = (&run.report, &peer.report) else {
-            continue;
-        };
-        if a.issued() == 0 || b.issued() == 0 {
-            println!(
-                "| {} | {} | {} | {} | no certificate issued by one of them | | | | | |",
-                plan.mode.name(),
-                plan.polling.name(),
-                plan.concurrency,
-                plan.names
-            );
-            continue;
-        }
-        println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            plan.mode.name(),
-            plan.polling.name(),
-            plan.concurrency,
-            plan.names,
-            ratio(a.certs_per_sec(), b.certs_per_sec()),
-            ratio(a.p(0.5), b.p(0.5)),
-            ratio(a.p(0.9), b.p(0.9)),
-            ratio(
-                a.per_cert(a.timed.total() as f64),
-                b.per_cert(b.timed.total() as f64)
-            ),
-            ratio(
-                a.per_cert(a.cpu.as_secs_f64()),
-                b.per_cert(b.cpu.as_secs_f64())
-            ),
-            ratio(a.max_rss_kib as f64, b.max_rss_kib as f64),
-        );
+    for peer in [Library::Instant, Library::Lego] {
+        ratios(runs, peer);
     }
 
     overshoot(runs);
@@ -182,6 +136,66 @@ pub fn pebble_tables(runs: &[Run]) {
         for note in notes {
             println!("{note}");
         }
+    }
+}
+
+/// `peer` ÷ acme-proto's tokio driver, same scenario, polling, c and K.
+fn ratios(runs: &[Run], peer: Library) {
+    if !runs.iter().any(|r| r.plan.library == peer) {
+        return;
+    }
+    println!(
+        "\n{} ÷ {}, same scenario, polling, c and K:\n",
+        peer.name(),
+        Library::Tokio.name()
+    );
+    println!(
+        "| scenario | polling | c | K | certs/s | p50 | p90 | requests/cert | CPU/cert | peak RSS |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for run in runs.iter().filter(|r| r.plan.library == peer) {
+        let plan = &run.plan;
+        let Some(tokio) = runs.iter().find(|o| {
+            o.plan.library == Library::Tokio
+                && o.plan.mode == plan.mode
+                && o.plan.polling == plan.polling
+                && o.plan.concurrency == plan.concurrency
+                && o.plan.names == plan.names
+        }) else {
+            continue;
+        };
+        let (Some(a), Some(b)) = (&run.report, &tokio.report) else {
+            continue;
+        };
+        if a.issued() == 0 || b.issued() == 0 {
+            println!(
+                "| {} | {} | {} | {} | no certificate issued by one of them | | | | | |",
+                plan.mode.name(),
+                plan.polling.name(),
+                plan.concurrency,
+                plan.names
+            );
+            continue;
+        }
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            plan.mode.name(),
+            plan.polling.name(),
+            plan.concurrency,
+            plan.names,
+            ratio(a.certs_per_sec(), b.certs_per_sec()),
+            ratio(a.p(0.5), b.p(0.5)),
+            ratio(a.p(0.9), b.p(0.9)),
+            ratio(
+                a.per_cert(a.timed.total() as f64),
+                b.per_cert(b.timed.total() as f64)
+            ),
+            ratio(
+                a.per_cert(a.cpu.as_secs_f64()),
+                b.per_cert(b.cpu.as_secs_f64())
+            ),
+            ratio(a.max_rss_kib as f64, b.max_rss_kib as f64),
+        );
     }
 }
 

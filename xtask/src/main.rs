@@ -9,6 +9,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod fuzz;
+mod lego;
 mod setup;
 mod wasm;
 
@@ -22,7 +23,8 @@ const USAGE: &str = "usage: cargo xtask <test|setup|demo|fuzz|bench|wasm>
           wasm32-unknown-unknown targets, Python's cryptography, cargo-fuzz,
           wasm-bindgen-cli), then run fmt, clippy, the WebAssembly example's checks and
           build, the workspace's tests, docs, the no_std check, the fuzz replay, the bench
-          smoke and the fuzz smoke: exactly what CI runs
+          smoke (lego's Go program in bench/lego built first) and the fuzz smoke: exactly
+          what CI runs
   setup   only the installs
   demo    start a local Pebble 2.10.3 and challtestsrv, issue a certificate with the tokio
           driver's `issue` example over http-01, print it, stop both servers
@@ -31,8 +33,9 @@ const USAGE: &str = "usage: cargo xtask <test|setup|demo|fuzz|bench|wasm>
           AddressSanitizer, printing executions, exec/s, corpus size and coverage;
           --smoke: the short run `test` ends with
   bench [--quick]
-          the benchmarks in release (the core alone; both drivers and instant-acme
-          against a local Pebble 2.10.3, installed first if missing), printing markdown
+          the benchmarks in release (the core alone; both drivers, instant-acme and
+          lego against a local Pebble 2.10.3, installed first if missing, lego's Go
+          program in bench/lego built by go build if missing), printing markdown
           tables and writing the raw figures to target/bench/; --quick: the small run
           `test` makes, asserting that every scenario completes and the request counts,
           never a time
@@ -47,8 +50,11 @@ fn main() -> ExitCode {
         Some("setup") => setup::all(),
         Some("demo") => setup::pebble().and_then(|()| demo()),
         Some("fuzz") => fuzz::command(args.get(1..).unwrap_or_default()),
-        // Pebble for the Pebble scenarios, installed first if missing (saying so).
-        Some("bench") => setup::pebble().and_then(|()| bench(args.get(1..).unwrap_or_default())),
+        // Pebble for the Pebble scenarios, installed first if missing (saying so), and
+        // lego's bench program, built if missing or stale.
+        Some("bench") => setup::pebble()
+            .and_then(|()| lego::build())
+            .and_then(|()| bench(args.get(1..).unwrap_or_default())),
         Some("wasm") => wasm::command(args.get(1..).unwrap_or_default()),
         _ => {
             eprintln!("{USAGE}");
@@ -195,6 +201,7 @@ fn test() -> Result<(), String> {
         .concat(),
         fuzz_env,
     )?;
+    lego::build()?;
     cargo(
         "bench --quick",
         &[&["run", "-q"][..], &bench, &["--", "--quick"]].concat(),

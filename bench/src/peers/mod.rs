@@ -5,6 +5,7 @@
 pub mod acme_blocking;
 pub mod acme_tokio;
 pub mod instant;
+pub mod lego;
 
 use std::time::Duration;
 
