@@ -84,7 +84,14 @@ pub struct Spec {
     pub names: usize,
     /// Unique to the run, so that no authorization could be reused.
     pub label: String,
+    /// Whether to count the round trips on the critical path from acme-proto's
+    /// transport log ([`crate::rounds`]): the latency runs of its two drivers.
+    #[serde(default)]
+    pub rounds: bool,
 }
+
+/// The transport log, in a run that counts round trips.
+static ROUNDS: std::sync::OnceLock<crate::rounds::TransportLog> = std::sync::OnceLock::new();
 
 impl Spec {
     /// The DNS names of order `order`.
@@ -149,6 +156,11 @@ impl Timed {
             .filter_map(|r| r.as_ref().ok().map(Duration::as_micros))
             .collect();
         let failures: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+        // Orders one after another (c = 1): the critical path over the timed part is the
+        // sum of theirs.
+        let rounds_per_cert = ROUNDS.get().filter(|_| !latencies.is_empty()).map(|log| {
+            log.critical_path(self.started, Instant::now()) as f64 / latencies.len() as f64
+        });
         serde_json::json!({
             "latencies_us": latencies,
             "failures": failures.len(),
@@ -161,6 +173,7 @@ impl Timed {
             // The peak before the timed part (the runtime, the TLS roots, the account):
             // what the orders in flight added is the difference.
             "ready_rss_kib": self.usage.max_rss_kib,
+            "rounds_per_cert": rounds_per_cert,
         })
         .to_string()
     }
@@ -244,6 +257,9 @@ pub fn in_threads<C: Sync>(
 /// The child's entry point.
 pub fn main(spec_json: &str) {
     let spec: Spec = serde_json::from_str(spec_json).expect("the parent's spec");
+    if spec.rounds {
+        let _ = ROUNDS.set(crate::rounds::TransportLog::install());
+    }
     let progress = Arc::new(Progress::default());
     let report = match spec.library {
         Library::Tokio => peers::acme_tokio::run(&spec, &progress),

@@ -14,10 +14,12 @@
 
 mod child;
 mod core;
+mod latency;
 mod measure;
 mod pebble;
 mod peers;
 mod report;
+mod rounds;
 
 use std::path::PathBuf;
 

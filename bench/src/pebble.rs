@@ -47,6 +47,10 @@ pub enum Mode {
     NonceReject,
     /// `PEBBLE_VA_SLEEPTIME=S`, no NOSLEEP: real validation after a random 0 to S s.
     Slow(u32),
+    /// As [`Mode::Http01`], every connection (the client's to Pebble, Pebble's to the
+    /// responder) crossing a proxy that adds this many milliseconds of round trip
+    /// ([`crate::latency`]).
+    Latency(u32),
 }
 
 impl Mode {
@@ -56,6 +60,7 @@ impl Mode {
             Self::Http01 => "real http-01".into(),
             Self::NonceReject => "50 % badNonce".into(),
             Self::Slow(s) => format!("slow CA (SLEEPTIME={s})"),
+            Self::Latency(ms) => format!("{ms} ms RTT, real http-01"),
         }
     }
 
@@ -64,7 +69,7 @@ impl Mode {
         let options = PebbleOptions::default().authz_reuse_percent(0);
         match self {
             Self::Instant => options.always_valid(true),
-            Self::Http01 => options,
+            Self::Http01 | Self::Latency(_) => options,
             Self::NonceReject => options.always_valid(true).nonce_reject_percent(50),
             Self::Slow(seconds) => options.no_sleep(false).va_sleep_time(seconds),
         }
@@ -123,6 +128,9 @@ pub struct Report {
     pub max_rss_kib: u64,
     /// The peak before the timed part began.
     pub ready_rss_kib: u64,
+    /// acme-proto's round trips on the critical path per certificate, from its
+    /// transport log (latency runs of its drivers; meaningful at c = 1).
+    pub rounds_per_cert: Option<f64>,
 }
 
 impl Report {
@@ -192,6 +200,7 @@ impl Report {
             cpu: micros("cpu_us"),
             max_rss_kib: value["max_rss_kib"].as_u64().unwrap_or(0),
             ready_rss_kib: value["ready_rss_kib"].as_u64().unwrap_or(0),
+            rounds_per_cert: value["rounds_per_cert"].as_f64(),
         }
     }
 }
@@ -258,6 +267,48 @@ fn slow_ca(quick: bool) -> Vec<Plan> {
     .collect()
 }
 
+/// The runs across a network with latency: every library with its defaults, at 50 and
+/// 150 ms of round trip, K = 1 and 10, c = 1 and 8. Quick: acme-proto's two drivers at
+/// 50 ms, c = 1, K = 3 (lego's 5 s polls and instant-acme's one name after another
+/// make theirs a long run: the full run has them).
+fn latency(quick: bool) -> Vec<Plan> {
+    let mut plans = Vec::new();
+    if quick {
+        for library in [Library::Tokio, Library::Blocking] {
+            plans.push(Plan {
+                mode: Mode::Latency(50),
+                library,
+                polling: Polling::Defaults,
+                concurrency: 1,
+                names: 3,
+                certificates: 2,
+            });
+        }
+        return plans;
+    }
+    for rtt in [50, 150] {
+        // (c, K, certificates)
+        for (concurrency, names, certificates) in [(1, 1, 4), (1, 10, 3), (8, 1, 16), (8, 10, 8)] {
+            for library in [
+                Library::Tokio,
+                Library::Blocking,
+                Library::Instant,
+                Library::Lego,
+            ] {
+                plans.push(Plan {
+                    mode: Mode::Latency(rtt),
+                    library,
+                    polling: Polling::Defaults,
+                    concurrency,
+                    names,
+                    certificates,
+                });
+            }
+        }
+    }
+    plans
+}
+
 /// Runs every Pebble scenario, prints the tables, writes `pebble.json` (or
 /// `pebble-quick.json`) to `out`; with `quick`, asserts what must hold.
 pub fn run(quick: bool, filters: &[String], out: &Path) {
@@ -266,6 +317,11 @@ pub fn run(quick: bool, filters: &[String], out: &Path) {
     for (i, plan) in side_by_side(quick).into_iter().enumerate() {
         if wanted(&plan, filters) {
             runs.push(run_with_retries(plan, &format!("r{i}")));
+        }
+    }
+    for (i, plan) in latency(quick).into_iter().enumerate() {
+        if wanted(&plan, filters) {
+            runs.push(run_with_retries(plan, &format!("l{i}")));
         }
     }
     // The slow CA's runs wait on Pebble's sleeps, not on a core: run side by side, each
@@ -321,14 +377,14 @@ fn check(runs: &[Run], quick: bool) {
             ));
         }
         // The bound is the default schedule's against a server that is done at the first
-        // poll: 5 ms polls trade requests for latency, a slow CA costs polls, and so
+        // poll: 5 ms polls trade requests for latency, a slow CA or one across latency costs polls, and so
         // does a Pebble saturated by 32 orders at once (it validates and issues in the
         // background, and may still be at it 25 ms later): asserted where Pebble keeps
         // up, at c = 1 and in the quick run's c = 3.
         let bound = (2 * plan.names + 5) as f64;
         let requests = report.requests_per_cert_in_steady_state();
         let bounded = plan.polling == Polling::Defaults
-            && !matches!(plan.mode, Mode::Slow(_))
+            && !matches!(plan.mode, Mode::Slow(_) | Mode::Latency(_))
             && (quick || plan.concurrency == 1);
         if bounded && requests > bound {
             problems.push(format!(
@@ -336,12 +392,23 @@ fn check(runs: &[Run], quick: bool) {
             ));
         }
         // One nonce is left in the pool by the account's creation; each order started
-        // beside the first may need one of its own, and then never again.
+        // beside the first may need one of its own, and each of the first c orders one
+        // for each of its K - 1 requests sent beside another (its authorizations
+        // fetched together): the answers fill the pool, and no more are needed.
         let new_nonce = report.timed.get(Endpoint::NewNonce);
-        if new_nonce > plan.concurrency as u64 - 1 {
+        let nonce_bound = (plan.concurrency * plan.names) as u64 - 1;
+        if new_nonce > nonce_bound {
             problems.push(format!(
-                "{what}: {new_nonce} newNonce requests after the account was created, at most c - 1 = {} expected",
-                plan.concurrency - 1
+                "{what}: {new_nonce} newNonce requests after the account was created, at most cK - 1 = {nonce_bound} expected",
+            ));
+        }
+        // The requests of an order out together: a few round trips, whatever K.
+        if let (Mode::Latency(_), 1, Some(rounds)) =
+            (plan.mode, plan.concurrency, report.rounds_per_cert)
+            && rounds > 9.0
+        {
+            problems.push(format!(
+                "{what}: {rounds:.1} round trips on the critical path per certificate, at most 9 expected"
             ));
         }
         if !report.agrees_with_pebble_log() {
@@ -353,7 +420,7 @@ fn check(runs: &[Run], quick: bool) {
     }
     if problems.is_empty() {
         println!(
-            "checks: every run complete; acme-proto within 2K + 5 requests per certificate where Pebble keeps up, no newNonce at c = 1, its counts the same as Pebble's log"
+            "checks: every run complete; acme-proto within 2K + 5 requests per certificate where Pebble keeps up, at most cK - 1 newNonce, at most 9 round trips on the critical path at c = 1 across latency, its counts the same as Pebble's log"
         );
         return;
     }
@@ -447,14 +514,43 @@ fn start(options: PebbleOptions) -> Result<Pebble, String> {
 
 fn run_once(plan: &Plan, label: &str) -> Result<Report, String> {
     let mut pebble = start(plan.mode.options())?;
-    // The child binds the port itself; the harness's listener is closed first.
-    drop(pebble.take_http01_listener());
+    let mut directory = pebble.directory_url();
+    let mut http01_port = pebble.http01_port();
+    // With latency: a proxy to Pebble, whose address the client is given, and one on
+    // the port Pebble validates, to the child's responder on a port of its own.
+    let mut _proxies = Vec::new();
+    if let Mode::Latency(ms) = plan.mode {
+        let rtt = Duration::from_millis(u64::from(ms));
+        let to_pebble = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        let api = crate::latency::Proxy::start(to_pebble, pebble.listen_addr(), rtt);
+        directory = format!("https://{}/dir", api.addr());
+        let responder = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        let responder_addr = responder.local_addr().map_err(|e| e.to_string())?;
+        // Released for the child to bind (a race with other programs, retried like a
+        // stall if lost).
+        drop(responder);
+        http01_port = responder_addr.port();
+        let validation = pebble
+            .take_http01_listener()
+            .ok_or("Pebble's http-01 port")?;
+        _proxies.push(crate::latency::Proxy::start(
+            validation,
+            responder_addr,
+            rtt,
+        ));
+        _proxies.push(api);
+    } else {
+        // The child binds the port itself; the harness's listener is closed first.
+        drop(pebble.take_http01_listener());
+    }
     let spec = Spec {
         library: plan.library,
         polling: plan.polling,
-        directory: pebble.directory_url(),
+        directory,
         root_pem: pebble.root_pem().to_owned(),
-        http01_port: pebble.http01_port(),
+        http01_port,
+        rounds: matches!(plan.mode, Mode::Latency(_))
+            && matches!(plan.library, Library::Tokio | Library::Blocking),
         certificates: plan.certificates,
         concurrency: plan.concurrency,
         names: plan.names,

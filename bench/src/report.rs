@@ -91,6 +91,8 @@ pub fn pebble_tables(runs: &[Run]) {
         ratios(runs, peer);
     }
 
+    latency(runs);
+
     overshoot(runs);
 
     let notes: Vec<String> = runs
@@ -235,6 +237,70 @@ fn overshoot(runs: &[Run]) {
 }
 
 /// One run's raw figures.
+/// The runs across latency: time and requests per certificate for every library, and
+/// acme-proto's round trips on the critical path (c = 1), beside the best of the peers.
+fn latency(runs: &[Run]) {
+    let latency: Vec<&Run> = runs
+        .iter()
+        .filter(|r| matches!(r.plan.mode, Mode::Latency(_)))
+        .collect();
+    if latency.is_empty() {
+        return;
+    }
+    println!(
+        "\nAcross latency (defaults; time per certificate = the run's wall time ÷ certificates issued; round trips on the critical path per certificate from acme-proto's transport log, at c = 1):\n"
+    );
+    println!(
+        "| RTT | c | K | library | issued | s per cert | p50 s | requests/cert | round trips/cert | ÷ best peer |"
+    );
+    println!("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+    for run in &latency {
+        let plan = &run.plan;
+        let Mode::Latency(rtt) = plan.mode else {
+            continue;
+        };
+        let Some(r) = &run.report else {
+            println!(
+                "| {rtt} ms | {} | {} | {} | failed | | | | | |",
+                plan.concurrency,
+                plan.names,
+                library(run)
+            );
+            continue;
+        };
+        let per_cert = r.per_cert(r.wall.as_secs_f64());
+        // The best of instant-acme and lego in the same shape.
+        let best_peer = latency
+            .iter()
+            .filter(|o| {
+                matches!(o.plan.library, Library::Instant | Library::Lego)
+                    && o.plan.mode == plan.mode
+                    && o.plan.concurrency == plan.concurrency
+                    && o.plan.names == plan.names
+            })
+            .filter_map(|o| o.report.as_ref())
+            .filter(|o| o.issued() > 0)
+            .map(|o| o.per_cert(o.wall.as_secs_f64()))
+            .fold(f64::NAN, f64::min);
+        let rounds = match (plan.concurrency, r.rounds_per_cert) {
+            (1, Some(rounds)) => format!("{rounds:.1}"),
+            _ => "-".into(),
+        };
+        println!(
+            "| {rtt} ms | {} | {} | {} | {}/{} | {:.2} | {:.2} | {:.1} | {rounds} | {} |",
+            plan.concurrency,
+            plan.names,
+            library(run),
+            r.issued(),
+            plan.certificates,
+            per_cert,
+            r.p(0.5) / 1e3,
+            r.per_cert(r.timed.total() as f64),
+            ratio(per_cert, best_peer),
+        );
+    }
+}
+
 pub fn run_json(run: &Run) -> serde_json::Value {
     let plan = &run.plan;
     let figures = run.report.as_ref().map(|r: &Report| {
@@ -256,6 +322,7 @@ pub fn run_json(run: &Run) -> serde_json::Value {
             "requests_total_client": r.total.to_json(),
             "requests_total_pebble_log": r.pebble_log.to_json(),
             "client_agrees_with_pebble_log": r.agrees_with_pebble_log(),
+            "rounds_per_cert": r.rounds_per_cert,
         })
     });
     serde_json::json!({
