@@ -113,8 +113,10 @@ pub struct Policy {
     /// are independent: an order fetches its authorizations together, and answers
     /// their chosen challenges together, so that an order for K names takes about as
     /// many round trips as one for a single name. Each such request needs a nonce of
-    /// its own: the first takes the one in hand, the others each fetch one (`HEAD
-    /// newNonce`), also together. A driver that sends one request at a time (hands back
+    /// its own: while the `newOrder` is out, the nonces its authorizations' fetches will
+    /// need beyond the pool's are fetched beside it (`HEAD newNonce`, at most `K - 1`
+    /// for `K` names, and only by an order whose requests go together); every answer
+    /// brings one back, so later requests find them in the pool. A driver that sends one request at a time (hands back
     /// each response before polling again) never has more than one out, whatever this
     /// says; `1` makes every driver send one at a time.
     pub max_requests_in_flight: usize,

@@ -20,18 +20,16 @@ use url::Url;
 use super::OrderFlow;
 use super::checks::read_order;
 use super::events::{Issued, OrderEvent};
-use super::request::{Purpose, create_request};
+use super::request::{Purpose, create_request, nonce_request, nonces_to_fetch_beside};
 use super::snapshot::{bound_of, check_resumed};
-use super::state::{
-    Downloaded, Ended, ISSUANCE, Live, LiveState, OrderMachine, OrderState, VALIDATION,
-};
+use super::state::{Downloaded, ISSUANCE, Live, LiveState, OrderMachine, OrderState, VALIDATION};
 use crate::b64;
 use crate::certificate::CertificateChain;
 use crate::client::authorization_table::{AuthorizationTable, failure_of};
 use crate::client::exchange::{Endpoint, Exchanged, Spec};
 use crate::client::polling::Polling;
 use crate::client::pre_authorization::AuthorizationEvent;
-use crate::client::run::{Effects, Machine, Next};
+use crate::client::run::{Effects, Next};
 use crate::client::{Client, Polled};
 use crate::error::Error;
 use crate::fault::{Malformed, MalformedKind, Misuse};
@@ -54,14 +52,28 @@ impl OrderMachine {
             stage,
             csr,
             bound,
+            nonces_beside,
             effects,
             ..
         } = self;
         let live = match stage {
             OrderState::Done(_) => return Ok(Next::Again),
+            // The newOrder is out: nonces for the authorizations' fetches, beside it.
+            OrderState::Creating(_) if nonces_beside.is_some() => {
+                return Ok(match (nonces_beside, nonce_request(client)) {
+                    (Some(left), Some(spec)) if *left > 0 => {
+                        *left -= 1;
+                        Next::Send(Purpose::Nonce, spec)
+                    }
+                    _ => Next::Busy,
+                });
+            }
             OrderState::Creating(request) => {
                 let (purpose, spec) = create_request(client, identifiers, request)?;
                 *bound = Some(bound_of(client)?);
+                if matches!(purpose, Purpose::Create) {
+                    *nonces_beside = Some(nonces_to_fetch_beside(client, identifiers));
+                }
                 return Ok(Next::Send(purpose, spec));
             }
             OrderState::Resuming(resuming) => {
@@ -195,7 +207,13 @@ impl OrderMachine {
     ) -> Result<(), Error> {
         let limits = client.limits().clone();
         let valid_until = now.saturating_add(client.policy().min_certificate_validity);
+        if matches!(purpose, Purpose::Create) {
+            // Answered (or failed): no more nonces beside it.
+            self.nonces_beside = None;
+        }
         match (purpose, result) {
+            // Its nonce is in the pool already; a failed one costs nothing.
+            (Purpose::Nonce, _) => Ok(()),
             (Purpose::Directory, Ok(exchanged)) => {
                 let directory: Directory =
                     exchanged
@@ -521,91 +539,9 @@ impl Live {
     }
 
     /// Every provisioned challenge is no longer needed: the caller is told to remove it.
-    fn clean_up(&mut self, effects: &mut Effects<OrderEvent, Issued>) {
+    pub(super) fn clean_up(&mut self, effects: &mut Effects<OrderEvent, Issued>) {
         for offer in self.authorizations.cleanups() {
             effects.emit(OrderEvent::Cleanup(offer));
         }
-    }
-}
-
-impl Machine for OrderMachine {
-    type Event = OrderEvent;
-    type Output = Issued;
-    type Purpose = Purpose;
-
-    fn operation(&self) -> &'static str {
-        "order"
-    }
-
-    fn effects(&mut self) -> &mut Effects<OrderEvent, Issued> {
-        &mut self.effects
-    }
-
-    fn next(&mut self, client: &Client, now: UnixTime) -> Result<Next<Purpose>, Error> {
-        match self.next_request(client, now)? {
-            Next::Again if self.idle() => Ok(Next::Caller),
-            next => Ok(next),
-        }
-    }
-
-    fn on_exchanged(
-        &mut self,
-        client: &mut Client,
-        purpose: Purpose,
-        result: Result<Exchanged, Error>,
-        now: UnixTime,
-    ) -> Result<(), Error> {
-        self.on_result(client, purpose, result, now)
-    }
-
-    fn overlaps(&self) -> bool {
-        // The authorizations' fetches, and their challenges' answers: each request is
-        // for an authorization of its own, and the table marks what is out.
-        self.live().is_some_and(|live| {
-            matches!(
-                live.phase,
-                LiveState::FetchAuthorizations | LiveState::Respond
-            )
-        })
-    }
-
-    fn stuck(&self) -> &'static str {
-        match &self.stage {
-            OrderState::Creating(_) => "an order made no progress before newOrder",
-            OrderState::Resuming(_) => "an order made no progress resuming",
-            OrderState::Done(_) => "an order made no progress once ended",
-            OrderState::Live(live) => match live.phase {
-                LiveState::FetchAuthorizations => {
-                    "an order made no progress fetching its authorizations"
-                }
-                LiveState::Respond => "an order made no progress answering its challenges",
-                LiveState::PollOrder { .. } => "an order made no progress polling",
-                LiveState::AwaitCsr => "an order made no progress awaiting the CSR",
-                LiveState::Finalize => "an order made no progress finalizing",
-                LiveState::Download(_) => "an order made no progress downloading",
-                LiveState::Diagnose { .. } => "an order made no progress diagnosing its failure",
-            },
-        }
-    }
-
-    fn on_end(&mut self) {
-        let ended = match core::mem::replace(&mut self.stage, OrderState::Done(None)) {
-            OrderState::Live(mut live) => {
-                live.authorizations.discard_offers();
-                live.clean_up(&mut self.effects);
-                let Live { url, order, .. } = *live;
-                Some(Box::new(Ended {
-                    url,
-                    order: Some(order),
-                }))
-            }
-            OrderState::Resuming(resuming) => Some(Box::new(Ended {
-                url: resuming.url,
-                order: None,
-            })),
-            OrderState::Done(ended) => ended,
-            OrderState::Creating(_) => None,
-        };
-        self.stage = OrderState::Done(ended);
     }
 }

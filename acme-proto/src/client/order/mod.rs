@@ -2,7 +2,8 @@
 //! downloaded certificate, one concern a file:
 //!
 //! * here: [`OrderFlow`], the public type (a runner over the machine);
-//! * `machine.rs`: every transition, in one file;
+//! * `machine.rs`: every transition, in one file; `operation.rs`, the machine as the
+//!   runner sees it;
 //! * `state.rs`: what the machine holds, its states (each with its own data);
 //! * `client/authorization_table.rs` (shared with pre-authorization): the authorization
 //!   table, its checks and the caller's choice of challenge;
@@ -41,12 +42,13 @@
 //! The authorizations are fetched together, and the chosen challenges answered
 //! together, for a caller that sends requests together (see [`Step::Send`](crate::Step::Send); up to
 //! [`Policy::max_requests_in_flight`](crate::Policy::max_requests_in_flight) at once):
-//! then a `K`-name order takes about as many round trips as a one-name order, one more
-//! for the `K − 1` nonces its parallel fetches need (fetched together too).
+//! then a `K`-name order takes as many round trips as a one-name order: the `K − 1`
+//! nonces its fetches need beyond the pool's are fetched beside the `newOrder`.
 
 mod checks;
 mod events;
 mod machine;
+mod operation;
 mod request;
 mod snapshot;
 mod state;

@@ -100,6 +100,8 @@ fn new_order_payload(identifiers: &[Identifier], request: &NewOrder) -> Result<V
 pub(crate) enum Purpose {
     Directory,
     Create,
+    /// A nonce fetched beside the `newOrder` (see [`nonces_to_fetch_beside`]).
+    Nonce,
     Order,
     Authorization(usize),
     Respond(usize),
@@ -137,4 +139,30 @@ pub(super) fn create_request(
     // Resending a newOrder after a transport failure could create a second order.
     let spec = Spec::post(Endpoint::NewOrder, ResponseKind::Order, payload, false);
     Ok((Purpose::Create, spec))
+}
+
+/// How many nonces to fetch beside a `newOrder` for `identifiers` while it is out: the
+/// `K` authorizations its answer lists are then fetched together, each signed with a
+/// nonce of its own, instead of waiting one more round trip for `K - 1` of them. The
+/// pool's nonces count (the `newOrder` takes one and its answer brings one back); no
+/// more than may be out beside it.
+pub(super) fn nonces_to_fetch_beside(client: &Client, identifiers: &[Identifier]) -> usize {
+    let in_hand = client.nonces.len().max(1);
+    identifiers
+        .len()
+        .saturating_sub(in_hand)
+        .min(client.policy().max_requests_in_flight.saturating_sub(1))
+}
+
+/// A `HEAD newNonce`, for a nonce fetched ahead (its `Replay-Nonce` goes to the pool, as
+/// every answer's does); `None` without a directory.
+pub(super) fn nonce_request(client: &Client) -> Option<Spec> {
+    let url = client.directory()?.new_nonce.clone();
+    Some(Spec {
+        method: Method::Head,
+        endpoint: Endpoint::Url(url),
+        kind: ResponseKind::Nonce,
+        body: Body::Empty,
+        resend_on_transport_failure: true,
+    })
 }

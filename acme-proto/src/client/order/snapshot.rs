@@ -182,6 +182,7 @@ impl OrderMachine {
                 .as_deref()
                 .and_then(b64::decode)
                 .map(Vec::into_boxed_slice),
+            nonces_beside: None,
             effects: Effects::default(),
         }
     }

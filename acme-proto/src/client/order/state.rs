@@ -122,6 +122,10 @@ pub(crate) struct OrderMachine {
     /// The directory and the account the order belongs to: the client's, from the first
     /// step on; for a resumed order, what its snapshot says until that step checks it.
     pub(super) bound: Option<Bound>,
+    /// While the `newOrder` is out (for a caller that sends requests together): how
+    /// many more nonces to fetch beside it, so that the authorizations can all be
+    /// fetched together once it is answered.
+    pub(super) nonces_beside: Option<usize>,
     pub(super) effects: Effects<OrderEvent, Issued>,
 }
 
@@ -153,6 +157,7 @@ impl OrderMachine {
             csr: None,
             csr_key: None,
             bound: None,
+            nonces_beside: None,
             effects: Effects::default(),
         })
     }

@@ -384,6 +384,7 @@ impl Scenario {
             csr: None,
             csr_key: None,
             bound: None,
+            nonces_beside: None,
             effects: Effects::default(),
         };
         Self { machine }
