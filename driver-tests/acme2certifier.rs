@@ -46,11 +46,8 @@ use acme_proto_tests::{
     Acme2Certifier, Acme2CertifierOptions, acme2certifier_or_skip, verify_chain,
 };
 
-use super::pebble::{Challenge, Refuse};
-use crate::driver::{
-    AcmeClient, Certificate, DnsHook, DriverError, Http01Responder, ResponderLimits,
-    TlsAlpn01Responder, Transport, generate_account_key,
-};
+use super::responders::{self, Challenge, Responders};
+use crate::driver::{AcmeClient, Certificate, DriverError, generate_account_key};
 
 /// For messages: which driver ran the scenario.
 const DRIVER: &str = crate::DRIVER_NAME;
@@ -70,14 +67,18 @@ driver_tests!(
     a2c_account_operations,
 );
 
-/// An acme2certifier of the scenario's own, the driver's responders on its address, and
-/// a directory for the DNS hook script.
+/// An acme2certifier of the scenario's own, with the driver's responders on its address.
 pub struct Fixture {
     pub a2c: Acme2Certifier,
-    pub http: Http01Responder,
-    pub tls: TlsAlpn01Responder,
-    pub dns: DnsHook,
-    _dir: tempfile::TempDir,
+    pub responders: Responders,
+}
+
+impl std::ops::Deref for Fixture {
+    type Target = Responders;
+
+    fn deref(&self) -> &Responders {
+        &self.responders
+    }
 }
 
 impl Fixture {
@@ -89,42 +90,17 @@ impl Fixture {
             a2c.address(),
             a2c.startup_time()
         );
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let limits = ResponderLimits::default();
-        let http = Http01Responder::from_listener_with(
+        let responders = Responders::start(
             a2c.take_http01_listener().expect("port 80"),
-            limits,
-        )
-        .expect("http-01 responder");
-        let tls = TlsAlpn01Responder::from_listener_with(
             a2c.take_tlsalpn01_listener().expect("port 443"),
-            limits,
-        )
-        .expect("tls-alpn-01 responder");
-        let (program, args) =
-            acme_proto_tests::challtestsrv_hook(dir.path(), &a2c.challtestsrv().management_url())
-                .expect("the hook script");
-        let dns = DnsHook::new(program).args(args);
-        Some(Self {
-            a2c,
-            http,
-            tls,
-            dns,
-            _dir: dir,
-        })
+            &a2c.challtestsrv().management_url(),
+        );
+        Some(Self { a2c, responders })
     }
 
     /// A client for acme2certifier with `key`, trusting only its TLS root.
     pub fn client(&self, key: AccountKey) -> AcmeClient {
-        let url = self.a2c.directory_url().parse().expect("directory URL");
-        let builder = Transport::builder().add_root_pem(self.a2c.root_pem());
-        let transport = match acme_proto_tests::recorder_from_env() {
-            Some(record) => builder.observe(record),
-            None => builder,
-        }
-        .build()
-        .expect("transport");
-        AcmeClient::new(url, key, transport).expect("client")
+        responders::client(&self.a2c.directory_url(), self.a2c.root_pem(), key)
     }
 
     /// A client with a new ES256 account (no EAB).
@@ -149,12 +125,7 @@ impl Fixture {
         request: NewOrder,
         challenge: Challenge,
     ) -> Result<Certificate, DriverError> {
-        match challenge {
-            Challenge::Http01 => aw!(client.issue_order(request, &self.http)),
-            Challenge::TlsAlpn01 => aw!(client.issue_order(request, &self.tls)),
-            Challenge::Dns01 => aw!(client.issue_order(request, &self.dns)),
-            Challenge::Refuse => aw!(client.issue_order(request, &Refuse)),
-        }
+        self.responders.issue(client, request, challenge).await
     }
 
     /// Issues `request` with `challenge`, then checks the chain up to the CA's root for
@@ -182,10 +153,7 @@ impl Fixture {
             2,
             "{DRIVER}: the chain"
         );
-        assert!(
-            self.http.is_empty() && self.tls.is_empty(),
-            "{DRIVER}: a challenge was left presented"
-        );
+        assert!(self.is_empty(), "{DRIVER}: a challenge was left presented");
         certificate
     }
 

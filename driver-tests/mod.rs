@@ -37,6 +37,7 @@ pub(crate) mod hangs;
 mod http01;
 mod issue;
 pub(crate) mod pebble;
+pub(crate) mod responders;
 mod saved_orders;
 mod signer_accounts;
 pub(crate) mod support;

@@ -9,91 +9,38 @@
 //! the new DNS challenges, IPv6, an ECDSA hierarchy); `pebble_2_4.rs` runs a few on
 //! Debian's Pebble 2.4.0, an older server without ARI.
 
-use std::path::Path;
-
 use acme_proto::Identifier;
 use acme_proto::client::{NewAccount, NewOrder};
 use acme_proto::crypto::{AccountKey, SignatureAlgorithm};
 use acme_proto_tests::{Pebble, PebbleOptions, start_or_skip, verify_chain};
 
-use crate::driver::{
-    AcmeClient, Certificate, DnsHook, DriverError, Http01Responder, ResponderLimits,
-    TlsAlpn01Responder, Transport, generate_account_key,
-};
+use crate::driver::{AcmeClient, Certificate, DriverError, Transport, generate_account_key};
 
 mod cold_start;
 mod pebble_2_4;
 mod scenarios;
 mod today;
 
-/// The challenge a scenario answers with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Challenge {
-    /// The built-in http-01 responder, on Pebble's http-01 port.
-    Http01,
-    /// The built-in tls-alpn-01 responder, on Pebble's tls-alpn-01 port.
-    TlsAlpn01,
-    /// The driver's `DnsHook`, running a script that sets TXT records in challtestsrv.
-    Dns01,
-    /// A solver that chooses nothing: issuing only works if no challenge is needed.
-    Refuse,
-}
+pub use crate::suite::responders::Challenge;
+use crate::suite::responders::Responders;
 
-/// A Pebble of the scenario's own, the driver's responders on its ports, and a directory
-/// for the DNS hook script.
+/// A Pebble of the scenario's own, with the driver's responders on its ports.
 pub struct Fixture {
     pub pebble: Pebble,
-    pub http: Http01Responder,
-    pub tls: TlsAlpn01Responder,
-    pub dns: DnsHook,
-    _dir: tempfile::TempDir,
+    pub responders: Responders,
 }
 
-/// A solver that chooses nothing, for scenarios that expect no challenge.
-pub struct Refuse;
+impl std::ops::Deref for Fixture {
+    type Target = Responders;
 
-impl crate::driver::Solver for Refuse {
-    fn choose<'a>(
-        &self,
-        _: &'a [acme_proto::client::ChallengeOffer],
-    ) -> Option<&'a acme_proto::client::ChallengeOffer> {
-        None
+    fn deref(&self) -> &Responders {
+        &self.responders
     }
-    solver_method!(
-        fn present(
-            &self,
-            _: &acme_proto::client::ChallengeOffer,
-        ) -> Result<(), crate::driver::SolverError> {
-            Err("nothing to present".into())
-        }
-    );
-    solver_method!(
-        fn cleanup(
-            &self,
-            _: &acme_proto::client::ChallengeOffer,
-        ) -> Result<(), crate::driver::SolverError> {
-            Ok(())
-        }
-    );
-}
-
-/// The DNS hook: the harness's script for challtestsrv.
-fn dns_hook(pebble: &Pebble, dir: &Path) -> DnsHook {
-    let (program, args) =
-        acme_proto_tests::challtestsrv_hook(dir, &pebble.challtestsrv().management_url())
-            .expect("the hook script");
-    DnsHook::new(program).args(args)
 }
 
 /// A transport trusting Pebble's TLS root, recording exchanges when asked to.
 pub fn transport(pebble: &Pebble) -> Transport {
-    let builder = Transport::builder().add_root_pem(pebble.root_pem());
-    match acme_proto_tests::recorder_from_env() {
-        Some(record) => builder.observe(record),
-        None => builder,
-    }
-    .build()
-    .expect("transport")
+    crate::suite::responders::transport(pebble.root_pem())
 }
 
 pub fn order(names: &[&str]) -> NewOrder {
@@ -147,35 +94,17 @@ impl Fixture {
     /// `None` when Pebble is not installed and this is not CI.
     pub fn start(options: PebbleOptions) -> Option<Self> {
         let mut pebble = start_or_skip(options)?;
-        let dir = tempfile::tempdir().expect("temporary directory");
-        // The responders' default limits, as a user's: Pebble validates each challenge
-        // three times at once, all from 127.0.0.1, which the defaults serve (any source
-        // while under half the total).
-        let limits = ResponderLimits::default();
-        let http = Http01Responder::from_listener_with(
+        let responders = Responders::start(
             pebble.take_http01_listener().expect("http-01 port"),
-            limits,
-        )
-        .expect("http-01 responder");
-        let tls = TlsAlpn01Responder::from_listener_with(
             pebble.take_tlsalpn01_listener().expect("tls-alpn-01 port"),
-            limits,
-        )
-        .expect("tls-alpn-01 responder");
-        let dns = dns_hook(&pebble, dir.path());
-        Some(Self {
-            pebble,
-            http,
-            tls,
-            dns,
-            _dir: dir,
-        })
+            &pebble.challtestsrv().management_url(),
+        );
+        Some(Self { pebble, responders })
     }
 
     /// A client for Pebble with `key`, trusting only Pebble's TLS root.
     pub fn client(&self, key: AccountKey) -> AcmeClient {
-        let url = self.pebble.directory_url().parse().expect("directory URL");
-        AcmeClient::new(url, key, transport(&self.pebble)).expect("client")
+        crate::suite::responders::client(&self.pebble.directory_url(), self.pebble.root_pem(), key)
     }
 
     /// A client with a new ES256 account.
@@ -212,12 +141,7 @@ impl Fixture {
         new_order: NewOrder,
         challenge: Challenge,
     ) -> Result<Certificate, DriverError> {
-        match challenge {
-            Challenge::Http01 => aw!(client.issue_order(new_order, &self.http)),
-            Challenge::TlsAlpn01 => aw!(client.issue_order(new_order, &self.tls)),
-            Challenge::Dns01 => aw!(client.issue_order(new_order, &self.dns)),
-            Challenge::Refuse => aw!(client.issue_order(new_order, &Refuse)),
-        }
+        self.responders.issue(client, new_order, challenge).await
     }
 
     /// Issues `new_order` with `challenge` and checks the chain as [`Self::issue`] does.
@@ -263,9 +187,6 @@ impl Fixture {
         let checked: Vec<&str> = checked.iter().map(String::as_str).collect();
         verify_chain(certificate.issued.chain.pem(), &roots[0], &checked)
             .unwrap_or_else(|e| panic!("{names:?}: {e}"));
-        assert!(
-            self.http.is_empty() && self.tls.is_empty(),
-            "a challenge was left presented"
-        );
+        assert!(self.is_empty(), "a challenge was left presented");
     }
 }
