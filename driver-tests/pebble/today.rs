@@ -10,7 +10,7 @@ use std::time::Duration;
 use acme_proto::client::{NewAccount, PersistIssuers};
 use acme_proto::crypto::SignatureAlgorithm;
 use acme_proto::{Error, Misuse};
-use acme_proto_tests::{IssuerKeyAlgorithm, PebbleOptions, jws_payload, rfc3339};
+use acme_proto_tests::{IssuerKeyAlgorithm, PebbleOptions, jws_payload};
 
 use super::{Challenge, Fixture, check_window, order};
 use crate::driver::{
@@ -198,10 +198,9 @@ pub async fn renewal_window_set_by_the_ca() {
     let start = leaf.not_before().saturating_add(Duration::from_secs(3600));
     let end = start.saturating_add(Duration::from_secs(6 * 3600));
     let explanation = "https://pebble.example/incident-42";
+    // RFC 3339, as `UnixTime` displays itself.
     let answer = format!(
-        r#"{{"suggestedWindow":{{"start":"{}","end":"{}"}},"explanationURL":"{explanation}"}}"#,
-        rfc3339(start),
-        rfc3339(end)
+        r#"{{"suggestedWindow":{{"start":"{start}","end":"{end}"}},"explanationURL":"{explanation}"}}"#
     );
     let end_entity_pem = chain
         .pem()

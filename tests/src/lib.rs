@@ -55,7 +55,7 @@ pub use pebble::Pebble;
 pub use pebble_version::{PEBBLE_VERSION, pebble_bin_dir};
 pub use record::{RECORD_DIR, exchange, recorder_from_env, recorder_into};
 pub use verify::verify_chain;
-pub use wire::{jws_payload, rfc3339};
+pub use wire::jws_payload;
 
 /// Starts Pebble, or skips the test when Pebble is not installed and this is not CI.
 ///

@@ -1,7 +1,4 @@
-//! What a test reads out of a request or writes into Pebble's management API: a JWS
-//! body's payload, and RFC 3339 times.
-
-use acme_proto::UnixTime;
+//! What a test reads out of a request: a JWS body's payload.
 
 /// The payload of a flattened JWS request body (`{"protected":…,"payload":…,
 /// "signature":…}`), decoded from base64url and parsed as JSON: `None` when the body is
@@ -35,50 +32,10 @@ fn base64url(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// `time` as an RFC 3339 UTC timestamp, `2026-12-08T01:02:03Z` (whole seconds).
-pub fn rfc3339(time: UnixTime) -> String {
-    let secs = time.as_secs();
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
-/// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_of_known_times() {
-        assert_eq!(rfc3339(UnixTime::from_secs(0)), "1970-01-01T00:00:00Z");
-        assert_eq!(
-            rfc3339(UnixTime::from_secs(951_782_400)),
-            "2000-02-29T00:00:00Z"
-        );
-        assert_eq!(
-            rfc3339(UnixTime::from_secs(1_796_691_723)),
-            "2026-12-08T01:02:03Z"
-        );
-    }
 
     #[test]
     fn payload_of_a_jws() {
