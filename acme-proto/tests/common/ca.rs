@@ -111,21 +111,52 @@ impl Harness {
     pub fn run_together<O: Operation + std::fmt::Debug>(
         &mut self,
         op: &mut O,
-        mut on_event: impl FnMut(&mut O, &mut FakeCa, O::Event),
+        on_event: impl FnMut(&mut O, &mut FakeCa, O::Event),
     ) -> (Result<O::Output, Error>, Vec<Vec<Request>>) {
+        self.run_out(op, on_event, None)
+    }
+
+    /// Drives `op` with its requests out together, answering one of those out at a
+    /// time, chosen by `seed` (out of order, with others still out and new ones joining
+    /// them), and every wait's time passing in full. Returns the outcome.
+    pub fn run_interleaved<O: Operation + std::fmt::Debug>(
+        &mut self,
+        op: &mut O,
+        on_event: impl FnMut(&mut O, &mut FakeCa, O::Event),
+        seed: u64,
+    ) -> Result<O::Output, Error> {
+        self.run_out(op, on_event, Some(TestRng::new(seed))).0
+    }
+
+    /// The loop of [`Self::run_together`] (`pick` `None`: every request out answered,
+    /// last first, as a round) and [`Self::run_interleaved`] (one, picked at random).
+    fn run_out<O: Operation + std::fmt::Debug>(
+        &mut self,
+        op: &mut O,
+        mut on_event: impl FnMut(&mut O, &mut FakeCa, O::Event),
+        mut pick: Option<TestRng>,
+    ) -> (Result<O::Output, Error>, Vec<Vec<Request>>) {
+        use rand_core::Rng as _;
         let mut out: Vec<Request> = Vec::new();
         let mut rounds = Vec::new();
         for _ in 0..100_000 {
             match op.poll(&mut self.client, self.now) {
                 Step::Send(request) => out.push(request),
                 Step::InFlight | Step::Wait(_) if !out.is_empty() => {
-                    for request in out.iter().rev() {
+                    let answered = match &mut pick {
+                        None => std::mem::take(&mut out).into_iter().rev().collect(),
+                        Some(rng) => {
+                            let at = usize::try_from(rng.next_u64() % out.len() as u64).unwrap();
+                            vec![out.swap_remove(at)]
+                        }
+                    };
+                    for request in &answered {
                         let response = self.ca.handle(request, self.now);
                         op.handle_response(&mut self.client, request.id, response, self.now)
                             .unwrap();
                     }
-                    self.sent.extend(out.iter().cloned());
-                    rounds.push(std::mem::take(&mut out));
+                    self.sent.extend(answered.iter().cloned());
+                    rounds.push(answered);
                 }
                 Step::Wait(wait) => {
                     assert!(wait.until > self.now, "a wait in the past: {wait:?}");
@@ -139,47 +170,6 @@ impl Harness {
                     assert!(out.is_empty(), "done with requests out");
                     let outcome = op.take_outcome().expect("an outcome once done");
                     return (outcome, rounds);
-                }
-                _ => unreachable!(),
-            }
-        }
-        panic!("the operation did not finish");
-    }
-
-    /// Drives `op` with its requests out together, answering one of those out at a
-    /// time, chosen by `seed` (out of order, with others still out and new ones joining
-    /// them), and every wait's time passing in full. Returns the outcome.
-    pub fn run_interleaved<O: Operation + std::fmt::Debug>(
-        &mut self,
-        op: &mut O,
-        mut on_event: impl FnMut(&mut O, &mut FakeCa, O::Event),
-        seed: u64,
-    ) -> Result<O::Output, Error> {
-        use rand_core::Rng as _;
-        let mut rng = TestRng::new(seed);
-        let mut out: Vec<Request> = Vec::new();
-        for _ in 0..100_000 {
-            match op.poll(&mut self.client, self.now) {
-                Step::Send(request) => out.push(request),
-                Step::InFlight | Step::Wait(_) if !out.is_empty() => {
-                    let at = usize::try_from(rng.next_u64() % out.len() as u64).unwrap();
-                    let request = out.swap_remove(at);
-                    let response = self.ca.handle(&request, self.now);
-                    op.handle_response(&mut self.client, request.id, response, self.now)
-                        .unwrap();
-                    self.sent.push(request);
-                }
-                Step::Wait(wait) => {
-                    assert!(wait.until > self.now, "a wait in the past: {wait:?}");
-                    self.now = wait.until;
-                }
-                Step::Event(event) => on_event(op, &mut self.ca, event),
-                Step::InFlight | Step::AwaitingCaller => {
-                    panic!("the operation waits for an answer the test never gives: {op:#?}")
-                }
-                Step::Done => {
-                    assert!(out.is_empty(), "done with requests out");
-                    return op.take_outcome().expect("an outcome once done");
                 }
                 _ => unreachable!(),
             }
