@@ -137,8 +137,7 @@ impl fmt::Debug for SavedOrder {
     }
 }
 
-/// Where an order is saved at every quiescent point (no request out), each time what
-/// would be saved changed: once created, after each challenge is presented or cleaned
+/// Where an order is saved, at each turn of its loop where what would be saved changed: once created, after each challenge is presented or cleaned
 /// up, on each change of the order's status (finalize included).
 ///
 /// It must be durable when it returns (write a temporary file, sync it, rename it, sync
@@ -225,7 +224,7 @@ impl<S: SaveOrder> SavingOrder<S> {
         Ok(Certificate::new(result?, self.private_key_pem))
     }
 
-    /// Saves the order if it is quiescent and changed since last saved; on failure,
+    /// Saves the order if it exists and changed since last saved; on failure,
     /// abandons it (its presented challenges then come back as cleanups).
     fn checkpoint(&mut self) {
         if self.failed.is_some() {

@@ -214,6 +214,20 @@ async fn serve(
     }
 }
 
+/// Pebble 2.10's answer to a request without a `User-Agent` (RFC 8555 §6.1: every
+/// client must send one), which the fake CA over TLS gives too: 400 `malformed`.
+fn without_user_agent(headers: &hyper::HeaderMap) -> Option<hyper::Response<Full<Bytes>>> {
+    if headers.contains_key(hyper::header::USER_AGENT) {
+        return None;
+    }
+    let body = r#"{"type":"urn:ietf:params:acme:error:malformed","detail":"All requests MUST include a User-Agent header","status":400}"#;
+    hyper::Response::builder()
+        .status(400)
+        .header("Content-Type", "application/problem+json")
+        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .ok()
+}
+
 async fn answer(
     ca: &Mutex<FakeCa>,
     base: &str,
@@ -226,6 +240,9 @@ async fn answer(
         .await
         .map(|b| b.to_bytes().to_vec())
         .unwrap_or_default();
+    if let Some(refused) = without_user_agent(&parts.headers) {
+        return refused;
+    }
     let method = match parts.method {
         hyper::Method::GET => Method::Get,
         hyper::Method::HEAD => Method::Head,
@@ -255,4 +272,21 @@ async fn answer(
     }
     let (parts, body) = response.to_http().unwrap().into_parts();
     hyper::Response::from_parts(parts, Full::new(Bytes::from(body)))
+}
+
+#[cfg(test)]
+mod user_agent_tests {
+    use super::*;
+
+    #[test]
+    fn a_request_without_a_user_agent_is_malformed() {
+        let mut headers = hyper::HeaderMap::new();
+        let refused = without_user_agent(&headers).expect("refused");
+        assert_eq!(refused.status(), 400);
+        headers.insert(
+            hyper::header::USER_AGENT,
+            hyper::header::HeaderValue::from_static("acme-proto-tokio/0.1"),
+        );
+        assert!(without_user_agent(&headers).is_none());
+    }
 }

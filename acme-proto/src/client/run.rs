@@ -310,11 +310,6 @@ impl<M: Machine> Runner<M> {
         &mut self.machine
     }
 
-    /// Whether a request is out or about to be (an exchange exists).
-    pub(crate) fn busy(&self) -> bool {
-        !self.exchanges.is_empty()
-    }
-
     /// Ends the operation with `error` and queues its cleanups.
     pub(crate) fn fail(&mut self, error: Error) {
         self.machine.effects().end(Err(error));

@@ -127,7 +127,9 @@ impl OrderFlow {
         self.0.machine().order()
     }
 
-    /// A snapshot to resume from, when the order exists and no request is out.
+    /// A snapshot to resume from, once the order exists. Requests out meanwhile (the
+    /// authorizations' fetches, the challenges' answers, a finalize) change nothing in
+    /// it: what they change at the server is fetched again on resume.
     ///
     /// Events not yet taken are re-derived on resume (the authorizations are fetched
     /// again, cleanups are listed in the snapshot), except [`OrderEvent::ReplacesDropped`]:
@@ -139,9 +141,6 @@ impl OrderFlow {
     /// provision more than [`OrderSnapshot::MAX_PROVISIONED`] challenges (ten times any
     /// real CA's names per order) there is no snapshot.
     pub fn snapshot(&self) -> Option<OrderSnapshot> {
-        if self.0.busy() {
-            return None;
-        }
         self.0.machine().snapshot()
     }
 }
