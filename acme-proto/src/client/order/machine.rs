@@ -53,6 +53,7 @@ impl OrderMachine {
             csr,
             bound,
             nonces_beside,
+            nonces_out,
             effects,
             ..
         } = self;
@@ -63,6 +64,7 @@ impl OrderMachine {
                 return Ok(match (nonces_beside, nonce_request(client)) {
                     (Some(left), Some(spec)) if *left > 0 => {
                         *left -= 1;
+                        *nonces_out += 1;
                         Next::Send(Purpose::Nonce, spec)
                     }
                     _ => Next::Busy,
@@ -87,6 +89,8 @@ impl OrderMachine {
         };
         let (purpose, spec) = match &mut live.phase {
             LiveState::AwaitCsr => return Ok(Next::Again),
+            // The nonces fetched for them are on their way: wait for them.
+            LiveState::FetchAuthorizations if *nonces_out > 0 => return Ok(Next::Busy),
             LiveState::FetchAuthorizations => match live.authorizations.next_unfetched() {
                 Some((index, url)) => (
                     Purpose::Authorization(index),
@@ -213,7 +217,10 @@ impl OrderMachine {
         }
         match (purpose, result) {
             // Its nonce is in the pool already; a failed one costs nothing.
-            (Purpose::Nonce, _) => Ok(()),
+            (Purpose::Nonce, _) => {
+                self.nonces_out = self.nonces_out.saturating_sub(1);
+                Ok(())
+            }
             (Purpose::Directory, Ok(exchanged)) => {
                 let directory: Directory =
                     exchanged

@@ -183,6 +183,7 @@ impl OrderMachine {
                 .and_then(b64::decode)
                 .map(Vec::into_boxed_slice),
             nonces_beside: None,
+            nonces_out: 0,
             effects: Effects::default(),
         }
     }

@@ -126,6 +126,9 @@ pub(crate) struct OrderMachine {
     /// many more nonces to fetch beside it, so that the authorizations can all be
     /// fetched together once it is answered.
     pub(super) nonces_beside: Option<usize>,
+    /// Those nonces' requests still out: the authorizations are fetched once they have
+    /// landed (all together, then, rather than some fetching a nonce of their own).
+    pub(super) nonces_out: usize,
     pub(super) effects: Effects<OrderEvent, Issued>,
 }
 
@@ -158,6 +161,7 @@ impl OrderMachine {
             csr_key: None,
             bound: None,
             nonces_beside: None,
+            nonces_out: 0,
             effects: Effects::default(),
         })
     }

@@ -385,6 +385,7 @@ impl Scenario {
             csr_key: None,
             bound: None,
             nonces_beside: None,
+            nonces_out: 0,
             effects: Effects::default(),
         };
         Self { machine }
