@@ -12,7 +12,8 @@
 //!    to send is returned, and the first result goes to [`Machine::on_exchanged`] (then
 //!    another turn); a wait that ends past the operation's deadline times the operation
 //!    out at once, rather than after a useless wait;
-//! 5. with exchanges out and none to send, the machine may add one, if it says its
+//! 5. with exchanges out and none to send, the machine may add one beside a request
+//!    in flight (not beside one only waiting to be resent), if it says its
 //!    requests of the moment are independent ([`Machine::overlaps`]: an order's
 //!    authorizations fetched together) and fewer than the policy's
 //!    [`max_requests_in_flight`](super::Policy::max_requests_in_flight) are out;
@@ -389,8 +390,12 @@ impl<M: Machine> Runner<M> {
             }
             index += 1;
         }
+        // More only beside a request actually out: a caller that answers each request
+        // before polling again (its exchanges are at most waiting to be resent) keeps
+        // one at a time, as it always had.
+        let sent = self.exchanges.iter().any(|(_, e)| e.in_flight().is_some());
         let room = self.exchanges.len() < client.policy().max_requests_in_flight.max(1);
-        if room && self.machine.overlaps() {
+        if sent && room && self.machine.overlaps() {
             match self.machine.next(client, now) {
                 Ok(Next::Send(purpose, spec)) => {
                     self.exchanges.push((purpose, Exchange::new(spec)));

@@ -134,6 +134,11 @@ impl Checker {
         self.deadline = None;
         self.after_deadline = 0;
         self.strict_cleanup = false;
+        // Its requests in a row are its own: a snapshot may be taken with a request out
+        // (the directory just fetched, say), and a caller restarting at every step makes
+        // each new process fetch the directory again, which is the caller's doing.
+        self.leg_run = 0;
+        self.post_run = None;
         // A resumed flow presents its pending authorizations again.
         self.presented.clear();
     }
